@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* err.c - the error carrier and the code -> exit status table */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "gceb/err.h"
+
+int gceb_err_set(struct gceb_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int gceb_err_prefix(struct gceb_err *err, const char *fmt, ...)
+{
+	char old[sizeof(err->msg)];
+	size_t used;
+	va_list ap;
+	int n;
+
+	if (!err)
+		return GCEB_EBUG;
+	memcpy(old, err->msg, sizeof(old));
+	va_start(ap, fmt);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	used = n < 0 ? 0 : (size_t)n;
+	if (used + 2 < sizeof(err->msg)) {
+		/* Truncation of the old text is fine: the prefix matters more. */
+		memcpy(err->msg + used, ": ", 2);
+		used += 2;
+		(void)strncpy(err->msg + used, old, sizeof(err->msg) - used - 1);
+		err->msg[sizeof(err->msg) - 1] = '\0';
+	}
+	return err->code;
+}
+
+void gceb_err_clear(struct gceb_err *err)
+{
+	if (!err)
+		return;
+	err->code = 0;
+	err->msg[0] = '\0';
+}
+
+const char *gceb_strerror(int code)
+{
+	switch ((enum gceb_errcode)code) {
+	case GCEB_OK:
+		return "success";
+	case GCEB_ENOMEM:
+		return "out of memory";
+	case GCEB_EUSAGE:
+		return "bad usage";
+	case GCEB_ECONFIG:
+		return "invalid configuration";
+	case GCEB_EIO:
+		return "input/output error";
+	case GCEB_ESTORE:
+		return "store error";
+	case GCEB_ENOTFOUND:
+		return "not found";
+	case GCEB_ENET:
+		return "remote service unavailable";
+	case GCEB_EHTTP:
+		return "unexpected HTTP response";
+	case GCEB_EAUTH:
+		return "credentials rejected";
+	case GCEB_EPARSE:
+		return "malformed data";
+	case GCEB_ELOCKED:
+		return "another run holds the lock";
+	case GCEB_EPARTIAL:
+		return "some items failed";
+	case GCEB_EEXIST:
+		return "already exists";
+	case GCEB_EBUG:
+		return "internal error";
+	}
+	return "unknown error";
+}
+
+int gceb_exit_status(int code)
+{
+	switch ((enum gceb_errcode)code) {
+	case GCEB_OK:
+	case GCEB_ELOCKED: /* overlap is normal under load (decisions.md) */
+		return EX_OK;
+	case GCEB_EPARTIAL:
+		return 1;
+	case GCEB_EUSAGE:
+		return EX_USAGE;
+	case GCEB_ENET:
+		return EX_UNAVAILABLE;
+	case GCEB_ENOMEM:
+		return EX_OSERR;
+	case GCEB_EIO:
+	case GCEB_ESTORE:
+		return EX_IOERR;
+	case GCEB_EHTTP:
+	case GCEB_EPARSE:
+	case GCEB_EEXIST:
+	case GCEB_ENOTFOUND:
+		return EX_PROTOCOL;
+	case GCEB_EAUTH:
+		return EX_NOPERM;
+	case GCEB_ECONFIG:
+		return EX_CONFIG;
+	case GCEB_EBUG:
+		return EX_SOFTWARE;
+	}
+	return EX_SOFTWARE;
+}

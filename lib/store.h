@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store.h - the entity store: one LMDB environment under <state_dir>/db.
+ *
+ * One named database per entity kind; values are packed protobuf-c messages
+ * from proto/state.proto. Entities handed out are owned copies (free them
+ * with protobuf_c_message_free_unpacked(msg, NULL)); nothing returned
+ * outlives a transaction unless copied. Internal to lib/ (protobuf-c types).
+ *
+ * No network I/O may happen while a write transaction is open: scan in a read
+ * transaction, talk to the network, then apply each result with
+ * gceb_store_update(), which re-reads, re-checks and writes only if changed.
+ */
+#ifndef GCEB_STORE_H
+#define GCEB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "gceb/err.h"
+
+enum gceb_kind {
+	GCEB_KIND_CONFIG,   /* StoredConfig, key "current" */
+	GCEB_KIND_TEMPLATE, /* InstanceTemplate, key "<base>" */
+	GCEB_KIND_REVISION, /* Revision, key "<base> <rev>" */
+	GCEB_KIND_IGM,	    /* InstanceGroupManager, key "<base> <rev> <zone>" */
+	GCEB_KIND_INSTANCE, /* Instance, key "<base> <rev> <zone> <name>" */
+	GCEB_KIND_COUNT,
+};
+
+/* The longest key LMDB takes with its default build. */
+#define GCEB_STORE_MAX_KEY 511
+
+/* Default map size when neither settings nor options say otherwise. */
+#define GCEB_STORE_DEFAULT_MAP_MIB 1024
+
+enum gceb_store_flags {
+	GCEB_STORE_READONLY = 1 << 0, /* never write; do not create a missing store */
+	GCEB_STORE_DRY_RUN = 1 << 1,  /* gceb_store_update() reports, never commits */
+};
+
+struct gceb_store;
+struct gceb_txn;
+
+/*
+ * Open (creating it unless READONLY) the store in <@state_dir>/db with a map
+ * of @map_size bytes. Clears reader slots left by killed processes. A store
+ * written by another program or schema version, or a damaged or foreign
+ * file, gives GCEB_ESTORE with a message that says so; a missing READONLY
+ * store gives GCEB_ENOTFOUND.
+ */
+GCEB_NODISCARD int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags,
+				   struct gceb_store **out, struct gceb_err *err);
+void gceb_store_close(struct gceb_store *store); /* NULL is a no-op */
+
+/* Descriptor of the message stored for @kind. */
+const ProtobufCMessageDescriptor *gceb_kind_descriptor(enum gceb_kind kind);
+/* Database name of @kind ("config", "templates", ...). */
+const char *gceb_kind_name(enum gceb_kind kind);
+
+GCEB_NODISCARD int gceb_store_begin(struct gceb_store *store, bool write, struct gceb_txn **out,
+				    struct gceb_err *err);
+/*
+ * Commit and free *@txn, setting it to NULL even on failure (LMDB consumes
+ * the transaction). MDB_MAP_FULL gives GCEB_ESTORE naming the setting to
+ * raise. In a DRY_RUN store a write transaction is aborted instead.
+ */
+GCEB_NODISCARD int gceb_txn_commit(struct gceb_txn **txn, struct gceb_err *err);
+void gceb_txn_abort(struct gceb_txn **txn); /* NULL or *txn NULL is a no-op */
+
+/*
+ * Read entity @key of @kind into a new message *@out. Returns GCEB_ENOTFOUND
+ * (without touching @err) if absent, GCEB_EPARSE if the stored bytes do not
+ * unpack ("stored <kind> '<key>' is damaged").
+ */
+GCEB_NODISCARD int gceb_txn_get(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
+				ProtobufCMessage **out, struct gceb_err *err);
+/*
+ * Write @msg as entity @key; an Instance is stored with last_updated = now.
+ * Keys longer than GCEB_STORE_MAX_KEY give GCEB_EUSAGE.
+ */
+GCEB_NODISCARD int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
+				const ProtobufCMessage *msg, struct gceb_err *err);
+/* Delete entity @key; GCEB_ENOTFOUND (without touching @err) if absent. */
+GCEB_NODISCARD int gceb_txn_del(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
+				struct gceb_err *err);
+
+/*
+ * Call @fn for every entity of @kind whose key starts with @prefix (NULL or
+ * "" for all), in key order. @msg is borrowed for the call only. A non-zero
+ * return from @fn stops the walk and is returned. A damaged value stops the
+ * walk with GCEB_EPARSE.
+ */
+typedef int (*gceb_store_visit_fn)(const char *key, const ProtobufCMessage *msg, void *payload);
+GCEB_NODISCARD int gceb_txn_foreach(struct gceb_txn *txn, enum gceb_kind kind, const char *prefix,
+				    gceb_store_visit_fn fn, void *payload, struct gceb_err *err);
+
+/*
+ * What an update callback decided. The callback gets *@msg as read in the
+ * write transaction (NULL if the entity is absent) and may change it in
+ * place, replace it (e.g. create it), or free it and set it to NULL.
+ */
+enum gceb_update_result {
+	GCEB_UPDATE_KEEP = 0, /* write if the packed bytes changed */
+	GCEB_UPDATE_DELETE,   /* delete the entity if it exists */
+};
+typedef int (*gceb_update_fn)(ProtobufCMessage **msg, void *payload);
+
+/*
+ * The "atomic update" of behaviour.md §0: in one short write transaction,
+ * re-read entity @key, call @fn, and write it only if its packed bytes
+ * changed (or delete it on GCEB_UPDATE_DELETE). An Instance that is written
+ * gets last_updated = now. *@changed (may be NULL) says whether anything was
+ * written. A negative return from @fn aborts and is returned unchanged.
+ */
+GCEB_NODISCARD int gceb_store_update(struct gceb_store *store, enum gceb_kind kind,
+				     const char *key, gceb_update_fn fn, void *payload,
+				     bool *changed, struct gceb_err *err);
+
+/* Flags the store was opened with. */
+unsigned gceb_store_flags(const struct gceb_store *store);
+
+/* Seconds since the Unix epoch; the one clock of lib/ (libfaketime moves it in tests). */
+int64_t gceb_now(void);
+
+#endif
