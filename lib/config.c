@@ -1,0 +1,861 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config.c - config files: reading, validation, revision checksums */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "gceb/settings.h"
+#include "textproto.h"
+
+void gceb_diags_add(struct gceb_diags *d, const char *fmt, ...)
+{
+	char **v = realloc(d->v, (d->n + 1) * sizeof(*v));
+	char line[1024];
+	va_list ap;
+
+	if (!v)
+		return;
+	d->v = v;
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	d->v[d->n] = strdup(line);
+	if (d->v[d->n])
+		d->n++;
+}
+
+void gceb_diags_release(struct gceb_diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->v[i]);
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+}
+
+int gceb_config_read_file(const char *path, char **text, size_t *len, struct gceb_err *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return gceb_err_set(err, GCEB_ENOTFOUND, "%s: no such file", path);
+		return gceb_err_set(err, GCEB_EIO, "%s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = gceb_err_set(err, GCEB_ECONFIG, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > GCEB_CONFIG_MAX_BYTES) {
+		r = gceb_err_set(err, GCEB_ECONFIG, "%s: larger than the %d-byte limit", path,
+				 GCEB_CONFIG_MAX_BYTES);
+		goto out;
+	}
+	/* One byte more than allowed, to notice a file that grew since fstat. */
+	buf = malloc(GCEB_CONFIG_MAX_BYTES + 2);
+	if (!buf) {
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + got, GCEB_CONFIG_MAX_BYTES + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = gceb_err_set(err, GCEB_EIO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > GCEB_CONFIG_MAX_BYTES) {
+			r = gceb_err_set(err, GCEB_ECONFIG, "%s: larger than the %d-byte limit",
+					 path, GCEB_CONFIG_MAX_BYTES);
+			goto out;
+		}
+	}
+	buf[got] = '\0';
+	*text = buf;
+	*len = got;
+	buf = NULL;
+out:
+	free(buf);
+	(void)close(fd);
+	return r;
+}
+
+/* ---- names ---- */
+
+/* RFC 1035 label: [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
+static bool is_rfc1035(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > GCEB_GCE_NAME_MAX || s[0] < 'a' || s[0] > 'z' || s[n - 1] == '-')
+		return false;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* A project id, optionally behind a "domain.tld:" prefix (google.com:my-project). */
+static bool is_project(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	const char *p;
+
+	if (!colon)
+		return is_rfc1035(s);
+	if (colon == s)
+		return false;
+	for (p = s; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '.'))
+			return false;
+	return is_rfc1035(colon + 1);
+}
+
+static bool is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
+			: (*p & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (n < 0 || (n == 1 && *p < 0xc2))
+			return false;
+		p++;
+		while (n-- > 0)
+			if ((*p++ & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+bool gceb_split_kv(const char *s, size_t *key_len, const char **value)
+{
+	const char *colon = strchr(s, ':');
+
+	if (!colon)
+		return false;
+	*key_len = (size_t)(colon - s);
+	*value = colon + 1;
+	return true;
+}
+
+/* ---- typed dimensions (behaviour.md §3.4) ---- */
+
+static int enum_value(const ProtobufCEnumDescriptor *d, const char *name, int *out)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(d, name);
+
+	if (!v)
+		return -1;
+	*out = v->value;
+	return 0;
+}
+
+static int parse_int64(const char *s, int64_t *out)
+{
+	long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno != 0 || s[0] == ' ')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *out, size_t *bad,
+			  char *why, size_t why_len)
+{
+	Gceb__State__Dimensions d = GCEB__STATE__DIMENSIONS__INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *value;
+		char key[64];
+		size_t klen;
+		int ev;
+
+		if (!gceb_split_kv(strs[i], &klen, &value) || klen == 0) {
+			(void)snprintf(why, why_len, "'%s' is not \"key:value\"", strs[i]);
+			goto bad;
+		}
+		if (klen >= sizeof(key))
+			continue; /* no known key is that long */
+		memcpy(key, strs[i], klen);
+		key[klen] = '\0';
+		if (!strcmp(key, "os_family")) {
+			if (enum_value(&gceb__state__dimensions__osfamily__descriptor, value, &ev) < 0)
+				goto bad_enum;
+			d.has_os_family = true;
+			d.os_family = (Gceb__State__Dimensions__OSFamily)ev;
+		} else if (!strcmp(key, "backend")) {
+			if (enum_value(&gceb__state__dimensions__backend__descriptor, value, &ev) < 0)
+				goto bad_enum;
+			d.has_backend = true;
+			d.backend = (Gceb__State__Dimensions__Backend)ev;
+		} else if (!strcmp(key, "linux_flavor")) {
+			if (enum_value(&gceb__state__dimensions__linux_flavor__descriptor, value,
+				       &ev) < 0)
+				goto bad_enum;
+			d.has_linux_flavor = true;
+			d.linux_flavor = (Gceb__State__Dimensions__LinuxFlavor)ev;
+		} else if (!strcmp(key, "num_cpus") || !strcmp(key, "disk_gb")) {
+			int64_t v;
+
+			if (parse_int64(value, &v) < 0) {
+				(void)snprintf(why, why_len, "%s '%s' is not an integer", key,
+					       value);
+				goto bad;
+			}
+			if (key[0] == 'n') {
+				d.has_num_cpus = true;
+				d.num_cpus = v;
+			} else {
+				d.has_disk_gb = true;
+				d.disk_gb = v;
+			}
+		} else if (!strcmp(key, "memory_gb")) {
+			char *end;
+			double v;
+
+			errno = 0;
+			v = strtod(value, &end);
+			if (!*value || *end || errno != 0 || !isfinite(v)) {
+				(void)snprintf(why, why_len, "memory_gb '%s' is not a number", value);
+				goto bad;
+			}
+			d.has_memory_gb = true;
+			d.memory_gb = v;
+		} else if (!strcmp(key, "hostname")) {
+			d.hostname = (char *)value;
+		} else if (!strcmp(key, "os_version")) {
+			d.os_version = (char *)value;
+		}
+		continue;
+bad_enum:
+		(void)snprintf(why, why_len, "%s '%s' is not a known value", key, value);
+		goto bad;
+	}
+	/* Strings point into @strs: the caller copies them (see process-config). */
+	*out = d;
+	return 0;
+bad:
+	*bad = i;
+	return GCEB_ECONFIG;
+}
+
+/* ---- canonical JSON and the revision checksum (behaviour.md §3.6) ---- */
+
+static unsigned decode_utf8(const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	unsigned cp;
+	int n, i;
+
+	if (p[0] < 0x80) {
+		*pp = p + 1;
+		return p[0];
+	}
+	n = (p[0] & 0xe0) == 0xc0 ? 1 : (p[0] & 0xf0) == 0xe0 ? 2 : (p[0] & 0xf8) == 0xf0 ? 3 : 0;
+	cp = p[0] & (0x3f >> n);
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			/* Validation rejects bad UTF-8; here a stray byte stands for itself. */
+			*pp = p + 1;
+			return p[0];
+		}
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	*pp = p + n + 1;
+	return n ? cp : p[0];
+}
+
+/* Python 2 json.dumps string: ASCII only, lower-case \u escapes, surrogate pairs. */
+static void json_quote(struct gceb_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	gceb_buf_addc(b, '"');
+	while (*p) {
+		unsigned cp = decode_utf8(&p);
+
+		switch (cp) {
+		case '"':
+			gceb_buf_adds(b, "\\\"");
+			break;
+		case '\\':
+			gceb_buf_adds(b, "\\\\");
+			break;
+		case '\n':
+			gceb_buf_adds(b, "\\n");
+			break;
+		case '\r':
+			gceb_buf_adds(b, "\\r");
+			break;
+		case '\t':
+			gceb_buf_adds(b, "\\t");
+			break;
+		case '\b':
+			gceb_buf_adds(b, "\\b");
+			break;
+		case '\f':
+			gceb_buf_adds(b, "\\f");
+			break;
+		default:
+			if (cp < 0x20 || (cp >= 0x80 && cp <= 0xffff)) {
+				gceb_buf_addf(b, "\\u%04x", cp);
+			} else if (cp > 0xffff) {
+				cp -= 0x10000;
+				gceb_buf_addf(b, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+					      0xdc00 + (cp & 0x3ff));
+			} else {
+				gceb_buf_addc(b, (char)cp);
+			}
+		}
+	}
+	gceb_buf_addc(b, '"');
+}
+
+struct kv {
+	const char *key;
+	size_t key_len;
+	const char *value;
+};
+
+static int cmp_kv(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c != 0)
+		return c;
+	return (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A "key:value" list as a JSON object: split at the first colon, last duplicate wins, sorted. */
+static int json_kv_object(struct gceb_buf *b, char *const *strs, size_t n)
+{
+	struct kv *v = calloc(n ? n : 1, sizeof(*v));
+	size_t i, m = 0;
+
+	if (!v)
+		return GCEB_ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct kv e = { strs[i], 0, "" };
+		size_t j;
+
+		if (!gceb_split_kv(strs[i], &e.key_len, &e.value))
+			continue; /* validation rejects this before it matters */
+		for (j = 0; j < m; j++)
+			if (cmp_kv(&v[j], &e) == 0)
+				break;
+		v[j] = e;
+		if (j == m)
+			m++;
+	}
+	qsort(v, m, sizeof(*v), cmp_kv);
+	gceb_buf_addc(b, '{');
+	for (i = 0; i < m; i++) {
+		char *key = strndup(v[i].key, v[i].key_len);
+
+		if (!key) {
+			free(v);
+			return GCEB_ENOMEM;
+		}
+		if (i)
+			gceb_buf_adds(b, ", ");
+		json_quote(b, key);
+		gceb_buf_adds(b, ": ");
+		json_quote(b, v[i].value);
+		free(key);
+	}
+	gceb_buf_addc(b, '}');
+	free(v);
+	return 0;
+}
+
+static int json_sorted_strings(struct gceb_buf *b, char *const *strs, size_t n)
+{
+	char **v = malloc((n ? n : 1) * sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return GCEB_ENOMEM;
+	if (n)
+		memcpy(v, strs, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_str);
+	gceb_buf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			gceb_buf_adds(b, ", ");
+		json_quote(b, v[i]);
+	}
+	gceb_buf_addc(b, ']');
+	free(v);
+	return 0;
+}
+
+typedef Gceb__Config__InstanceTemplateConfig__InstanceTemplate__ServiceAccount gceb_sa_cfg;
+
+static int json_service_account(struct gceb_buf *b, const gceb_sa_cfg *sa)
+{
+	gceb_buf_adds(b, "{\"name\": ");
+	json_quote(b, sa->name);
+	gceb_buf_adds(b, ", \"scopes\": ");
+	if (json_sorted_strings(b, sa->scopes, sa->n_scopes) < 0)
+		return GCEB_ENOMEM;
+	gceb_buf_addc(b, '}');
+	return 0;
+}
+
+static int cmp_sa(const void *a, const void *b)
+{
+	const gceb_sa_cfg *x = *(const gceb_sa_cfg *const *)a, *y = *(const gceb_sa_cfg *const *)b;
+	int c = strcmp(x->name ? x->name : "", y->name ? y->name : "");
+
+	/* qsort is not stable: equal names keep config order through their addresses. */
+	if (c != 0)
+		return c;
+	return (x > y) - (x < y);
+}
+
+/* The first account stays first; the rest are sorted by name (stable). */
+static int json_service_accounts(struct gceb_buf *b, const gceb_template_cfg *t)
+{
+	gceb_sa_cfg **rest = NULL;
+	size_t i, n = t->n_service_accounts;
+	int r = 0;
+
+	gceb_buf_addc(b, '[');
+	if (n > 0) {
+		rest = malloc(n * sizeof(*rest));
+		if (!rest)
+			return GCEB_ENOMEM;
+		memcpy(rest, t->service_accounts, n * sizeof(*rest));
+		qsort(rest + 1, n - 1, sizeof(*rest), cmp_sa);
+		for (i = 0; i < n && r == 0; i++) {
+			if (i)
+				gceb_buf_adds(b, ", ");
+			r = json_service_account(b, rest[i]);
+		}
+	}
+	gceb_buf_addc(b, ']');
+	free(rest);
+	return r;
+}
+
+static int canonical_template_json(const gceb_template_cfg *t, struct gceb_buf *b)
+{
+	int r;
+
+	gceb_buf_addf(b, "{\"auto_assign_external_ip\": %s, \"dimensions\": ",
+		      t->auto_assign_external_ip ? "true" : "false");
+	if ((r = json_kv_object(b, t->dimensions, t->n_dimensions)) < 0)
+		return r;
+	gceb_buf_addf(b, ", \"disk-size-gb\": %d, \"image-name\": ", (int)t->disk_size_gb);
+	json_quote(b, t->image_name);
+	gceb_buf_adds(b, ", \"image-project\": ");
+	json_quote(b, t->image_project);
+	gceb_buf_adds(b, ", \"machine-type\": ");
+	json_quote(b, t->machine_type);
+	gceb_buf_adds(b, ", \"metadata\": ");
+	if ((r = json_kv_object(b, t->metadata, t->n_metadata)) < 0)
+		return r;
+	gceb_buf_adds(b, ", \"network_url\": ");
+	json_quote(b, t->network_url);
+	gceb_buf_adds(b, ", \"project\": ");
+	json_quote(b, t->project);
+	gceb_buf_adds(b, ", \"service-accounts\": ");
+	if ((r = json_service_accounts(b, t)) < 0)
+		return r;
+	gceb_buf_adds(b, ", \"tags\": ");
+	if ((r = json_sorted_strings(b, t->tags, t->n_tags)) < 0)
+		return r;
+	gceb_buf_addc(b, '}');
+	return b->oom ? GCEB_ENOMEM : 0;
+}
+
+int gceb_template_checksum(const gceb_template_cfg *t, char out[GCEB_SHA1_HEX_LEN + 1])
+{
+	struct gceb_buf b = GCEB_BUF_INIT;
+	int r = canonical_template_json(t, &b);
+
+	if (r == 0)
+		gceb_sha1_hex(b.p, b.len, out);
+	gceb_buf_release(&b);
+	return r;
+}
+
+void gceb_config_dir_revision(const char *ttext, size_t tlen, const char *mtext, size_t mlen,
+			      char out[GCEB_SHA1_HEX_LEN + 1])
+{
+	unsigned char both[40];
+
+	gceb_git_blob_sha1(ttext, tlen, both);
+	gceb_git_blob_sha1(mtext, mlen, both + 20);
+	gceb_sha1_hex(both, sizeof(both), out);
+}
+
+/* ---- validation (behaviour.md §3.5 with decisions.md) ---- */
+
+struct checker {
+	const char *file;
+	const struct gceb_textproto_locs *locs;
+	struct gceb_diags *diags;
+};
+
+/* Report a problem at the place @field_id[@index] of @msg was written. */
+static void problem(const struct checker *c, const void *msg, unsigned field_id, size_t index,
+		    const char *fmt, ...) GCEB_PRINTF(5, 6);
+static void problem(const struct checker *c, const void *msg, unsigned field_id, size_t index,
+		    const char *fmt, ...)
+{
+	unsigned line = 0, column = 0;
+	char text[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (gceb_textproto_find(c->locs, msg, field_id, index, &line, &column))
+		gceb_diags_add(c->diags, "%s:%u:%u: %s", c->file, line, column, text);
+	else
+		gceb_diags_add(c->diags, "%s: %s", c->file, text);
+}
+
+/* Where a whole element of a repeated message field starts (its parent's entry). */
+struct place {
+	const void *msg;
+	unsigned field_id;
+	size_t index;
+};
+
+static void need_name(const struct checker *c, const void *msg, unsigned field_id,
+		      const char *what, const char *value, struct place where,
+		      bool (*valid)(const char *))
+{
+	if (!value || !*value) {
+		problem(c, where.msg, where.field_id, where.index, "%s must not be empty", what);
+		return;
+	}
+	if (!valid(value))
+		problem(c, msg, field_id, 0, "%s '%s' is not a valid GCE name", what, value);
+}
+
+static void check_kv_list(const struct checker *c, const gceb_template_cfg *t, unsigned field_id,
+			  const char *what, char *const *strs, size_t n)
+{
+	size_t i, klen;
+	const char *value;
+
+	for (i = 0; i < n; i++) {
+		if (!gceb_split_kv(strs[i], &klen, &value))
+			problem(c, t, field_id, i, "%s '%s' has no colon, expected \"key:value\"",
+				what, strs[i]);
+		else if (klen == 0)
+			problem(c, t, field_id, i, "%s '%s' has an empty key", what, strs[i]);
+	}
+}
+
+static void check_template_strings_utf8(const struct checker *c, const gceb_template_cfg *t)
+{
+	const ProtobufCMessageDescriptor *d = t->base.descriptor;
+	unsigned i;
+
+	for (i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)t;
+
+		if (f->type != PROTOBUF_C_TYPE_STRING)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset), j;
+			char *const *v = *(char *const *const *)(base + f->offset);
+
+			for (j = 0; j < n; j++)
+				if (!is_utf8(v[j]))
+					problem(c, t, f->id, j, "%s is not valid UTF-8", f->name);
+		} else {
+			const char *s = *(const char *const *)(base + f->offset);
+
+			if (s && !is_utf8(s))
+				problem(c, t, f->id, 0, "%s is not valid UTF-8", f->name);
+		}
+	}
+}
+
+static void check_template(const struct checker *c, const gceb_template_cfg *t,
+			   struct place where)
+{
+	Gceb__State__Dimensions dims;
+	char why[256];
+	size_t i, bad;
+
+	check_template_strings_utf8(c, t);
+	need_name(c, t, 1, "base_name", t->base_name, where, is_rfc1035);
+	/* "B-<40 hex>" names the template and its groups: 63 characters at most. */
+	if (t->base_name && strlen(t->base_name) > GCEB_GCE_NAME_MAX - 1 - GCEB_SHA1_HEX_LEN)
+		problem(c, t, 1, 0, "base_name '%s' is longer than %d characters", t->base_name,
+			GCEB_GCE_NAME_MAX - 1 - GCEB_SHA1_HEX_LEN);
+	need_name(c, t, 2, "project", t->project, where, is_project);
+	need_name(c, t, 4, "image_name", t->image_name, where, is_rfc1035);
+	need_name(c, t, 9, "machine_type", t->machine_type, where, is_rfc1035);
+	if (t->image_project && *t->image_project && !is_project(t->image_project))
+		problem(c, t, 10, 0, "image_project '%s' is not a valid GCE project",
+			t->image_project);
+	if (t->network_url && *t->network_url && !is_rfc1035(t->network_url) &&
+	    strncmp(t->network_url, "https://", 8) != 0)
+		problem(c, t, 11, 0, "network_url '%s' is neither a network name nor an https URL",
+			t->network_url);
+	if (t->disk_size_gb < 0)
+		problem(c, t, 5, 0, "disk_size_gb must not be negative");
+	for (i = 0; i < t->n_service_accounts; i++)
+		if (!t->service_accounts[i]->name || !*t->service_accounts[i]->name)
+			problem(c, t, 6, i, "service account without a name");
+	check_kv_list(c, t, 3, "dimension", t->dimensions, t->n_dimensions);
+	check_kv_list(c, t, 8, "metadata", t->metadata, t->n_metadata);
+	if (gceb_dimensions_parse(t->dimensions, t->n_dimensions, &dims, &bad, why,
+				  sizeof(why)) < 0 &&
+	    strchr(t->dimensions[bad], ':') && t->dimensions[bad][0] != ':')
+		problem(c, t, 3, bad, "dimension %s", why);
+}
+
+static const gceb_template_cfg *find_template(const Gceb__Config__InstanceTemplateConfig *tc,
+					      const char *base)
+{
+	size_t i;
+
+	for (i = 0; i < tc->n_templates; i++)
+		if (tc->templates[i]->base_name && base && !strcmp(tc->templates[i]->base_name, base))
+			return tc->templates[i];
+	return NULL;
+}
+
+static void check_templates(const struct checker *c, const Gceb__Config__InstanceTemplateConfig *tc)
+{
+	size_t i, j;
+
+	for (i = 0; i < tc->n_templates; i++) {
+		const gceb_template_cfg *t = tc->templates[i];
+
+		check_template(c, t, (struct place){ tc, 1, i });
+		for (j = 0; j < i && t->base_name && *t->base_name; j++)
+			if (tc->templates[j]->base_name &&
+			    !strcmp(tc->templates[j]->base_name, t->base_name)) {
+				problem(c, t, 1, 0, "base_name %s is not globally unique",
+					t->base_name);
+				break;
+			}
+	}
+}
+
+static void check_managers(const struct checker *c, const Gceb__Config__InstanceTemplateConfig *tc,
+			   const Gceb__Config__InstanceGroupManagerConfig *mc)
+{
+	size_t i, j;
+
+	for (i = 0; i < mc->n_managers; i++) {
+		const gceb_manager_cfg *m = mc->managers[i];
+		const char *base = m->template_base_name ? m->template_base_name : "";
+		const char *zone = m->zone ? m->zone : "";
+		struct place where = { mc, 1, i };
+		const gceb_template_cfg *t;
+
+		if (!*base)
+			problem(c, mc, 1, i, "template_base_name must not be empty");
+		else if (!(t = find_template(tc, base)))
+			problem(c, m, 1, 0, "template_base_name '%s' names no template in "
+					    "templates.cfg", base);
+		else if (*zone && strlen(base) + strlen(zone) + 10 > GCEB_GCE_BASE_NAME_MAX)
+			problem(c, m, 4, 0, "base instance name '%s-<8 hex>-%s' is longer than %d "
+					    "characters", base, zone, GCEB_GCE_BASE_NAME_MAX);
+		need_name(c, m, 4, "zone", m->zone, where, is_rfc1035);
+		for (j = 0; j < i && *zone; j++) {
+			const gceb_manager_cfg *o = mc->managers[j];
+
+			if (o->zone && !strcmp(o->zone, zone) && o->template_base_name &&
+			    !strcmp(o->template_base_name, base)) {
+				problem(c, m, 4, 0, "zone %s is not unique in template %s", zone,
+					base);
+				break;
+			}
+		}
+		if (m->minimum_size < 1)
+			problem(c, m->has_minimum_size ? (const void *)m : mc,
+				m->has_minimum_size ? 2 : 1, m->has_minimum_size ? 0 : i,
+				"minimum_size must be at least 1 for zone %s in template %s", zone,
+				base);
+		else if (m->minimum_size > GCEB_MAX_GROUP_SIZE)
+			problem(c, m, 2, 0, "minimum_size > %d for zone %s in template %s",
+				GCEB_MAX_GROUP_SIZE, zone, base);
+		if (m->has_maximum_size && m->maximum_size > GCEB_MAX_GROUP_SIZE)
+			problem(c, m, 3, 0, "maximum_size > %d for zone %s in template %s",
+				GCEB_MAX_GROUP_SIZE, zone, base);
+		else if (m->has_maximum_size && m->maximum_size < m->minimum_size)
+			problem(c, m, 3, 0, "minimum_size > maximum_size for zone %s in template %s",
+				zone, base);
+	}
+}
+
+static int parse_one(const ProtobufCMessageDescriptor *desc, const char *name, const char *text,
+		     size_t len, ProtobufCMessage **out, struct gceb_textproto_locs *locs,
+		     struct gceb_diags *diags)
+{
+	struct gceb_err e = { 0 };
+	int r = gceb_textproto_parse(desc, name, text, len, out, locs, &e);
+
+	if (r == GCEB_ECONFIG)
+		gceb_diags_add(diags, "%s", e.msg);
+	return r;
+}
+
+int gceb_config_parse(const char *tname, const char *ttext, size_t tlen, const char *mname,
+		      const char *mtext, size_t mlen, struct gceb_config *out,
+		      struct gceb_diags *diags, struct gceb_err *err)
+{
+	struct gceb_textproto_locs tlocs = { 0 }, mlocs = { 0 };
+	ProtobufCMessage *tmsg = NULL, *mmsg = NULL;
+	size_t before = diags->n;
+	int rt, rm, r = 0;
+
+	rt = parse_one(&gceb__config__instance_template_config__descriptor, tname, ttext, tlen,
+		       &tmsg, &tlocs, diags);
+	rm = parse_one(&gceb__config__instance_group_manager_config__descriptor, mname, mtext,
+		       mlen, &mmsg, &mlocs, diags);
+	if (rt == GCEB_ENOMEM || rm == GCEB_ENOMEM) {
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (rt == 0) {
+		struct checker c = { tname, &tlocs, diags };
+
+		check_templates(&c, (Gceb__Config__InstanceTemplateConfig *)tmsg);
+	}
+	if (rt == 0 && rm == 0) {
+		struct checker c = { mname, &mlocs, diags };
+
+		check_managers(&c, (Gceb__Config__InstanceTemplateConfig *)tmsg,
+			       (Gceb__Config__InstanceGroupManagerConfig *)mmsg);
+	}
+	if (diags->n > before) {
+		r = gceb_err_set(err, GCEB_ECONFIG, "%zu problem%s in the config, nothing imported",
+				 diags->n - before, diags->n - before == 1 ? "" : "s");
+		goto out;
+	}
+	out->templates = (Gceb__Config__InstanceTemplateConfig *)tmsg;
+	out->managers = (Gceb__Config__InstanceGroupManagerConfig *)mmsg;
+	tmsg = mmsg = NULL;
+out:
+	if (tmsg)
+		protobuf_c_message_free_unpacked(tmsg, NULL);
+	if (mmsg)
+		protobuf_c_message_free_unpacked(mmsg, NULL);
+	gceb_textproto_locs_release(&tlocs);
+	gceb_textproto_locs_release(&mlocs);
+	return r;
+}
+
+void gceb_config_release(struct gceb_config *cfg)
+{
+	if (cfg->templates)
+		protobuf_c_message_free_unpacked(&cfg->templates->base, NULL);
+	if (cfg->managers)
+		protobuf_c_message_free_unpacked(&cfg->managers->base, NULL);
+	cfg->templates = NULL;
+	cfg->managers = NULL;
+}
+
+/* ---- settings.cfg ---- */
+
+int gceb_settings_check_url(const char *what, const char *url, struct gceb_err *err)
+{
+	static const char *const loopback[] = { "localhost", "127.0.0.1", "[::1]" };
+	const char *host = NULL;
+	size_t i;
+
+	if (!strncmp(url, "https://", 8)) {
+		host = url + 8;
+	} else if (!strncmp(url, "http://", 7)) {
+		for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+			size_t n = strlen(loopback[i]);
+
+			if (!strncmp(url + 7, loopback[i], n) &&
+			    strchr(":/", url[7 + n] ? url[7 + n] : '/'))
+				host = url + 7;
+		}
+	}
+	if (!host || !*host || *host == '/' || *host == ':' || strpbrk(url, " \t\r\n\"'\\"))
+		return gceb_err_set(err, GCEB_ECONFIG,
+				    "%s must start with \"https://\" or \"http://localhost\", not '%s'",
+				    what, url);
+	return 0;
+}
+
+int gceb_settings_parse(const char *name, const char *text, size_t len,
+			Gceb__Config__SettingsCfg **out, struct gceb_diags *diags,
+			struct gceb_err *err)
+{
+	struct gceb_textproto_locs locs = { 0 };
+	struct checker c = { name, &locs, diags };
+	Gceb__Config__SettingsCfg *s = NULL;
+	size_t before = diags->n;
+	struct gceb_err e = { 0 };
+	int r;
+
+	r = parse_one(&gceb__config__settings_cfg__descriptor, name, text, len,
+		      (ProtobufCMessage **)&s, &locs, diags);
+	if (r < 0) {
+		r = gceb_err_set(err, r, "%s is not valid", name);
+		goto out;
+	}
+	if (s->mp_server && *s->mp_server && gceb_settings_check_url("mp_server", s->mp_server, &e))
+		problem(&c, s, 2, 0, "%s", e.msg);
+	if (s->compute_api_root && *s->compute_api_root &&
+	    gceb_settings_check_url("compute_api_root", s->compute_api_root, &e))
+		problem(&c, s, 3, 0, "%s", e.msg);
+	if (s->has_max_concurrency && (s->max_concurrency < 1 || s->max_concurrency > 1024))
+		problem(&c, s, 4, 0, "max_concurrency must be between 1 and 1024");
+	if (s->has_store_map_size_mib && s->store_map_size_mib < 1)
+		problem(&c, s, 5, 0, "store_map_size_mib must be at least 1");
+	if (s->metrics_dir && *s->metrics_dir && s->metrics_dir[0] != '/')
+		problem(&c, s, 6, 0, "metrics_dir must be an absolute path");
+	if (diags->n > before) {
+		r = gceb_err_set(err, GCEB_ECONFIG, "%s is not valid", name);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+out:
+	if (s)
+		protobuf_c_message_free_unpacked(&s->base, NULL);
+	gceb_textproto_locs_release(&locs);
+	return r;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * job.h - the common main of every gceb binary.
+ *
+ * A binary declares a struct gceb_job_spec and calls gceb_job_main(), which
+ * parses options (common ones appended), resolves settings, takes the
+ * per-job lock, opens the store, calls spec->run() and maps its result to
+ * the exit status. It logs the final error once; success is silent.
+ */
+#ifndef GCEB_JOB_H
+#define GCEB_JOB_H
+
+#include <stdbool.h>
+
+#include "gceb/err.h"
+#include "gceb/log.h"
+#include "gceb/opt.h"
+#include "gceb/settings.h"
+
+struct gceb_store;
+
+enum gceb_job_needs {
+	GCEB_NEED_STORE = 1 << 0,	   /* open the store read-write */
+	GCEB_NEED_STORE_READONLY = 1 << 1, /* open an existing store read-only */
+	GCEB_NEED_LOCK = 1 << 2,	   /* take <state_dir>/locks/<name>.lock */
+};
+
+struct gceb_job {
+	const struct gceb_job_spec *spec;
+	struct gceb_settings settings;
+	struct gceb_store *store; /* NULL unless spec->needs asks for it */
+	bool dry_run;
+	int argc; /* operands left after the options */
+	char **argv;
+	struct gceb_err err;
+};
+
+struct gceb_job_spec {
+	const char *name;     /* "import-config": binary gceb-import-config */
+	const char *summary;  /* one line for --help */
+	const char *operands; /* usage of the operands, NULL if none are taken */
+	const struct gceb_opt *opts;
+	unsigned needs;
+	int (*run)(struct gceb_job *job);
+};
+
+int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* settings.h - resolved run-time settings: flags, then GCEB_* env, then settings.cfg, then defaults */
+#ifndef GCEB_SETTINGS_H
+#define GCEB_SETTINGS_H
+
+#include <stdbool.h>
+
+#include "gceb/err.h"
+
+#define GCEB_DEFAULT_STATE_DIR	      "/var/lib/gceb"
+#define GCEB_DEFAULT_CONFIG_DIR	      "/etc/gceb"
+#define GCEB_DEFAULT_MP_SERVER	      "https://machine-provider.appspot.com"
+#define GCEB_DEFAULT_COMPUTE_API_ROOT "https://compute.googleapis.com/"
+#define GCEB_DEFAULT_MAX_CONCURRENCY  16
+#define GCEB_DEFAULT_MAP_SIZE_MIB     1024
+
+/* Every string is owned by the struct; release with gceb_settings_release(). */
+struct gceb_settings {
+	char *state_dir;
+	char *config_dir;
+	char *mp_server;	/* NULL: use the stored URL, else the default */
+	char *compute_api_root;
+	char *metrics_dir;	/* NULL: no metrics file */
+	unsigned max_concurrency;
+	unsigned map_size_mib;
+	bool enable_ts_monitoring;
+};
+
+/*
+ * Fill @s from <config_dir>/settings.cfg if it exists (absent means every
+ * default). Strings already set in @s (from flags or the environment) win.
+ * Returns 0, or GCEB_ECONFIG with every problem printed through the log.
+ */
+int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err);
+
+/*
+ * Check that @url is https, or http to localhost, 127.0.0.1 or ::1, and has
+ * a host. Returns 0 or GCEB_ECONFIG naming @what.
+ */
+int gceb_settings_check_url(const char *what, const char *url, struct gceb_err *err);
+
+void gceb_settings_release(struct gceb_settings *s);
+
+#endif

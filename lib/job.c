@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* job.c - the common main: fds, signals, options, settings, lock, store, exit status */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gceb/job.h"
+#include "store.h"
+
+#ifndef GCEB_VERSION
+# define GCEB_VERSION "unknown"
+#endif
+
+/* Values of the common options, before settings resolution. */
+struct common_args {
+	const char *state_dir;
+	const char *config_dir;
+	unsigned map_size_mib;
+	bool dry_run;
+	int verbose;
+	bool quiet;
+	bool help;
+	bool version;
+};
+
+/*
+ * A job started with fd 0, 1 or 2 closed would hand that number to the next
+ * open(), and the LMDB file could end up receiving log lines.
+ */
+static void sanitize_stdfds(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	while (fd >= 0 && fd <= 2)
+		fd = dup(fd);
+	if (fd > 2)
+		(void)close(fd);
+}
+
+static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt *common)
+{
+	(void)printf("usage: gceb-%s [options]%s%s\n\n%s\n\noptions:\n", spec->name,
+		     spec->operands ? " " : "", spec->operands ? spec->operands : "",
+		     spec->summary);
+	gceb_opt_print_help(common, spec->opts);
+	(void)printf("\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
+		     "GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
+		     "GCEB_METRICS_DIR\nsee gceb-%s(1) in docs/jobs/%s.md\n",
+		     spec->name, spec->name);
+}
+
+static int dup_setting(char **dst, const char *value, struct gceb_err *err)
+{
+	if (*dst || !value || !*value)
+		return 0;
+	*dst = strdup(value);
+	if (!*dst)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int env_uint(const char *name, unsigned *dst, struct gceb_err *err)
+{
+	const char *v = getenv(name);
+	unsigned long n;
+	char *end;
+
+	if (*dst || !v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end || *v == '-' || n == 0 || n > UINT_MAX)
+		return gceb_err_set(err, GCEB_ECONFIG,
+				    "environment %s='%s' is not a positive whole number", name, v);
+	*dst = (unsigned)n;
+	return 0;
+}
+
+/* decisions.md: flags, then the environment, then settings.cfg, then defaults. */
+static int resolve_settings(const struct common_args *args, struct gceb_settings *s,
+			    struct gceb_err *err)
+{
+	int r;
+
+	s->map_size_mib = args->map_size_mib;
+	if ((r = dup_setting(&s->state_dir, args->state_dir, err)) < 0 ||
+	    (r = dup_setting(&s->config_dir, args->config_dir, err)) < 0 ||
+	    (r = dup_setting(&s->state_dir, getenv("GCEB_STATE_DIR"), err)) < 0 ||
+	    (r = dup_setting(&s->config_dir, getenv("GCEB_CONFIG_DIR"), err)) < 0 ||
+	    (r = dup_setting(&s->mp_server, getenv("GCEB_MP_SERVER"), err)) < 0 ||
+	    (r = dup_setting(&s->compute_api_root, getenv("GCEB_COMPUTE_API_ROOT"), err)) < 0 ||
+	    (r = dup_setting(&s->metrics_dir, getenv("GCEB_METRICS_DIR"), err)) < 0 ||
+	    (r = dup_setting(&s->state_dir, GCEB_DEFAULT_STATE_DIR, err)) < 0 ||
+	    (r = dup_setting(&s->config_dir, GCEB_DEFAULT_CONFIG_DIR, err)) < 0 ||
+	    (r = env_uint("GCEB_MAP_SIZE_MIB", &s->map_size_mib, err)) < 0 ||
+	    (r = env_uint("GCEB_MAX_CONCURRENCY", &s->max_concurrency, err)) < 0)
+		return r;
+	if (s->mp_server && (r = gceb_settings_check_url("GCEB_MP_SERVER", s->mp_server, err)) < 0)
+		return r;
+	if (s->compute_api_root &&
+	    (r = gceb_settings_check_url("GCEB_COMPUTE_API_ROOT", s->compute_api_root, err)) < 0)
+		return r;
+	return gceb_settings_load(s, err);
+}
+
+static int mkdir_p(const char *path, struct gceb_err *err)
+{
+	char buf[PATH_MAX];
+	size_t i, len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return gceb_err_set(err, GCEB_EIO, "path too long '%s'", path);
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return gceb_err_set(err, GCEB_EIO, "cannot create directory '%s': %s", buf,
+					    strerror(errno));
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+/* A held lock means an earlier run is still going: skip, as cron will call again. */
+static int take_lock(const struct gceb_job *job, int *fd_out, struct gceb_err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int fd, r;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/locks", job->settings.state_dir) >=
+		    sizeof(dir) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s.lock", dir, job->spec->name) >=
+		    sizeof(path))
+		return gceb_err_set(err, GCEB_EIO, "state directory path too long");
+	r = mkdir_p(dir, err);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return gceb_err_set(err, GCEB_EIO, "cannot open lock '%s': %s", path,
+				    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		(void)close(fd);
+		if (e == EWOULDBLOCK)
+			return gceb_err_set(err, GCEB_ELOCKED,
+					    "'%s' is held by another run, skipping this run", path);
+		return gceb_err_set(err, GCEB_EIO, "cannot lock '%s': %s", path, strerror(e));
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static int open_store(struct gceb_job *job, struct gceb_err *err)
+{
+	unsigned flags = 0;
+	size_t map_mib = job->settings.map_size_mib ? job->settings.map_size_mib
+						    : GCEB_DEFAULT_MAP_SIZE_MIB;
+
+	if (job->spec->needs & GCEB_NEED_STORE_READONLY)
+		flags |= GCEB_STORE_READONLY;
+	if (job->dry_run)
+		flags |= GCEB_STORE_DRY_RUN;
+	return gceb_store_open(job->settings.state_dir, map_mib << 20, flags, &job->store, err);
+}
+
+int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
+{
+	static char program[64];
+	struct common_args args = { 0 };
+	const struct gceb_opt common[] = {
+		GCEB_OPT_STRING('s', "state-dir", &args.state_dir, "DIR",
+				"state directory (default " GCEB_DEFAULT_STATE_DIR ")"),
+		GCEB_OPT_STRING('c', "config-dir", &args.config_dir, "DIR",
+				"config directory (default " GCEB_DEFAULT_CONFIG_DIR ")"),
+		GCEB_OPT_UINT(0, "map-size-mib", &args.map_size_mib, "N",
+			      "LMDB map size in MiB (default 1024)"),
+		GCEB_OPT_FLAG('n', "dry-run", &args.dry_run,
+			      "show what would change, change nothing"),
+		GCEB_OPT_COUNT('v', "verbose", &args.verbose, "say more (-vv for debug)"),
+		GCEB_OPT_FLAG('q', "quiet", &args.quiet, "print errors only"),
+		GCEB_OPT_FLAG('h', "help", &args.help, "show this help and exit"),
+		GCEB_OPT_FLAG('V', "version", &args.version, "show the version and exit"),
+		GCEB_OPT_END,
+	};
+	struct gceb_job job = { .spec = spec };
+	int lock_fd = -1, first = 0, r;
+
+	sanitize_stdfds();
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)snprintf(program, sizeof(program), "gceb-%s", spec->name);
+	gceb_log_set_program(program);
+
+	r = gceb_opt_parse(common, spec->opts, argc, argv, &first, &job.err);
+	if (r < 0) {
+		gceb_error("%s (try --help)", job.err.msg);
+		return gceb_exit_status(r);
+	}
+	if (args.help) {
+		print_usage(spec, common);
+		return 0;
+	}
+	if (args.version) {
+		(void)printf("gceb-%s %s\n", spec->name, GCEB_VERSION);
+		return 0;
+	}
+	if (!spec->operands && first < argc) {
+		gceb_error("unexpected operand '%s' (try --help)", argv[first]);
+		return gceb_exit_status(GCEB_EUSAGE);
+	}
+	gceb_log_set_level(args.quiet ? GCEB_LOG_ERROR
+				      : args.verbose >= 2 ? GCEB_LOG_DEBUG
+				      : args.verbose == 1 ? GCEB_LOG_INFO
+							  : GCEB_LOG_WARNING);
+	job.dry_run = args.dry_run;
+	job.argc = argc - first;
+	job.argv = argv + first;
+
+	r = resolve_settings(&args, &job.settings, &job.err);
+	if (r < 0)
+		goto out;
+	if (spec->needs & GCEB_NEED_LOCK) {
+		r = take_lock(&job, &lock_fd, &job.err);
+		if (r < 0)
+			goto out;
+	}
+	if (spec->needs & (GCEB_NEED_STORE | GCEB_NEED_STORE_READONLY)) {
+		r = open_store(&job, &job.err);
+		if (r < 0)
+			goto out;
+	}
+	r = spec->run(&job);
+out:
+	if (r == GCEB_ELOCKED)
+		gceb_info("%s", job.err.msg);
+	else if (r < 0)
+		gceb_error("%s", job.err.msg[0] ? job.err.msg : gceb_strerror(r));
+	gceb_store_close(job.store);
+	if (lock_fd >= 0)
+		(void)close(lock_fd);
+	gceb_settings_release(&job.settings);
+	return gceb_exit_status(r);
+}
