@@ -118,7 +118,7 @@ static int foreign_err(const struct gceb_store *s, struct gceb_err *err, const M
 	p = found->mv_data;
 	n = found->mv_size < sizeof(text) - 1 ? found->mv_size : sizeof(text) - 1;
 	for (i = 0; i < n; i++)
-		text[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+		text[i] = (char)(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?');
 	text[n] = '\0';
 	return gceb_err_set(
 		err, GCEB_ESTORE,
