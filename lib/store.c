@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store.c - entity store on top of LMDB
+ *
+ * One LMDB environment in <state_dir>/db holds one named database per entity
+ * kind ("config", "templates", "revisions", "igms", "instances") and "meta",
+ * whose record "schema" is STORE_SCHEMA. Values are packed protobuf-c
+ * messages from proto/state.proto.
+ *
+ * Keys (behaviour.md §2.1) are an entity's id tokens joined by single ASCII
+ * spaces, stored without a terminating NUL:
+ *
+ *	config     "current"
+ *	templates  "<base>"
+ *	revisions  "<base> <rev>"
+ *	igms       "<base> <rev> <zone>"
+ *	instances  "<base> <rev> <zone> <name>"
+ *
+ * LMDB sorts keys bytewise, so the children of one parent are adjacent and a
+ * prefix walk finds them; the prefix should end with the space ("<base> "),
+ * or "web" would also match "web2 ...". A key is 1 to GCEB_STORE_MAX_KEY (511)
+ * bytes, the MDB_MAXKEYSIZE of a default LMDB build; any other length is
+ * GCEB_EUSAGE. The store never parses keys: callers build them.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "state.pb-c.h"
+#include "store.h"
+
+#define STORE_SCHEMA "gceb-store 1"
+#define MIB          ((size_t)1024 * 1024)
+
+struct gceb_store {
+	MDB_env *env;
+	MDB_dbi dbi[GCEB_KIND_COUNT];
+	unsigned flags;
+	char *path; /* <state_dir>/db, for messages */
+};
+
+struct gceb_txn {
+	struct gceb_store *store;
+	MDB_txn *txn;
+	bool write;
+};
+
+static const struct {
+	const char *db;   /* database name */
+	const char *noun; /* one entity, for messages */
+	const ProtobufCMessageDescriptor *desc;
+} kinds[GCEB_KIND_COUNT] = {
+	[GCEB_KIND_CONFIG] = { "config", "config", &gceb__state__stored_config__descriptor },
+	[GCEB_KIND_TEMPLATE] = { "templates", "template",
+				 &gceb__state__instance_template__descriptor },
+	[GCEB_KIND_REVISION] = { "revisions", "revision", &gceb__state__revision__descriptor },
+	[GCEB_KIND_IGM] = { "igms", "igm", &gceb__state__instance_group_manager__descriptor },
+	[GCEB_KIND_INSTANCE] = { "instances", "instance", &gceb__state__instance__descriptor },
+};
+
+static int store_err(const struct gceb_store *s, struct gceb_err *err, int rc, const char *fmt, ...)
+	GCEB_PRINTF(4, 5);
+
+/*
+ * The one place an LMDB result becomes ours. LMDB's own codes are negative,
+ * errno values positive: the latter are filesystem trouble.
+ */
+static int store_err(const struct gceb_store *s, struct gceb_err *err, int rc, const char *fmt, ...)
+{
+	char what[sizeof(err->msg)];
+	MDB_envinfo info;
+	bool whole;
+	va_list ap;
+
+	if (rc == MDB_MAP_FULL) {
+		/* The map may be larger than asked for: LMDB keeps the size of the file. */
+		(void)mdb_env_info(s->env, &info);
+		whole = info.me_mapsize % MIB == 0;
+		return gceb_err_set(
+			err, GCEB_ESTORE,
+			"store '%s' is full (map size %zu %s): raise store_map_size_mib in settings.cfg or use --map-size-mib",
+			s->path, whole ? info.me_mapsize / MIB : info.me_mapsize / 1024,
+			whole ? "MiB" : "KiB");
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return gceb_err_set(err,
+			    rc == ENOMEM ? GCEB_ENOMEM :
+			    rc > 0       ? GCEB_EIO :
+					   GCEB_ESTORE,
+			    "%s: %s", what, mdb_strerror(rc));
+}
+
+static int open_err(const struct gceb_store *s, struct gceb_err *err, int rc)
+{
+	return store_err(s, err, rc, "cannot open store '%s'", s->path);
+}
+
+static int foreign_err(const struct gceb_store *s, struct gceb_err *err, const MDB_val *found)
+{
+	const unsigned char *p;
+	char text[65];
+	size_t i, n;
+
+	if (!found)
+		return gceb_err_set(
+			err, GCEB_ESTORE,
+			"store '%s' was written by another program or schema version (found no schema, expected '%s')",
+			s->path, STORE_SCHEMA);
+	/* The stored bytes may be anything: show a bounded, printable excerpt. */
+	p = found->mv_data;
+	n = found->mv_size < sizeof(text) - 1 ? found->mv_size : sizeof(text) - 1;
+	for (i = 0; i < n; i++)
+		text[i] = (char)(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?');
+	text[n] = '\0';
+	return gceb_err_set(
+		err, GCEB_ESTORE,
+		"store '%s' was written by another program or schema version (found '%s', expected '%s')",
+		s->path, text, STORE_SCHEMA);
+}
+
+static MDB_val str_val(const char *str)
+{
+	return (MDB_val){ .mv_size = strlen(str), .mv_data = (void *)str };
+}
+
+static int make_key(enum gceb_kind kind, const char *key, MDB_val *out, struct gceb_err *err)
+{
+	size_t len = strlen(key);
+
+	if (len == 0 || len > GCEB_STORE_MAX_KEY)
+		return gceb_err_set(err, GCEB_EUSAGE, "%s key must be 1 to %d bytes, not %zu",
+				    kinds[kind].noun, GCEB_STORE_MAX_KEY, len);
+	*out = str_val(key);
+	return 0;
+}
+
+static int unpack(enum gceb_kind kind, const char *key, const MDB_val *val, ProtobufCMessage **out,
+		  struct gceb_err *err)
+{
+	ProtobufCMessage *msg;
+
+	msg = protobuf_c_message_unpack(kinds[kind].desc, NULL, val->mv_size, val->mv_data);
+	/* protobuf-c gives no reason: bad bytes and out of memory look the same. */
+	if (!msg)
+		return gceb_err_set(err, GCEB_EPARSE, "stored %s '%s' is damaged", kinds[kind].noun,
+				    key);
+	*out = msg;
+	return 0;
+}
+
+static int pack(const ProtobufCMessage *msg, uint8_t **buf, size_t *len, struct gceb_err *err)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	uint8_t *b = malloc(n ? n : 1);
+
+	if (!b)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory packing a %zu-byte entity", n);
+	*len = protobuf_c_message_pack(msg, b);
+	*buf = b;
+	return 0;
+}
+
+static int make_dir(const char *path, struct gceb_err *err)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return gceb_err_set(err, GCEB_EIO, "cannot create '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* Write the schema into a new store, or check the one found. */
+static int check_schema(const struct gceb_store *s, MDB_txn *txn, struct gceb_err *err)
+{
+	MDB_val key = str_val("schema"), want = str_val(STORE_SCHEMA), found;
+	MDB_dbi dbi;
+	MDB_stat st;
+	int rc;
+
+	/* The main database holds one record per named database: none means a new store. */
+	rc = mdb_dbi_open(txn, NULL, 0, &dbi);
+	if (rc == 0)
+		rc = mdb_stat(txn, dbi, &st);
+	if (rc != 0)
+		return open_err(s, err, rc);
+	if (st.ms_entries == 0) {
+		if (s->flags & GCEB_STORE_READONLY)
+			return gceb_err_set(err, GCEB_ENOTFOUND, "store '%s' is empty", s->path);
+		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &dbi);
+		if (rc == 0)
+			rc = mdb_put(txn, dbi, &key, &want, 0);
+		return rc != 0 ? open_err(s, err, rc) : 0;
+	}
+	rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+	if (rc == 0)
+		rc = mdb_get(txn, dbi, &key, &found);
+	/* No "meta" database, or a plain record of that name: someone else's data. */
+	if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+		return foreign_err(s, err, NULL);
+	if (rc != 0)
+		return open_err(s, err, rc);
+	if (found.mv_size != want.mv_size || memcmp(found.mv_data, want.mv_data, want.mv_size) != 0)
+		return foreign_err(s, err, &found);
+	return 0;
+}
+
+static int open_dbs(struct gceb_store *s, struct gceb_err *err)
+{
+	bool ro = s->flags & GCEB_STORE_READONLY;
+	MDB_txn *txn = NULL;
+	int rc, r;
+	size_t i;
+
+	rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+	if (rc != 0)
+		return open_err(s, err, rc);
+	r = check_schema(s, txn, err);
+	for (i = 0; r == 0 && i < GCEB_KIND_COUNT; i++) {
+		rc = mdb_dbi_open(txn, kinds[i].db, ro ? 0 : MDB_CREATE, &s->dbi[i]);
+		if (rc == MDB_NOTFOUND)
+			r = gceb_err_set(err, GCEB_ESTORE, "store '%s' has no '%s' database",
+					 s->path, kinds[i].db);
+		else if (rc != 0)
+			r = open_err(s, err, rc);
+	}
+	if (r == 0) {
+		/*
+		 * Committing, even read-only, is what lets later transactions use
+		 * the handles. It happens in DRY_RUN too: empty databases and the
+		 * schema are the shape of the store, not state.
+		 */
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		if (rc != 0)
+			r = open_err(s, err, rc);
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	return r;
+}
+
+int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, struct gceb_store **out,
+		    struct gceb_err *err)
+{
+	bool ro = flags & GCEB_STORE_READONLY;
+	struct gceb_store *s = NULL;
+	size_t len = strlen(state_dir);
+	struct stat st;
+	int dead;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (s)
+		s->path = malloc(len + sizeof("/db"));
+	if (!s || !s->path) {
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory opening a store");
+		goto out;
+	}
+	memcpy(s->path, state_dir, len);
+	memcpy(s->path + len, "/db", sizeof("/db"));
+	s->flags = flags;
+
+	if (!ro) {
+		r = make_dir(state_dir, err);
+		if (r == 0)
+			r = make_dir(s->path, err);
+		if (r < 0)
+			goto out;
+	}
+	/* LMDB would say "Not a directory" about <path>/lock.mdb; name the real culprit. */
+	if (stat(s->path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		r = gceb_err_set(err, GCEB_ESTORE, "store '%s' is not a directory", s->path);
+		goto out;
+	}
+
+	r = mdb_env_create(&s->env);
+	if (r == 0)
+		r = mdb_env_set_maxdbs(s->env, GCEB_KIND_COUNT + 1); /* kinds and meta */
+	if (r == 0)
+		r = mdb_env_set_mapsize(s->env, map_size);
+	if (r == 0)
+		r = mdb_env_open(s->env, s->path, ro ? MDB_RDONLY : 0, 0600);
+	if (r == ENOENT && ro) {
+		r = gceb_err_set(err, GCEB_ENOTFOUND, "store '%s' does not exist", s->path);
+		goto out;
+	}
+	/* Reader slots of killed processes would pin old pages for good. */
+	if (r == 0)
+		r = mdb_reader_check(s->env, &dead);
+	if (r != 0) {
+		r = open_err(s, err, r);
+		goto out;
+	}
+	r = open_dbs(s, err);
+	if (r < 0)
+		goto out;
+
+	*out = s;
+	s = NULL;
+out:
+	gceb_store_close(s);
+	return r;
+}
+
+void gceb_store_close(struct gceb_store *store)
+{
+	if (!store)
+		return;
+	if (store->env)
+		mdb_env_close(store->env);
+	free(store->path);
+	free(store);
+}
+
+const ProtobufCMessageDescriptor *gceb_kind_descriptor(enum gceb_kind kind)
+{
+	assert((unsigned)kind < GCEB_KIND_COUNT);
+	return kinds[kind].desc;
+}
+
+const char *gceb_kind_name(enum gceb_kind kind)
+{
+	assert((unsigned)kind < GCEB_KIND_COUNT);
+	return kinds[kind].db;
+}
+
+unsigned gceb_store_flags(const struct gceb_store *store)
+{
+	return store->flags;
+}
+
+int gceb_store_begin(struct gceb_store *store, bool write, struct gceb_txn **out,
+		     struct gceb_err *err)
+{
+	struct gceb_txn *t;
+	MDB_txn *txn = NULL;
+	unsigned flags = write ? 0 : MDB_RDONLY;
+	int rc;
+
+	assert(!write || !(store->flags & GCEB_STORE_READONLY));
+	rc = mdb_txn_begin(store->env, NULL, flags, &txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map past ours: adopt its size (lmdb.h). */
+		rc = mdb_env_set_mapsize(store->env, 0);
+		if (rc == 0)
+			rc = mdb_txn_begin(store->env, NULL, flags, &txn);
+	}
+	if (rc != 0)
+		return store_err(store, err, rc, "cannot begin a transaction in store '%s'",
+				 store->path);
+	t = malloc(sizeof(*t));
+	if (!t) {
+		mdb_txn_abort(txn);
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory beginning a transaction");
+	}
+	*t = (struct gceb_txn){ .store = store, .txn = txn, .write = write };
+	*out = t;
+	return 0;
+}
+
+int gceb_txn_commit(struct gceb_txn **txn, struct gceb_err *err)
+{
+	struct gceb_txn *t = *txn;
+	int rc = 0;
+	int r = 0;
+
+	assert(t);
+	*txn = NULL;
+	if (t->write && (t->store->flags & GCEB_STORE_DRY_RUN))
+		mdb_txn_abort(t->txn);
+	else
+		rc = mdb_txn_commit(t->txn);
+	if (rc != 0)
+		r = store_err(t->store, err, rc, "cannot commit to store '%s'", t->store->path);
+	free(t);
+	return r;
+}
+
+void gceb_txn_abort(struct gceb_txn **txn)
+{
+	if (!txn || !*txn)
+		return;
+	mdb_txn_abort((*txn)->txn);
+	free(*txn);
+	*txn = NULL;
+}
+
+int gceb_txn_get(struct gceb_txn *txn, enum gceb_kind kind, const char *key, ProtobufCMessage **out,
+		 struct gceb_err *err)
+{
+	MDB_val k, v;
+	int r;
+
+	assert((unsigned)kind < GCEB_KIND_COUNT);
+	r = make_key(kind, key, &k, err);
+	if (r < 0)
+		return r;
+	r = mdb_get(txn->txn, txn->store->dbi[kind], &k, &v);
+	if (r == MDB_NOTFOUND)
+		return GCEB_ENOTFOUND;
+	if (r != 0)
+		return store_err(txn->store, err, r, "cannot read %s '%s'", kinds[kind].noun, key);
+	return unpack(kind, key, &v, out, err);
+}
+
+int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
+		 const ProtobufCMessage *msg, struct gceb_err *err)
+{
+	Gceb__State__Instance stamped;
+	MDB_val k, v;
+	int r;
+
+	assert((unsigned)kind < GCEB_KIND_COUNT);
+	assert(txn->write && msg->descriptor == kinds[kind].desc);
+	r = make_key(kind, key, &k, err);
+	if (r < 0)
+		return r;
+	if (kind == GCEB_KIND_INSTANCE) {
+		/* Stamp a shallow copy: the caller's message is const, packing only reads. */
+		stamped = *(const Gceb__State__Instance *)(const void *)msg;
+		stamped.has_last_updated = 1;
+		stamped.last_updated = gceb_now();
+		msg = &stamped.base;
+	}
+	v = (MDB_val){ .mv_size = protobuf_c_message_get_packed_size(msg) };
+	/* MDB_RESERVE hands out room in the map, so the message is packed in place. */
+	r = mdb_put(txn->txn, txn->store->dbi[kind], &k, &v, MDB_RESERVE);
+	if (r != 0)
+		return store_err(txn->store, err, r, "cannot write %s '%s'", kinds[kind].noun, key);
+	(void)protobuf_c_message_pack(msg, v.mv_data);
+	return 0;
+}
+
+int gceb_txn_del(struct gceb_txn *txn, enum gceb_kind kind, const char *key, struct gceb_err *err)
+{
+	MDB_val k;
+	int r;
+
+	assert((unsigned)kind < GCEB_KIND_COUNT);
+	r = make_key(kind, key, &k, err);
+	if (r < 0)
+		return r;
+	r = mdb_del(txn->txn, txn->store->dbi[kind], &k, NULL);
+	if (r == MDB_NOTFOUND)
+		return GCEB_ENOTFOUND;
+	if (r != 0)
+		return store_err(txn->store, err, r, "cannot delete %s '%s'", kinds[kind].noun,
+				 key);
+	return 0;
+}
+
+int gceb_txn_foreach(struct gceb_txn *txn, enum gceb_kind kind, const char *prefix,
+		     gceb_store_visit_fn fn, void *payload, struct gceb_err *err)
+{
+	char key[GCEB_STORE_MAX_KEY + 1];
+	ProtobufCMessage *msg = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_cursor_op op = MDB_FIRST;
+	const char *pfx = prefix ? prefix : "";
+	MDB_val k = str_val(pfx), v;
+	size_t plen = k.mv_size;
+	int r;
+
+	assert((unsigned)kind < GCEB_KIND_COUNT);
+	if (plen > GCEB_STORE_MAX_KEY)
+		return gceb_err_set(err, GCEB_EUSAGE, "%s key prefix is longer than %d bytes",
+				    kinds[kind].noun, GCEB_STORE_MAX_KEY);
+	if (plen > 0)
+		op = MDB_SET_RANGE; /* the first key >= prefix */
+	r = mdb_cursor_open(txn->txn, txn->store->dbi[kind], &cur);
+	if (r != 0)
+		return store_err(txn->store, err, r, "cannot read %s", kinds[kind].db);
+	for (;;) {
+		r = mdb_cursor_get(cur, &k, &v, op);
+		op = MDB_NEXT;
+		if (r == MDB_NOTFOUND) {
+			r = 0;
+			goto out;
+		}
+		if (r != 0) {
+			r = store_err(txn->store, err, r, "cannot read %s", kinds[kind].db);
+			goto out;
+		}
+		if (k.mv_size < plen || memcmp(k.mv_data, pfx, plen) != 0)
+			goto out; /* past the prefix; r is 0 */
+		/* LMDB bounds keys itself; checking keeps the copy safe on any build. */
+		if (k.mv_size > GCEB_STORE_MAX_KEY) {
+			r = gceb_err_set(err, GCEB_EPARSE, "stored %s key is longer than %d bytes",
+					 kinds[kind].noun, GCEB_STORE_MAX_KEY);
+			goto out;
+		}
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		r = unpack(kind, key, &v, &msg, err);
+		if (r < 0)
+			goto out;
+		r = fn(key, msg, payload);
+		protobuf_c_message_free_unpacked(msg, NULL);
+		msg = NULL;
+		if (r != 0)
+			goto out;
+	}
+out:
+	mdb_cursor_close(cur);
+	return r;
+}
+
+int gceb_store_update(struct gceb_store *store, enum gceb_kind kind, const char *key,
+		      gceb_update_fn fn, void *payload, bool *changed, struct gceb_err *err)
+{
+	struct gceb_txn *txn = NULL;
+	ProtobufCMessage *msg = NULL;
+	uint8_t *before = NULL, *after = NULL;
+	size_t before_len = 0, after_len = 0;
+	bool existed, write = false;
+	int r;
+
+	r = gceb_store_begin(store, true, &txn, err);
+	if (r < 0)
+		goto out;
+	r = gceb_txn_get(txn, kind, key, &msg, err);
+	if (r < 0 && r != GCEB_ENOTFOUND)
+		goto out;
+	existed = r == 0;
+	/*
+	 * Compare repacked bytes, not the stored ones: bytes from another
+	 * packer (say, an older gceb) would otherwise always look changed.
+	 */
+	if (existed) {
+		r = pack(msg, &before, &before_len, err);
+		if (r < 0)
+			goto out;
+	}
+
+	r = fn(&msg, payload);
+	if (r < 0)
+		goto out;
+	if (r == GCEB_UPDATE_DELETE) {
+		write = existed;
+		r = write ? gceb_txn_del(txn, kind, key, err) : 0;
+	} else {
+		assert(r == GCEB_UPDATE_KEEP);
+		r = msg ? pack(msg, &after, &after_len, err) : 0;
+		if (r < 0)
+			goto out;
+		write = msg && (!existed || after_len != before_len ||
+				memcmp(after, before, after_len) != 0);
+		r = write ? gceb_txn_put(txn, kind, key, msg, err) : 0;
+	}
+	if (r < 0)
+		goto out;
+	if (write) {
+		r = gceb_txn_commit(&txn, err); /* aborts instead in DRY_RUN */
+		if (r < 0)
+			goto out;
+	}
+	if (changed)
+		*changed = write;
+out:
+	gceb_txn_abort(&txn);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	free(before);
+	free(after);
+	return r;
+}
