@@ -12,7 +12,8 @@ int main(int argc, char **argv)
 {
 	static const struct gceb_job_spec spec = {
 		.name = "import-config",
-		.summary = "Validate templates.cfg and managers.cfg and store them as the config in force.",
+		.summary =
+			"Validate templates.cfg and managers.cfg and store them as the config in force.",
 		.needs = GCEB_NEED_STORE | GCEB_NEED_LOCK,
 		.run = gceb_import_config_run,
 	};

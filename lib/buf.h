@@ -20,7 +20,10 @@ struct gceb_buf {
 	bool oom;
 };
 
-#define GCEB_BUF_INIT { NULL, 0, 0, false }
+#define GCEB_BUF_INIT \
+ {                    \
+  NULL, 0, 0, false   \
+ }
 
 void gceb_buf_add(struct gceb_buf *b, const void *data, size_t len);
 void gceb_buf_adds(struct gceb_buf *b, const char *s);

@@ -136,8 +136,11 @@ static bool is_utf8(const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-			: (*p & 0xf8) == 0xf0 ? 3 : -1;
+		int n = *p < 0x80           ? 0 :
+			(*p & 0xe0) == 0xc0 ? 1 :
+			(*p & 0xf0) == 0xe0 ? 2 :
+			(*p & 0xf8) == 0xf0 ? 3 :
+					      -1;
 
 		if (n < 0 || (n == 1 && *p < 0xc2))
 			return false;
@@ -206,12 +209,14 @@ int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *
 		memcpy(key, strs[i], klen);
 		key[klen] = '\0';
 		if (!strcmp(key, "os_family")) {
-			if (enum_value(&gceb__state__dimensions__osfamily__descriptor, value, &ev) < 0)
+			if (enum_value(&gceb__state__dimensions__osfamily__descriptor, value, &ev) <
+			    0)
 				goto bad_enum;
 			d.has_os_family = true;
 			d.os_family = (Gceb__State__Dimensions__OSFamily)ev;
 		} else if (!strcmp(key, "backend")) {
-			if (enum_value(&gceb__state__dimensions__backend__descriptor, value, &ev) < 0)
+			if (enum_value(&gceb__state__dimensions__backend__descriptor, value, &ev) <
+			    0)
 				goto bad_enum;
 			d.has_backend = true;
 			d.backend = (Gceb__State__Dimensions__Backend)ev;
@@ -243,7 +248,8 @@ int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *
 			errno = 0;
 			v = strtod(value, &end);
 			if (!*value || *end || errno != 0 || !isfinite(v)) {
-				(void)snprintf(why, why_len, "memory_gb '%s' is not a number", value);
+				(void)snprintf(why, why_len, "memory_gb '%s' is not a number",
+					       value);
 				goto bad;
 			}
 			d.has_memory_gb = true;
@@ -558,9 +564,8 @@ struct place {
 	size_t index;
 };
 
-static void need_name(const struct checker *c, const void *msg, unsigned field_id,
-		      const char *what, const char *value, struct place where,
-		      bool (*valid)(const char *))
+static void need_name(const struct checker *c, const void *msg, unsigned field_id, const char *what,
+		      const char *value, struct place where, bool (*valid)(const char *))
 {
 	if (!value || !*value) {
 		problem(c, where.msg, where.field_id, where.index, "%s must not be empty", what);
@@ -612,8 +617,7 @@ static void check_template_strings_utf8(const struct checker *c, const gceb_temp
 	}
 }
 
-static void check_template(const struct checker *c, const gceb_template_cfg *t,
-			   struct place where)
+static void check_template(const struct checker *c, const gceb_template_cfg *t, struct place where)
 {
 	Gceb__State__Dimensions dims;
 	char why[256];
@@ -642,8 +646,8 @@ static void check_template(const struct checker *c, const gceb_template_cfg *t,
 			problem(c, t, 6, i, "service account without a name");
 	check_kv_list(c, t, 3, "dimension", t->dimensions, t->n_dimensions);
 	check_kv_list(c, t, 8, "metadata", t->metadata, t->n_metadata);
-	if (gceb_dimensions_parse(t->dimensions, t->n_dimensions, &dims, &bad, why,
-				  sizeof(why)) < 0 &&
+	if (gceb_dimensions_parse(t->dimensions, t->n_dimensions, &dims, &bad, why, sizeof(why)) <
+		    0 &&
 	    strchr(t->dimensions[bad], ':') && t->dimensions[bad][0] != ':')
 		problem(c, t, 3, bad, "dimension %s", why);
 }
@@ -654,7 +658,8 @@ static const gceb_template_cfg *find_template(const Gceb__Config__InstanceTempla
 	size_t i;
 
 	for (i = 0; i < tc->n_templates; i++)
-		if (tc->templates[i]->base_name && base && !strcmp(tc->templates[i]->base_name, base))
+		if (tc->templates[i]->base_name && base &&
+		    !strcmp(tc->templates[i]->base_name, base))
 			return tc->templates[i];
 	return NULL;
 }
@@ -692,11 +697,15 @@ static void check_managers(const struct checker *c, const Gceb__Config__Instance
 		if (!*base)
 			problem(c, mc, 1, i, "template_base_name must not be empty");
 		else if (!(t = find_template(tc, base)))
-			problem(c, m, 1, 0, "template_base_name '%s' names no template in "
-					    "templates.cfg", base);
+			problem(c, m, 1, 0,
+				"template_base_name '%s' names no template in "
+				"templates.cfg",
+				base);
 		else if (*zone && strlen(base) + strlen(zone) + 10 > GCEB_GCE_BASE_NAME_MAX)
-			problem(c, m, 4, 0, "base instance name '%s-<8 hex>-%s' is longer than %d "
-					    "characters", base, zone, GCEB_GCE_BASE_NAME_MAX);
+			problem(c, m, 4, 0,
+				"base instance name '%s-<8 hex>-%s' is longer than %d "
+				"characters",
+				base, zone, GCEB_GCE_BASE_NAME_MAX);
 		need_name(c, m, 4, "zone", m->zone, where, is_rfc1035);
 		for (j = 0; j < i && *zone; j++) {
 			const gceb_manager_cfg *o = mc->managers[j];
@@ -720,8 +729,9 @@ static void check_managers(const struct checker *c, const Gceb__Config__Instance
 			problem(c, m, 3, 0, "maximum_size > %d for zone %s in template %s",
 				GCEB_MAX_GROUP_SIZE, zone, base);
 		else if (m->has_maximum_size && m->maximum_size < m->minimum_size)
-			problem(c, m, 3, 0, "minimum_size > maximum_size for zone %s in template %s",
-				zone, base);
+			problem(c, m, 3, 0,
+				"minimum_size > maximum_size for zone %s in template %s", zone,
+				base);
 	}
 }
 
@@ -748,8 +758,8 @@ int gceb_config_parse(const char *tname, const char *ttext, size_t tlen, const c
 
 	rt = parse_one(&gceb__config__instance_template_config__descriptor, tname, ttext, tlen,
 		       &tmsg, &tlocs, diags);
-	rm = parse_one(&gceb__config__instance_group_manager_config__descriptor, mname, mtext,
-		       mlen, &mmsg, &mlocs, diags);
+	rm = parse_one(&gceb__config__instance_group_manager_config__descriptor, mname, mtext, mlen,
+		       &mmsg, &mlocs, diags);
 	if (rt == GCEB_ENOMEM || rm == GCEB_ENOMEM) {
 		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 		goto out;
@@ -813,9 +823,10 @@ int gceb_settings_check_url(const char *what, const char *url, struct gceb_err *
 		}
 	}
 	if (!host || !*host || *host == '/' || *host == ':' || strpbrk(url, " \t\r\n\"'\\"))
-		return gceb_err_set(err, GCEB_ECONFIG,
-				    "%s must start with \"https://\" or \"http://localhost\", not '%s'",
-				    what, url);
+		return gceb_err_set(
+			err, GCEB_ECONFIG,
+			"%s must start with \"https://\" or \"http://localhost\", not '%s'", what,
+			url);
 	return 0;
 }
 

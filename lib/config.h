@@ -87,7 +87,8 @@ int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *
 			  char *why, size_t why_len);
 
 /* Parse settings.cfg text, validated; problems go into @diags. */
-int gceb_settings_parse(const char *name, const char *text, size_t len, Gceb__Config__SettingsCfg **out,
-			struct gceb_diags *diags, struct gceb_err *err);
+int gceb_settings_parse(const char *name, const char *text, size_t len,
+			Gceb__Config__SettingsCfg **out, struct gceb_diags *diags,
+			struct gceb_err *err);
 
 #endif

@@ -112,14 +112,14 @@ void gceb_strv_remove(char **v, size_t *n, size_t i)
 	(*n)--;
 }
 
-#define DEFINE_NEW(fn, type, init)               \
-	type *fn(void)                           \
-	{                                        \
-		type *m = malloc(sizeof(*m));    \
-		if (m)                           \
-			*m = (type)init;         \
-		return m;                        \
-	}
+#define DEFINE_NEW(fn, type, init) \
+ type *fn(void)                    \
+ {                                 \
+  type *m = malloc(sizeof(*m));    \
+  if (m)                           \
+   *m = (type)init;                \
+  return m;                        \
+ }
 
 DEFINE_NEW(gceb_template_new, Gceb__State__InstanceTemplate, GCEB__STATE__INSTANCE_TEMPLATE__INIT)
 DEFINE_NEW(gceb_revision_new, Gceb__State__Revision, GCEB__STATE__REVISION__INIT)

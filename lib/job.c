@@ -164,14 +164,21 @@ static int take_lock(const struct gceb_job *job, int *fd_out, struct gceb_err *e
 static int open_store(struct gceb_job *job, struct gceb_err *err)
 {
 	unsigned flags = 0;
-	size_t map_mib = job->settings.map_size_mib ? job->settings.map_size_mib
-						    : GCEB_DEFAULT_MAP_SIZE_MIB;
+	size_t map_mib =
+		job->settings.map_size_mib ? job->settings.map_size_mib : GCEB_DEFAULT_MAP_SIZE_MIB;
+	int r;
 
 	if (job->spec->needs & GCEB_NEED_STORE_READONLY)
 		flags |= GCEB_STORE_READONLY;
 	if (job->dry_run)
 		flags |= GCEB_STORE_DRY_RUN;
-	return gceb_store_open(job->settings.state_dir, map_mib << 20, flags, &job->store, err);
+	r = gceb_store_open(job->settings.state_dir, map_mib << 20, flags, &job->store, err);
+	if (r == GCEB_ENOTFOUND)
+		r = gceb_err_set(err, GCEB_EIO,
+				 "no store in '%s/db' yet: run gceb-import-config "
+				 "and gceb-process-config first",
+				 job->settings.state_dir);
+	return r;
 }
 
 int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
@@ -218,10 +225,10 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		gceb_error("unexpected operand '%s' (try --help)", argv[first]);
 		return gceb_exit_status(GCEB_EUSAGE);
 	}
-	gceb_log_set_level(args.quiet ? GCEB_LOG_ERROR
-				      : args.verbose >= 2 ? GCEB_LOG_DEBUG
-				      : args.verbose == 1 ? GCEB_LOG_INFO
-							  : GCEB_LOG_WARNING);
+	gceb_log_set_level(args.quiet        ? GCEB_LOG_ERROR :
+			   args.verbose >= 2 ? GCEB_LOG_DEBUG :
+			   args.verbose == 1 ? GCEB_LOG_INFO :
+					       GCEB_LOG_WARNING);
 	job.dry_run = args.dry_run;
 	job.argc = argc - first;
 	job.argv = argv + first;

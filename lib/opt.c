@@ -84,9 +84,10 @@ int gceb_opt_parse(const struct gceb_opt *a, const struct gceb_opt *b, int argc,
 		bool has_arg = o->type == GCEB_OPT_TYPE_STRING || o->type == GCEB_OPT_TYPE_UINT;
 
 		all[i] = o;
-		longopts[i] = (struct option){ o->long_name, has_arg ? required_argument : no_argument,
-					       NULL, o->short_name ? o->short_name
-								   : LONG_ONLY_BASE + (int)i };
+		longopts[i] =
+			(struct option){ o->long_name, has_arg ? required_argument : no_argument,
+					 NULL,
+					 o->short_name ? o->short_name : LONG_ONLY_BASE + (int)i };
 		if (o->short_name) {
 			shortopts[s++] = (char)o->short_name;
 			if (has_arg)
@@ -104,7 +105,8 @@ int gceb_opt_parse(const struct gceb_opt *a, const struct gceb_opt *b, int argc,
 
 		if (c == '?') {
 			if (optopt)
-				return gceb_err_set(err, GCEB_EUSAGE, "unknown option '-%c'", optopt);
+				return gceb_err_set(err, GCEB_EUSAGE, "unknown option '-%c'",
+						    optopt);
 			return gceb_err_set(err, GCEB_EUSAGE, "unknown option '%s'",
 					    argv[optind - 1]);
 		}

@@ -409,6 +409,17 @@ int gceb_txn_get(struct gceb_txn *txn, enum gceb_kind kind, const char *key, Pro
 	return unpack(kind, key, &v, out, err);
 }
 
+/*
+ * --dry-run promises to show each change it would make. Every local change
+ * goes through put or del, so this is the one place that can say so.
+ */
+static void dry_run_report(const struct gceb_txn *txn, const char *verb, enum gceb_kind kind,
+			   const char *key)
+{
+	if (txn->store->flags & GCEB_STORE_DRY_RUN)
+		(void)printf("would %s %s '%s'\n", verb, kinds[kind].noun, key);
+}
+
 int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 		 const ProtobufCMessage *msg, struct gceb_err *err)
 {
@@ -434,6 +445,7 @@ int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 	if (r != 0)
 		return store_err(txn->store, err, r, "cannot write %s '%s'", kinds[kind].noun, key);
 	(void)protobuf_c_message_pack(msg, v.mv_data);
+	dry_run_report(txn, "write", kind, key);
 	return 0;
 }
 
@@ -452,6 +464,7 @@ int gceb_txn_del(struct gceb_txn *txn, enum gceb_kind kind, const char *key, str
 	if (r != 0)
 		return store_err(txn->store, err, r, "cannot delete %s '%s'", kinds[kind].noun,
 				 key);
+	dry_run_report(txn, "delete", kind, key);
 	return 0;
 }
 

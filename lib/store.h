@@ -26,7 +26,7 @@ enum gceb_kind {
 	GCEB_KIND_CONFIG,   /* StoredConfig, key "current" */
 	GCEB_KIND_TEMPLATE, /* InstanceTemplate, key "<base>" */
 	GCEB_KIND_REVISION, /* Revision, key "<base> <rev>" */
-	GCEB_KIND_IGM,	    /* InstanceGroupManager, key "<base> <rev> <zone>" */
+	GCEB_KIND_IGM,      /* InstanceGroupManager, key "<base> <rev> <zone>" */
 	GCEB_KIND_INSTANCE, /* Instance, key "<base> <rev> <zone> <name>" */
 	GCEB_KIND_COUNT,
 };
@@ -116,9 +116,9 @@ typedef int (*gceb_update_fn)(ProtobufCMessage **msg, void *payload);
  * gets last_updated = now. *@changed (may be NULL) says whether anything was
  * written. A negative return from @fn aborts and is returned unchanged.
  */
-GCEB_NODISCARD int gceb_store_update(struct gceb_store *store, enum gceb_kind kind,
-				     const char *key, gceb_update_fn fn, void *payload,
-				     bool *changed, struct gceb_err *err);
+GCEB_NODISCARD int gceb_store_update(struct gceb_store *store, enum gceb_kind kind, const char *key,
+				     gceb_update_fn fn, void *payload, bool *changed,
+				     struct gceb_err *err);
 
 /* Flags the store was opened with. */
 unsigned gceb_store_flags(const struct gceb_store *store);

@@ -37,15 +37,15 @@ static int read_config_dir(const char *dir, struct config_text *ct, struct gceb_
 	if (rm < 0 && rm != GCEB_ENOTFOUND)
 		return rm;
 	if (rt == GCEB_ENOTFOUND && rm == GCEB_ENOTFOUND)
-		return gceb_err_set(err, GCEB_ECONFIG,
-				    "neither templates.cfg nor managers.cfg in '%s', nothing imported",
-				    dir);
+		return gceb_err_set(
+			err, GCEB_ECONFIG,
+			"neither templates.cfg nor managers.cfg in '%s', nothing imported", dir);
 	/* Both files are required: half a config would drain every group. */
 	if (rt == GCEB_ENOTFOUND || rm == GCEB_ENOTFOUND)
 		return gceb_err_set(err, GCEB_ECONFIG, "%s: no such file, nothing imported",
 				    rt == GCEB_ENOTFOUND ? tpath : mpath);
-	gceb_config_dir_revision(ct->templates, ct->templates_len, ct->managers,
-				 ct->managers_len, ct->revision);
+	gceb_config_dir_revision(ct->templates, ct->templates_len, ct->managers, ct->managers_len,
+				 ct->revision);
 	return 0;
 }
 

@@ -140,8 +140,8 @@ static int build_dimensions(Gceb__State__Revision *r, const gceb_template_cfg *t
 	char why[256];
 	size_t bad;
 
-	if (gceb_dimensions_parse(t->dimensions, t->n_dimensions, &parsed, &bad, why,
-				  sizeof(why)) < 0)
+	if (gceb_dimensions_parse(t->dimensions, t->n_dimensions, &parsed, &bad, why, sizeof(why)) <
+	    0)
 		return gceb_err_set(err, GCEB_ECONFIG, "template '%s': dimension %s", t->base_name,
 				    why);
 	d = malloc(sizeof(*d));
@@ -366,7 +366,8 @@ static int process_template(struct gceb_store *store, const gceb_template_cfg *t
 	if ((t_new || t_changed) &&
 	    (r = gceb_txn_put(txn, GCEB_KIND_TEMPLATE, t->base_name, &tmpl->base, err)) < 0)
 		goto out;
-	if ((r_new || r_changed) && (r = gceb_txn_put(txn, GCEB_KIND_REVISION, rk, &rev->base, err)) < 0)
+	if ((r_new || r_changed) &&
+	    (r = gceb_txn_put(txn, GCEB_KIND_REVISION, rk, &rev->base, err)) < 0)
 		goto out;
 	r = gceb_txn_commit(&txn, err);
 out:
@@ -462,8 +463,8 @@ static int load_stored_config(struct gceb_store *store, struct gceb_config *cfg,
 		return r;
 	*found = true;
 	r = gceb_config_parse("templates.cfg", sc->template_config ? sc->template_config : "",
-			      sc->template_config ? strlen(sc->template_config) : 0,
-			      "managers.cfg", sc->manager_config ? sc->manager_config : "",
+			      sc->template_config ? strlen(sc->template_config) : 0, "managers.cfg",
+			      sc->manager_config ? sc->manager_config : "",
 			      sc->manager_config ? strlen(sc->manager_config) : 0, cfg, &diags,
 			      err);
 	for (i = 0; i < diags.n; i++)

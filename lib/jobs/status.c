@@ -68,8 +68,7 @@ static cJSON *find_by(cJSON *array, const char *field, const char *value)
 	return NULL;
 }
 
-static bool template_lists(struct snapshot *s, const char *base, const char *list,
-			   const char *key)
+static bool template_lists(struct snapshot *s, const char *base, const char *list, const char *key)
 {
 	cJSON *t = find_by(s->templates, "base_name", base), *e;
 
@@ -162,8 +161,7 @@ static const char *group_state(struct snapshot *s, const char *key)
 
 static int visit_group(const char *key, const ProtobufCMessage *msg, void *payload)
 {
-	const Gceb__State__InstanceGroupManager *g =
-		(const Gceb__State__InstanceGroupManager *)msg;
+	const Gceb__State__InstanceGroupManager *g = (const Gceb__State__InstanceGroupManager *)msg;
 	struct snapshot *s = payload;
 	cJSON *o = cJSON_CreateObject();
 
@@ -309,10 +307,13 @@ int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
 		goto out;
 	/* Templates first: revision and group states are derived from them. */
 	if ((r = read_config(txn, config, &job->err)) < 0 ||
-	    (r = gceb_txn_foreach(txn, GCEB_KIND_TEMPLATE, NULL, visit_template, &s, &job->err)) < 0 ||
-	    (r = gceb_txn_foreach(txn, GCEB_KIND_REVISION, NULL, visit_revision, &s, &job->err)) < 0 ||
+	    (r = gceb_txn_foreach(txn, GCEB_KIND_TEMPLATE, NULL, visit_template, &s, &job->err)) <
+		    0 ||
+	    (r = gceb_txn_foreach(txn, GCEB_KIND_REVISION, NULL, visit_revision, &s, &job->err)) <
+		    0 ||
 	    (r = gceb_txn_foreach(txn, GCEB_KIND_IGM, NULL, visit_group, &s, &job->err)) < 0 ||
-	    (r = gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, NULL, visit_instance, &s, &job->err)) < 0)
+	    (r = gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, NULL, visit_instance, &s, &job->err)) <
+		    0)
 		goto out;
 	if (!json) {
 		print_table(config, &s);

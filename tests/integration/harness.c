@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* harness.c - run gceb binaries for integration tests */
+#define _XOPEN_SOURCE 700 /* NOLINT(bugprone-reserved-identifier): nftw() */
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>

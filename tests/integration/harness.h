@@ -9,9 +9,9 @@
 #include <cjson/cJSON.h>
 
 struct it_env {
-	char root[64];	     /* scratch directory */
-	char state_dir[128]; /* <root>/state */
-	char config_dir[128];/* <root>/etc */
+	char root[64];        /* scratch directory */
+	char state_dir[128];  /* <root>/state */
+	char config_dir[128]; /* <root>/etc */
 };
 
 struct it_result {

@@ -262,7 +262,7 @@ static void same_zone_twice_rejected(void **state)
 	expect_rejected(THREE_TEMPLATES,
 			"managers { template_base_name: \"a\" zone: \"z\" minimum_size: 1 }\n"
 			"managers { template_base_name: \"a\" zone: \"z\" minimum_size: 1 }\n",
-			"managers.cfg:2:49: zone z is not unique in template a");
+			"managers.cfg:2:36: zone z is not unique in template a");
 }
 
 /* CFG-6 */
@@ -272,7 +272,7 @@ static void minimum_above_maximum_rejected(void **state)
 	expect_rejected(THREE_TEMPLATES,
 			"managers { template_base_name: \"a\" zone: \"z\" minimum_size: 2 "
 			"maximum_size: 1 }\n",
-			"managers.cfg:1:63: minimum_size > maximum_size for zone z in template a");
+			"managers.cfg:1:62: minimum_size > maximum_size for zone z in template a");
 }
 
 /* CFG-7 */
@@ -296,8 +296,7 @@ static void unset_maximum_is_unlimited(void **state)
 static void minimum_below_one_rejected(void **state)
 {
 	(void)state;
-	expect_rejected(THREE_TEMPLATES,
-			"managers { template_base_name: \"a\" zone: \"z\" }\n",
+	expect_rejected(THREE_TEMPLATES, "managers { template_base_name: \"a\" zone: \"z\" }\n",
 			"managers.cfg:1:1: minimum_size must be at least 1");
 }
 
@@ -312,7 +311,8 @@ static void manager_of_unknown_template_rejected(void **state)
 static void required_names_checked(void **state)
 {
 	(void)state;
-	expect_rejected("templates { base_name: \"a\" }", "", "templates.cfg:1:1: project must not be empty");
+	expect_rejected("templates { base_name: \"a\" }", "",
+			"templates.cfg:1:1: project must not be empty");
 	expect_rejected("templates { base_name: \"a\" }", "", "image_name must not be empty");
 	expect_rejected("templates { base_name: \"a\" }", "", "machine_type must not be empty");
 	expect_rejected("templates { project: \"p\" }", "", "base_name must not be empty");
@@ -417,14 +417,18 @@ static void syntax_errors_in_both_files(void **state)
 
 static void typed_dimensions_parsed(void **state)
 {
-	char *dims[] = { "os_family:LINUX", "num_cpus:8", "memory_gb:3.75", "disk_gb:100",
-			 "backend:GCE", "hostname:h", "os_version:12", "linux_flavor:UBUNTU",
-			 "pool:dropped", "num_cpus:16" };
+	static const char *const src[] = { "os_family:LINUX", "num_cpus:8",
+					   "memory_gb:3.75",  "disk_gb:100",
+					   "backend:GCE",     "hostname:h",
+					   "os_version:12",   "linux_flavor:UBUNTU",
+					   "pool:dropped",    "num_cpus:16" };
 	Gceb__State__Dimensions d;
-	char why[128];
-	size_t bad;
+	char *dims[10], why[128];
+	size_t bad, i;
 
 	(void)state;
+	for (i = 0; i < 10; i++)
+		dims[i] = strdup(src[i]);
 	assert_int_equal(gceb_dimensions_parse(dims, 10, &d, &bad, why, sizeof(why)), 0);
 	assert_true(d.has_os_family);
 	assert_int_equal(d.os_family, GCEB__STATE__DIMENSIONS__OSFAMILY__LINUX);
@@ -435,6 +439,8 @@ static void typed_dimensions_parsed(void **state)
 	assert_string_equal(d.hostname, "h");
 	assert_string_equal(d.os_version, "12");
 	assert_true(d.has_linux_flavor);
+	for (i = 0; i < 10; i++)
+		free(dims[i]);
 }
 
 /* CFG-12 and decisions.md: https, or http only to loopback. */

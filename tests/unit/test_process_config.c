@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_process_config.c - gceb-process-config against a real temporary store (§9.2 PRS-*) */
+#define _XOPEN_SOURCE 700 /* NOLINT(bugprone-reserved-identifier): nftw() */
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,13 +96,13 @@ static int run(struct fixture *f)
 	return r;
 }
 
-#define TEMPLATE_A                                                                          \
-	"templates { base_name: \"a\" project: \"p\" image_name: \"i\" machine_type: \"m\" }\n"
-#define TEMPLATE_A2                                                                         \
-	"templates { base_name: \"a\" project: \"p\" image_name: \"i2\" machine_type: \"m\" }\n"
-#define MANAGERS_A12                                                                        \
-	"managers { template_base_name: \"a\" zone: \"z1\" minimum_size: 1 maximum_size: 5 }\n" \
-	"managers { template_base_name: \"a\" zone: \"z2\" minimum_size: 2 }\n"
+#define TEMPLATE_A \
+ "templates { base_name: \"a\" project: \"p\" image_name: \"i\" machine_type: \"m\" }\n"
+#define TEMPLATE_A2 \
+ "templates { base_name: \"a\" project: \"p\" image_name: \"i2\" machine_type: \"m\" }\n"
+#define MANAGERS_A12                                                                     \
+ "managers { template_base_name: \"a\" zone: \"z1\" minimum_size: 1 maximum_size: 5 }\n" \
+ "managers { template_base_name: \"a\" zone: \"z2\" minimum_size: 2 }\n"
 
 /* Revision id of the first template in @text. */
 static void rev_of(const char *text, char out[GCEB_SHA1_HEX_LEN + 1])

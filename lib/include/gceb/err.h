@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #define GCEB_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define GCEB_NODISCARD	  __attribute__((warn_unused_result))
+#define GCEB_NODISCARD    __attribute__((warn_unused_result))
 
 /*
  * Library functions return 0 on success or one of these (negative) codes.
@@ -18,10 +18,10 @@ enum gceb_errcode {
 	GCEB_ENOMEM = -1,    /* out of memory */
 	GCEB_EUSAGE = -2,    /* bad option or operand */
 	GCEB_ECONFIG = -3,   /* config missing or invalid */
-	GCEB_EIO = -4,	     /* filesystem failure */
+	GCEB_EIO = -4,       /* filesystem failure */
 	GCEB_ESTORE = -5,    /* LMDB store failure, or a store we do not understand */
 	GCEB_ENOTFOUND = -6, /* entity or remote resource does not exist */
-	GCEB_ENET = -7,	     /* network failure, timeout, 5xx, 429 after retries */
+	GCEB_ENET = -7,      /* network failure, timeout, 5xx, 429 after retries */
 	GCEB_EHTTP = -8,     /* unexpected HTTP status */
 	GCEB_EAUTH = -9,     /* credentials rejected (401/403), or none to be had */
 	GCEB_EPARSE = -10,   /* malformed response or stored value */

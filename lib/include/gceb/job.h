@@ -20,9 +20,9 @@
 struct gceb_store;
 
 enum gceb_job_needs {
-	GCEB_NEED_STORE = 1 << 0,	   /* open the store read-write */
+	GCEB_NEED_STORE = 1 << 0,          /* open the store read-write */
 	GCEB_NEED_STORE_READONLY = 1 << 1, /* open an existing store read-only */
-	GCEB_NEED_LOCK = 1 << 2,	   /* take <state_dir>/locks/<name>.lock */
+	GCEB_NEED_LOCK = 1 << 2,           /* take <state_dir>/locks/<name>.lock */
 };
 
 struct gceb_job {

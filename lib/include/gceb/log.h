@@ -21,8 +21,8 @@ int gceb_log_level(void);
 void gceb_log(int level, const char *fmt, ...) GCEB_PRINTF(2, 3);
 
 #define gceb_error(...) gceb_log(GCEB_LOG_ERROR, __VA_ARGS__)
-#define gceb_warn(...)	gceb_log(GCEB_LOG_WARNING, __VA_ARGS__)
-#define gceb_info(...)	gceb_log(GCEB_LOG_INFO, __VA_ARGS__)
+#define gceb_warn(...)  gceb_log(GCEB_LOG_WARNING, __VA_ARGS__)
+#define gceb_info(...)  gceb_log(GCEB_LOG_INFO, __VA_ARGS__)
 #define gceb_debug(...) gceb_log(GCEB_LOG_DEBUG, __VA_ARGS__)
 
 #endif

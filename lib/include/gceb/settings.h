@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* settings.h - resolved run-time settings: flags, then GCEB_* env, then settings.cfg, then defaults */
+/* settings.h - resolved run-time settings: flags, then GCEB_* env, then settings.cfg, then defaults
+ */
 #ifndef GCEB_SETTINGS_H
 #define GCEB_SETTINGS_H
 
@@ -7,9 +8,9 @@
 
 #include "gceb/err.h"
 
-#define GCEB_DEFAULT_STATE_DIR	      "/var/lib/gceb"
-#define GCEB_DEFAULT_CONFIG_DIR	      "/etc/gceb"
-#define GCEB_DEFAULT_MP_SERVER	      "https://machine-provider.appspot.com"
+#define GCEB_DEFAULT_STATE_DIR        "/var/lib/gceb"
+#define GCEB_DEFAULT_CONFIG_DIR       "/etc/gceb"
+#define GCEB_DEFAULT_MP_SERVER        "https://machine-provider.appspot.com"
 #define GCEB_DEFAULT_COMPUTE_API_ROOT "https://compute.googleapis.com/"
 #define GCEB_DEFAULT_MAX_CONCURRENCY  16
 #define GCEB_DEFAULT_MAP_SIZE_MIB     1024
@@ -18,9 +19,9 @@
 struct gceb_settings {
 	char *state_dir;
 	char *config_dir;
-	char *mp_server;	/* NULL: use the stored URL, else the default */
+	char *mp_server; /* NULL: use the stored URL, else the default */
 	char *compute_api_root;
-	char *metrics_dir;	/* NULL: no metrics file */
+	char *metrics_dir; /* NULL: no metrics file */
 	unsigned max_concurrency;
 	unsigned map_size_mib;
 	bool enable_ts_monitoring;
