@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * auth.h - OAuth2 access tokens, tried in this order:
+ *   1. a token file (--token-file / GCEB_TOKEN_FILE): the token, one line;
+ *   2. a service-account key (GOOGLE_APPLICATION_CREDENTIALS or an option):
+ *      a JWT signed RS256 with OpenSSL libcrypto, exchanged at its token_uri;
+ *   3. the GCE metadata server (GCE_METADATA_HOST, default
+ *      metadata.google.internal), with Metadata-Flavor: Google.
+ * A token is fetched once per scope per run and reused. A key or token
+ * file readable by group or others is refused. Tokens are never logged.
+ */
+#ifndef GCEB_AUTH_H
+#define GCEB_AUTH_H
+
+#include "gceb/err.h"
+
+struct gceb_auth;
+
+struct gceb_auth_options {
+	const char *token_file;	      /* NULL: skip source 1 */
+	const char *key_file;	      /* NULL: skip source 2 */
+	const char *metadata_host;    /* NULL: metadata.google.internal */
+	const char *metadata_account; /* NULL: "default" */
+	/* token_uri of a key file must start with one of these, or be loopback http */
+	const char *const *token_roots;
+	size_t n_token_roots;
+};
+
+int gceb_auth_new(const struct gceb_auth_options *opts, struct gceb_auth **out,
+		  struct gceb_err *err);
+void gceb_auth_free(struct gceb_auth *auth); /* NULL is a no-op */
+
+/*
+ * A bearer token for @scope, fetched on first use and cached. *@token is
+ * borrowed until gceb_auth_free(). Returns 0, GCEB_EAUTH (rejected, or no
+ * source available, with the reason), GCEB_ENET, or GCEB_ECONFIG (bad key
+ * file, or one readable by others).
+ */
+int gceb_auth_token(struct gceb_auth *auth, const char *scope, const char **token,
+		    struct gceb_err *err);
+
+#endif

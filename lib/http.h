@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * http.h - one HTTP engine per job run, on libcurl multi.
+ *
+ * A job submits requests with a completion callback and then runs the
+ * engine, which keeps up to max_concurrency requests in flight over reused
+ * connections (HTTP/2 where offered). A callback may submit more requests
+ * (a GET after a 409, the next page of a list) and may apply its result to
+ * the store in a short write transaction: no transfer is in progress while a
+ * callback runs, so no network I/O happens inside a transaction.
+ *
+ * Retries (decisions.md): up to max_attempts attempts with exponential
+ * back-off and jitter, honouring Retry-After, on network errors, timeouts,
+ * 408, 429, 5xx, 403 with reason rateLimitExceeded/userRateLimitExceeded,
+ * and a 404 on /_ah/api/ whose Content-Type is not JSON (the Cloud Endpoints
+ * cold-start page). Other statuses reach the callback at once.
+ *
+ * Security: a request is refused (GCEB_EAUTH, nothing sent) unless its URL
+ * starts with one of the configured roots; http:// only to loopback; TLS
+ * is always verified; tokens never appear in logs.
+ */
+#ifndef GCEB_HTTP_H
+#define GCEB_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gceb/err.h"
+
+struct gceb_http;
+struct gceb_auth;
+
+/* Which API a request is for: picks the OAuth scope and labels metrics. */
+enum gceb_api {
+	GCEB_API_COMPUTE = 0, /* scope https://www.googleapis.com/auth/compute */
+	GCEB_API_MP,	      /* scope https://www.googleapis.com/auth/userinfo.email */
+	GCEB_API_CONFIG,      /* scope https://www.googleapis.com/auth/userinfo.email */
+	GCEB_API_COUNT,
+};
+
+struct gceb_http_options {
+	/* Roots a request URL must start with (e.g. "https://compute.googleapis.com/"). */
+	const char *const *roots;
+	size_t n_roots;
+	unsigned max_concurrency;   /* default 16 */
+	unsigned max_attempts;	    /* default 4 */
+	long attempt_timeout_ms;    /* default 30000 */
+	long deadline_ms;	    /* whole run; default 0 = none */
+	size_t max_response_bytes;  /* default 32 MiB */
+	long backoff_base_ms;	    /* first retry delay; default 500 */
+};
+
+struct gceb_http_request {
+	/* Filled by the caller. Strings are owned by the request (freed by release). */
+	const char *method; /* "GET", "POST", "DELETE" (static string) */
+	char *url;	    /* absolute; query included */
+	char *body;	    /* JSON text, or NULL for no body (a POST then sends an empty one) */
+	enum gceb_api api;
+	long timeout_ms; /* 0: the engine default */
+
+	/* Filled by the engine before the callback. */
+	int result;	      /* 0 for 2xx; else a GCEB_E* code (see below) */
+	long status;	      /* last HTTP status, 0 if none was received */
+	char *response;	      /* body, NUL-terminated (may be NULL) */
+	size_t response_len;
+	char *content_type;   /* response Content-Type, or NULL */
+	unsigned attempts;
+	char error[256];      /* what went wrong, for logs; never holds a token */
+};
+
+/*
+ * result after the last attempt: 0 (2xx), GCEB_ENOTFOUND (404),
+ * GCEB_EEXIST (409), GCEB_EAUTH (401, 403 without a rate-limit reason, or a
+ * URL outside the roots), GCEB_EHTTP (other 3xx/4xx, e.g. 400 or 412),
+ * GCEB_ENET (network error, timeout, 5xx, 429 after the last attempt),
+ * GCEB_ENOMEM.
+ */
+
+typedef void (*gceb_http_done_fn)(struct gceb_http *http, struct gceb_http_request *req,
+				  void *payload);
+
+int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
+		  struct gceb_http **out, struct gceb_err *err);
+void gceb_http_free(struct gceb_http *http); /* NULL is a no-op */
+
+/*
+ * Queue @req (the engine takes ownership; it is released after @done
+ * returns). Returns 0, or GCEB_ENOMEM (then @req is released at once).
+ */
+int gceb_http_submit(struct gceb_http *http, struct gceb_http_request *req, gceb_http_done_fn done,
+		     void *payload);
+
+/* Run until no request is queued or in flight, or the deadline passes. */
+int gceb_http_run(struct gceb_http *http, struct gceb_err *err);
+
+/* Allocate a request with copies of @url and @body (may be NULL). NULL on ENOMEM. */
+struct gceb_http_request *gceb_http_request_new(const char *method, enum gceb_api api,
+						const char *url, const char *body);
+void gceb_http_request_free(struct gceb_http_request *req);
+
+/* Requests sent so far, by API and status (0 = no response), for metrics. */
+unsigned long gceb_http_count(const struct gceb_http *http, enum gceb_api api, long status);
+
+#endif
