@@ -590,29 +590,33 @@ static void check_kv_list(const struct checker *c, const gceb_template_cfg *t, u
 	}
 }
 
+/* Walk every string field through the descriptor, so a new field is covered too. */
 static void check_template_strings_utf8(const struct checker *c, const gceb_template_cfg *t)
 {
 	const ProtobufCMessageDescriptor *d = t->base.descriptor;
+	const char *base = (const char *)t;
 	unsigned i;
 
 	for (i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *base = (const char *)t;
+		const char *one = NULL;
+		char *const *many = NULL;
+		size_t n = 1, j;
 
 		if (f->type != PROTOBUF_C_TYPE_STRING)
 			continue;
+		/* memcpy: offsets are into a struct seen as bytes, so no aligned casts. */
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset), j;
-			char *const *v = *(char *const *const *)(base + f->offset);
-
-			for (j = 0; j < n; j++)
-				if (!is_utf8(v[j]))
-					problem(c, t, f->id, j, "%s is not valid UTF-8", f->name);
+			memcpy(&n, base + f->quantifier_offset, sizeof(n));
+			memcpy(&many, base + f->offset, sizeof(many));
 		} else {
-			const char *s = *(const char *const *)(base + f->offset);
+			memcpy(&one, base + f->offset, sizeof(one));
+		}
+		for (j = 0; j < n; j++) {
+			const char *s = many ? many[j] : one;
 
 			if (s && !is_utf8(s))
-				problem(c, t, f->id, 0, "%s is not valid UTF-8", f->name);
+				problem(c, t, f->id, j, "%s is not valid UTF-8", f->name);
 		}
 	}
 }
