@@ -481,6 +481,62 @@ static void settings_parsed_and_checked(void **state)
 	gceb_diags_release(&d);
 }
 
+static void write_settings(const char *dir, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/settings.cfg", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	(void)fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * CFG-10 and CFG-11: settings.cfg sets the Machine Provider URL; without it
+ * the default stays. Flags and the environment (already in the struct) win.
+ */
+static void settings_file_layer(void **state)
+{
+	char dir[] = "/tmp/gceb-settings-XXXXXX";
+	struct gceb_settings s = { 0 };
+	char path[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	s.config_dir = strdup(dir);
+	assert_int_equal(gceb_settings_load(&s, NULL), 0);
+	assert_null(s.mp_server); /* jobs then use GCEB_DEFAULT_MP_SERVER */
+	assert_string_equal(s.compute_api_root, GCEB_DEFAULT_COMPUTE_API_ROOT);
+	assert_int_equal(s.max_concurrency, GCEB_DEFAULT_MAX_CONCURRENCY);
+	gceb_settings_release(&s);
+
+	write_settings(dir, "mp_server: \"https://server\"\nmax_concurrency: 8\n");
+	s.config_dir = strdup(dir);
+	assert_int_equal(gceb_settings_load(&s, NULL), 0);
+	assert_string_equal(s.mp_server, "https://server");
+	assert_int_equal(s.max_concurrency, 8);
+	gceb_settings_release(&s);
+
+	s.config_dir = strdup(dir);
+	s.mp_server = strdup("https://from-flag");
+	s.max_concurrency = 3;
+	assert_int_equal(gceb_settings_load(&s, NULL), 0);
+	assert_string_equal(s.mp_server, "https://from-flag");
+	assert_int_equal(s.max_concurrency, 3);
+	gceb_settings_release(&s);
+
+	write_settings(dir, "mp_server: \"http://url\"\n");
+	s.config_dir = strdup(dir);
+	assert_int_equal(gceb_settings_load(&s, NULL), GCEB_ECONFIG);
+	gceb_settings_release(&s);
+
+	(void)snprintf(path, sizeof(path), "%s/settings.cfg", dir);
+	assert_int_equal(remove(path), 0);
+	assert_int_equal(remove(dir), 0);
+}
+
 /* The directory revision is the SHA-1 over both git blob hashes. */
 static void dir_revision_from_content(void **state)
 {
@@ -533,6 +589,7 @@ int main(void)
 		cmocka_unit_test(typed_dimensions_parsed),
 		cmocka_unit_test(settings_url_rule),
 		cmocka_unit_test(settings_parsed_and_checked),
+		cmocka_unit_test(settings_file_layer),
 		cmocka_unit_test(dir_revision_from_content),
 	};
 
