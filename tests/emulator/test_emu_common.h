@@ -17,19 +17,19 @@
 
 static struct emu_proc P;
 
-static int start_emu(const char *const *args)
+static inline int start_emu(const char *const *args)
 {
 	return emu_proc_start(&P, args);
 }
 
 /* The emulator must exit 0 on SIGTERM: under ASan that also means no leaks. */
-static int teardown(void **state)
+static inline int teardown(void **state)
 {
 	(void)state;
 	return emu_proc_stop(&P) == 0 ? 0 : -1;
 }
 
-static void restart(const char *const *args)
+static inline void restart(const char *const *args)
 {
 	assert_int_equal(emu_proc_stop(&P), 0);
 	assert_int_equal(start_emu(args), 0);
@@ -37,7 +37,7 @@ static void restart(const char *const *args)
 
 #define CALL(method, url, body, want) call_(method, url, body, want, __FILE__, __LINE__)
 
-static cJSON *call_(const char *method, const char *url, const char *body, long want,
+static inline cJSON *call_(const char *method, const char *url, const char *body, long want,
 		    const char *file, int line)
 {
 	struct emu_res r;
@@ -56,7 +56,7 @@ static cJSON *call_(const char *method, const char *url, const char *body, long 
 
 #define CTL(path, body) ctl_(path, body, __FILE__, __LINE__)
 
-static void ctl_(const char *path, const char *body, const char *file, int line)
+static inline void ctl_(const char *path, const char *body, const char *file, int line)
 {
 	cJSON *j = emu_ctl(&P, path, body);
 
@@ -64,7 +64,7 @@ static void ctl_(const char *path, const char *body, const char *file, int line)
 	cJSON_Delete(j);
 }
 
-static void advance(int seconds)
+static inline void advance(int seconds)
 {
 	char body[64];
 
