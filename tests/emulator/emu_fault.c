@@ -283,7 +283,7 @@ void emu_log_clear(struct emu *e)
 {
 	size_t i;
 
-	for (i = 0; i < e->log_cap; i++)
+	for (i = 0; e->log && i < e->log_cap; i++)
 		log_ent_release(&e->log[i]);
 	e->log_len = 0;
 }

@@ -298,18 +298,18 @@ static enum MHD_Result finish(struct emu *e, struct emu_req *req)
 
 	free(headers);
 	delay += hit.delay_ms;
-	free(hit.body);
-	free(hit.ctype);
 	if (delay > 0)
 		sleep_ms(delay);
 	if (hit.action == EMU_FAULT_RESET) {
-		emu_reply_release(&rep);
-		return MHD_NO; /* MHD closes the connection without an answer */
+		r = MHD_NO; /* MHD closes the connection without an answer */
+	} else {
+		if (hit.action == EMU_FAULT_TRUNCATE)
+			rep.len /= 2;
+		r = send_reply(req->conn, &rep);
 	}
-	if (hit.action == EMU_FAULT_TRUNCATE)
-		rep.len /= 2;
-	r = send_reply(req->conn, &rep);
 	emu_reply_release(&rep);
+	free(hit.body);
+	free(hit.ctype); /* rep.ctype may point here */
 	return r;
 }
 
