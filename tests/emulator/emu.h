@@ -96,6 +96,7 @@ void emu_clock_advance(struct emu *e, int64_t ms);
 void emu_timer_set(struct emu *e, struct emu_timer *t, int64_t due);
 void emu_timer_cancel(struct emu *e, struct emu_timer *t);
 void emu_run_timers(struct emu *e);
+void emu_timers_clear(struct emu *e);
 int64_t emu_sched_now(struct emu *e);
 void emu_rfc3339(int64_t ms, char *buf, size_t size);
 uint64_t emu_rand(struct emu *e);

@@ -108,6 +108,16 @@ void emu_timer_set(struct emu *e, struct emu_timer *t, int64_t due)
 	sift_up(e, e->heap_len - 1);
 }
 
+/* Disarms every timer, before the objects that hold them are freed. */
+void emu_timers_clear(struct emu *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->heap_len; i++)
+		e->heap[i]->idx = 0;
+	e->heap_len = 0;
+}
+
 /* Fires every timer that is due; a callback may re-arm its own timer. */
 void emu_run_timers(struct emu *e)
 {

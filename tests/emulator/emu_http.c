@@ -361,6 +361,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return finish(e, req);
 }
 
+static void log_mhd(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
 	(void)fputs("gceb-emulator: debug: ", stderr);

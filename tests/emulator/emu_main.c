@@ -326,6 +326,7 @@ static void emu_init(struct emu *e)
 
 static void emu_free(struct emu *e)
 {
+	emu_timers_clear(e);
 	emu_gce_free(e);
 	emu_mp_free(e);
 	emu_auth_free(e);

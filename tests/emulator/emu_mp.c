@@ -908,7 +908,6 @@ void emu_mp_free(struct emu *e)
 
 	if (!mp)
 		return;
-	emu_timer_cancel(e, &mp->cron);
 	for (i = 0; i < mp->catalog.len; i++) {
 		struct mp_machine *m = mp->catalog.v[i].p;
 

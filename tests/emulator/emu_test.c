@@ -158,8 +158,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
 	return len;
 }
 
-int emu_http(struct emu_proc *p, const char *method, const char *url, const char *body,
-	     size_t len, const char *const *headers, struct emu_res *out)
+int emu_http(struct emu_proc *p, const char *method, const char *url, const char *body, size_t len,
+	     const char *const *headers, struct emu_res *out)
 {
 	CURL *c = p->curl;
 	struct curl_slist *hl = NULL;

@@ -11,10 +11,10 @@
 
 struct emu_proc {
 	pid_t pid;
-	char dir[64];	 /* temporary directory: port file, keys, configs */
-	char root[128];	 /* http://127.0.0.1:PORT */
+	char dir[64];    /* temporary directory: port file, keys, configs */
+	char root[128];  /* http://127.0.0.1:PORT */
 	char token[128]; /* sent as a bearer token when set */
-	void *curl;	 /* one keep-alive handle */
+	void *curl;      /* one keep-alive handle */
 };
 
 struct emu_res {
@@ -38,8 +38,8 @@ int emu_proc_start(struct emu_proc *p, const char *const *args);
 int emu_proc_stop(struct emu_proc *p);
 
 /* url: absolute, or a path below p->root. headers: NULL-terminated or NULL. */
-int emu_http(struct emu_proc *p, const char *method, const char *url, const char *body,
-	     size_t len, const char *const *headers, struct emu_res *out);
+int emu_http(struct emu_proc *p, const char *method, const char *url, const char *body, size_t len,
+	     const char *const *headers, struct emu_res *out);
 void emu_res_release(struct emu_res *r);
 
 /* Convenience for tests: the parsed JSON answer (caller frees), status in *status. */

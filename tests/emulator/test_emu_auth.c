@@ -78,9 +78,10 @@ static char *make_jwt(const char *aud, long iat, long exp, const char *scope, EV
 	c = b64url((const unsigned char *)claims, strlen(claims));
 	input = malloc(strlen(h) + strlen(c) + 2);
 	(void)sprintf(input, "%s.%s", h, c);
-	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, sign_with ? sign_with : key),
+	assert_int_equal(
+		EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, sign_with ? sign_with : key), 1);
+	assert_int_equal(EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, strlen(input)),
 			 1);
-	assert_int_equal(EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, strlen(input)), 1);
 	sig64 = b64url(sig, siglen);
 	jwt = malloc(strlen(input) + strlen(sig64) + 2);
 	(void)sprintf(jwt, "%s.%s", input, sig64);

@@ -38,7 +38,7 @@ static inline void restart(const char *const *args)
 #define CALL(method, url, body, want) call_(method, url, body, want, __FILE__, __LINE__)
 
 static inline cJSON *call_(const char *method, const char *url, const char *body, long want,
-		    const char *file, int line)
+			   const char *file, int line)
 {
 	struct emu_res r;
 	cJSON *j;
@@ -72,6 +72,7 @@ static inline void advance(int seconds)
 	CTL("/_emu/clock/advance", body);
 }
 
-#define assert_json_str(j, path, want) assert_string_equal(emu_str(j, path) ? emu_str(j, path) : "(null)", want)
+#define assert_json_str(j, path, want) \
+ assert_string_equal(emu_str(j, path) ? emu_str(j, path) : "(null)", want)
 
 #endif

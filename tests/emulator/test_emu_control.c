@@ -41,8 +41,9 @@ static void fault_status_for_n_requests(void **state)
 	assert_int_equal(status_of("GET", TMPL, NULL), 503);
 	assert_int_equal(status_of("GET", TMPL, NULL), 200);
 
-	CTL("/_emu/faults", "{\"path\":\"/_ah/api/*\",\"status\":404,\"body\":\"<html>cold</html>\","
-			    "\"content_type\":\"text/html\",\"count\":1}");
+	CTL("/_emu/faults",
+	    "{\"path\":\"/_ah/api/*\",\"status\":404,\"body\":\"<html>cold</html>\","
+	    "\"content_type\":\"text/html\",\"count\":1}");
 	(void)emu_http(&P, "POST", "/_ah/api/catalog/v1/get", "{}", 0, NULL, &r);
 	assert_int_equal(r.status, 404);
 	assert_non_null(strstr(r.ctype, "text/html"));

@@ -49,8 +49,10 @@ static void alive(void)
 
 static void broken_json_everywhere(void **state)
 {
-	static const char *const bodies[] = { "{", "{\"name\":", "[1,2", "nul", "{\"a\":1}}",
-					      "\"\\ud800\"", "{\"name\":\"t\",}", "1e999999" };
+	static const char *const bodies[] = {
+		"{",           "{\"name\":",        "[1,2",    "nul", "{\"a\":1}}",
+		"\"\\ud800\"", "{\"name\":\"t\",}", "1e999999"
+	};
 	size_t i, j;
 
 	(void)state;
@@ -154,7 +156,8 @@ static void bad_paths(void **state)
 	longpath[19999] = '\0';
 	expect_4xx("GET", longpath, NULL, 0);
 	free(longpath);
-	expect_4xx("GET", "/compute/v1/projects/p/global/instanceTemplates?maxResults=abc", NULL, 0);
+	expect_4xx("GET", "/compute/v1/projects/p/global/instanceTemplates?maxResults=abc", NULL,
+		   0);
 	expect_4xx("GET", "/compute/v1/projects/p/global/instanceTemplates?pageToken=%ff%00", NULL,
 		   0);
 	alive();

@@ -77,8 +77,7 @@ static int list_instances(const char *group, char *first, size_t size)
 			       tok ? "&pageToken=" : "", tok ? tok : "");
 		cJSON_Delete(j);
 		j = CALL("POST", url, NULL, 200);
-		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "items"))
-		{
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "items")) {
 			if (n == 0 && first)
 				(void)snprintf(first, size, "%s", emu_str(it, "instance"));
 			n++;
@@ -95,8 +94,9 @@ static void template_insert_get_delete(void **state)
 	cJSON *op, *t;
 
 	(void)state;
-	op = CALL("POST", TMPL, "{\"name\":\"t1\",\"properties\":{\"disks\":[{\"initializeParams\":"
-				"{\"diskSizeGb\":10}}]}}",
+	op = CALL("POST", TMPL,
+		  "{\"name\":\"t1\",\"properties\":{\"disks\":[{\"initializeParams\":"
+		  "{\"diskSizeGb\":10}}]}}",
 		  200);
 	assert_json_str(op, "kind", "compute#operation");
 	(void)snprintf(url, sizeof(url), "%s/compute/v1/projects/p/global/instanceTemplates/t1",
@@ -149,7 +149,7 @@ static void template_conflict_while_insert_running(void **state)
 
 static void operation_polls_and_retention(void **state)
 {
-	static const char *const args[] = { "--op-polls", "3", "--op-ms", "100000",
+	static const char *const args[] = { "--op-polls",        "3",    "--op-ms", "100000",
 					    "--op-retention-ms", "5000", NULL };
 	char self[512];
 	cJSON *op;
@@ -248,8 +248,7 @@ static void group_grows_over_time(void **state)
 	assert_json_str(j, "selfLink", inst);
 	(void)snprintf(tmpl_url, sizeof(tmpl_url), "%s" TMPL "/t1", P.root);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
-				       cJSON_GetObjectItemCaseSensitive(j, "metadata"), "items"))
-	{
+				       cJSON_GetObjectItemCaseSensitive(j, "metadata"), "items")) {
 		if (strcmp(emu_str(it, "key"), "instance-template") == 0)
 			has_tmpl = strcmp(emu_str(it, "value"), tmpl_url) == 0;
 		if (strcmp(emu_str(it, "key"), "created-by") == 0)
@@ -523,8 +522,8 @@ static void schema_rejects_unknown_and_mistyped(void **state)
 	err = CALL("POST", TMPL, "{\"name\":\"t\",\"properties\":{\"canIpForward\":\"yes\"}}", 400);
 	assert_non_null(strstr(emu_str(err, "error.message"), "TYPE_BOOL"));
 	cJSON_Delete(err);
-	cJSON_Delete(CALL("POST", TMPL, "{\"name\":\"t\",\"properties\":{\"tags\":{\"items\":[1]}}}",
-			  400));
+	cJSON_Delete(CALL("POST", TMPL,
+			  "{\"name\":\"t\",\"properties\":{\"tags\":{\"items\":[1]}}}", 400));
 	cJSON_Delete(CALL("POST", TMPL, "[1,2]", 400));
 	cJSON_Delete(CALL("POST", TMPL, "{\"name\":\"t\",\"description\":null}", 200));
 	advance(3);
@@ -532,8 +531,8 @@ static void schema_rejects_unknown_and_mistyped(void **state)
 			  "{\"name\":\"m\",\"baseInstanceName\":\"m\",\"instanceTemplate\":"
 			  "\"projects/p/global/instanceTemplates/t\",\"targetSize\":\"2\"}",
 			  200));
-	cJSON_Delete(CALL("POST", IGM, "{\"name\":\"m2\",\"baseInstanceName\":\"m\",\"size\":1}",
-			  400));
+	cJSON_Delete(
+		CALL("POST", IGM, "{\"name\":\"m2\",\"baseInstanceName\":\"m\",\"size\":1}", 400));
 }
 
 static void quota_limits_members(void **state)
@@ -551,8 +550,7 @@ static void quota_limits_members(void **state)
 	assert_int_equal(group_count("m", "none"), 1);
 	assert_int_equal(group_count("m", "creating"), 2);
 	j = CALL("POST", IGM "/m/listManagedInstances", NULL, 200);
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "managedInstances"))
-	{
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "managedInstances")) {
 		const char *code = emu_str(it, "lastAttempt.errors.errors.0.code");
 
 		if (code && strcmp(code, "QUOTA_EXCEEDED") == 0)

@@ -68,8 +68,9 @@ static void get_config_and_by_hash(void **state)
 			  NULL, 200));
 	cJSON_Delete(CALL("GET", "/_ah/api/config/v1/config/v1:0000", NULL, 404));
 	cJSON_Delete(CALL("GET", CS "managers.cfg", NULL, 404));
-	cJSON_Delete(CALL("GET", "/_ah/api/config/v1/config_sets/services%2Fother/config/"
-				 "templates.cfg",
+	cJSON_Delete(CALL("GET",
+			  "/_ah/api/config/v1/config_sets/services%2Fother/config/"
+			  "templates.cfg",
 			  NULL, 404));
 }
 

@@ -60,7 +60,8 @@ static void catalog_add_get_delete(void **state)
 	assert_json_str(j, "error", "UNSPECIFIED_HOSTNAME");
 	cJSON_Delete(j);
 	j = CALL("POST", CAT "add_machine",
-		 "{\"dimensions\":{\"backend\":\"VSPHERE\",\"hostname\":\"x\"},\"policies\":{}}", 200);
+		 "{\"dimensions\":{\"backend\":\"VSPHERE\",\"hostname\":\"x\"},\"policies\":{}}",
+		 200);
 	assert_json_str(j, "error", "MISMATCHED_BACKEND");
 	cJSON_Delete(j);
 	j = CALL("POST", CAT "add_machines",
@@ -70,8 +71,9 @@ static void catalog_add_get_delete(void **state)
 	assert_null(emu_str(j, "responses.0.error"));
 	assert_json_str(j, "responses.1.error", "HOSTNAME_REUSE");
 	cJSON_Delete(j);
-	cJSON_Delete(CALL("POST", CAT "add_machine", "{\"dimensions\":{\"os_family\":\"BEOS\"},"
-						     "\"policies\":{}}",
+	cJSON_Delete(CALL("POST", CAT "add_machine",
+			  "{\"dimensions\":{\"os_family\":\"BEOS\"},"
+			  "\"policies\":{}}",
 			  400));
 }
 
@@ -153,7 +155,8 @@ static void lease_validation_and_dedupe(void **state)
 		  "MUTUAL_EXCLUSION_ERROR" },
 		{ "{\"request_id\":\"a\",\"dimensions\":{},\"duration\":-5}",
 		  "NONPOSITIVE_DEADLINE" },
-		{ "{\"request_id\":\"a\",\"dimensions\":{},\"duration\":172801}", "LEASE_TOO_LONG" },
+		{ "{\"request_id\":\"a\",\"dimensions\":{},\"duration\":172801}",
+		  "LEASE_TOO_LONG" },
 		{ "{\"request_id\":\"a\",\"dimensions\":{},\"lease_expiration_ts\":5}",
 		  "LEASE_EXPIRATION_TS_ERROR" },
 		{ "{\"request_id\":\"a\",\"dimensions\":{},\"duration\":0}",
