@@ -503,14 +503,15 @@ static void check_template_strings_utf8(const struct checker *c, const gceb_temp
 		if (f->type != PROTOBUF_C_TYPE_STRING)
 			continue;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset), j;
-			char *const *v = *(char *const *const *)(base + f->offset);
+			/* protobuf-c's offsets keep members aligned: void * says so to clang. */
+			size_t n = *(const size_t *)(const void *)(base + f->quantifier_offset), j;
+			char *const *v = *(char *const *const *)(const void *)(base + f->offset);
 
 			for (j = 0; j < n; j++)
 				if (!is_utf8(v[j]))
 					problem(c, t, f->id, j, "%s is not valid UTF-8", f->name);
 		} else {
-			const char *s = *(const char *const *)(base + f->offset);
+			const char *s = *(const char *const *)(const void *)(base + f->offset);
 
 			if (s && !is_utf8(s))
 				problem(c, t, f->id, 0, "%s is not valid UTF-8", f->name);
