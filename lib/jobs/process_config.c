@@ -129,7 +129,9 @@ static int build_metadata(Gceb__State__Revision *r, char *const *strs, size_t n)
 		if (gceb_set_string(&item->value, value) < 0)
 			return GCEB_ENOMEM;
 	}
-	qsort(r->metadata, r->n_metadata, sizeof(*r->metadata), cmp_item);
+	/* qsort's array may not be NULL, even when empty (UBSan: nonnull-attribute). */
+	if (r->n_metadata > 1)
+		qsort(r->metadata, r->n_metadata, sizeof(*r->metadata), cmp_item);
 	return 0;
 }
 
