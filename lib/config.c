@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "canonjson.h"
 #include "config.h"
 #include "gceb/settings.h"
 #include "textproto.h"
@@ -99,37 +100,7 @@ out:
 	return r;
 }
 
-/* ---- names ---- */
-
-/* RFC 1035 label: [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 characters. */
-static bool is_rfc1035(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > GCEB_GCE_NAME_MAX || s[0] < 'a' || s[0] > 'z' || s[n - 1] == '-')
-		return false;
-	for (i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
-}
-
-/* A project id, optionally behind a "domain.tld:" prefix (google.com:my-project). */
-static bool is_project(const char *s)
-{
-	const char *colon = strrchr(s, ':');
-	const char *p;
-
-	if (!colon)
-		return is_rfc1035(s);
-	if (colon == s)
-		return false;
-	for (p = s; p < colon; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-		      *p == '.'))
-			return false;
-	return is_rfc1035(colon + 1);
-}
+/* ---- strings ---- */
 
 static bool is_utf8(const char *s)
 {
@@ -274,76 +245,6 @@ bad:
 
 /* ---- canonical JSON and the revision checksum (behaviour.md §3.6) ---- */
 
-static unsigned decode_utf8(const unsigned char **pp)
-{
-	const unsigned char *p = *pp;
-	unsigned cp;
-	int n, i;
-
-	if (p[0] < 0x80) {
-		*pp = p + 1;
-		return p[0];
-	}
-	n = (p[0] & 0xe0) == 0xc0 ? 1 : (p[0] & 0xf0) == 0xe0 ? 2 : (p[0] & 0xf8) == 0xf0 ? 3 : 0;
-	cp = p[0] & (0x3f >> n);
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80) {
-			/* Validation rejects bad UTF-8; here a stray byte stands for itself. */
-			*pp = p + 1;
-			return p[0];
-		}
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	*pp = p + n + 1;
-	return n ? cp : p[0];
-}
-
-/* Python 2 json.dumps string: ASCII only, lower-case \u escapes, surrogate pairs. */
-static void json_quote(struct gceb_buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-	gceb_buf_addc(b, '"');
-	while (*p) {
-		unsigned cp = decode_utf8(&p);
-
-		switch (cp) {
-		case '"':
-			gceb_buf_adds(b, "\\\"");
-			break;
-		case '\\':
-			gceb_buf_adds(b, "\\\\");
-			break;
-		case '\n':
-			gceb_buf_adds(b, "\\n");
-			break;
-		case '\r':
-			gceb_buf_adds(b, "\\r");
-			break;
-		case '\t':
-			gceb_buf_adds(b, "\\t");
-			break;
-		case '\b':
-			gceb_buf_adds(b, "\\b");
-			break;
-		case '\f':
-			gceb_buf_adds(b, "\\f");
-			break;
-		default:
-			if (cp < 0x20 || (cp >= 0x80 && cp <= 0xffff)) {
-				gceb_buf_addf(b, "\\u%04x", cp);
-			} else if (cp > 0xffff) {
-				cp -= 0x10000;
-				gceb_buf_addf(b, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
-					      0xdc00 + (cp & 0x3ff));
-			} else {
-				gceb_buf_addc(b, (char)cp);
-			}
-		}
-	}
-	gceb_buf_addc(b, '"');
-}
-
 struct kv {
 	const char *key;
 	size_t key_len;
@@ -398,9 +299,9 @@ static int json_kv_object(struct gceb_buf *b, char *const *strs, size_t n)
 		}
 		if (i)
 			gceb_buf_adds(b, ", ");
-		json_quote(b, key);
+		gceb_canonjson_quote(b, key);
 		gceb_buf_adds(b, ": ");
-		json_quote(b, v[i].value);
+		gceb_canonjson_quote(b, v[i].value);
 		free(key);
 	}
 	gceb_buf_addc(b, '}');
@@ -422,7 +323,7 @@ static int json_sorted_strings(struct gceb_buf *b, char *const *strs, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i)
 			gceb_buf_adds(b, ", ");
-		json_quote(b, v[i]);
+		gceb_canonjson_quote(b, v[i]);
 	}
 	gceb_buf_addc(b, ']');
 	free(v);
@@ -434,7 +335,7 @@ typedef Gceb__Config__InstanceTemplateConfig__InstanceTemplate__ServiceAccount g
 static int json_service_account(struct gceb_buf *b, const gceb_sa_cfg *sa)
 {
 	gceb_buf_adds(b, "{\"name\": ");
-	json_quote(b, sa->name);
+	gceb_canonjson_quote(b, sa->name);
 	gceb_buf_adds(b, ", \"scopes\": ");
 	if (json_sorted_strings(b, sa->scopes, sa->n_scopes) < 0)
 		return GCEB_ENOMEM;
@@ -487,18 +388,18 @@ static int canonical_template_json(const gceb_template_cfg *t, struct gceb_buf *
 	if ((r = json_kv_object(b, t->dimensions, t->n_dimensions)) < 0)
 		return r;
 	gceb_buf_addf(b, ", \"disk-size-gb\": %d, \"image-name\": ", (int)t->disk_size_gb);
-	json_quote(b, t->image_name);
+	gceb_canonjson_quote(b, t->image_name);
 	gceb_buf_adds(b, ", \"image-project\": ");
-	json_quote(b, t->image_project);
+	gceb_canonjson_quote(b, t->image_project);
 	gceb_buf_adds(b, ", \"machine-type\": ");
-	json_quote(b, t->machine_type);
+	gceb_canonjson_quote(b, t->machine_type);
 	gceb_buf_adds(b, ", \"metadata\": ");
 	if ((r = json_kv_object(b, t->metadata, t->n_metadata)) < 0)
 		return r;
 	gceb_buf_adds(b, ", \"network_url\": ");
-	json_quote(b, t->network_url);
+	gceb_canonjson_quote(b, t->network_url);
 	gceb_buf_adds(b, ", \"project\": ");
-	json_quote(b, t->project);
+	gceb_canonjson_quote(b, t->project);
 	gceb_buf_adds(b, ", \"service-accounts\": ");
 	if ((r = json_service_accounts(b, t)) < 0)
 		return r;
@@ -628,18 +529,18 @@ static void check_template(const struct checker *c, const gceb_template_cfg *t, 
 	size_t i, bad;
 
 	check_template_strings_utf8(c, t);
-	need_name(c, t, 1, "base_name", t->base_name, where, is_rfc1035);
+	need_name(c, t, 1, "base_name", t->base_name, where, gceb_name_is_rfc1035);
 	/* "B-<40 hex>" names the template and its groups: 63 characters at most. */
 	if (t->base_name && strlen(t->base_name) > GCEB_GCE_NAME_MAX - 1 - GCEB_SHA1_HEX_LEN)
 		problem(c, t, 1, 0, "base_name '%s' is longer than %d characters", t->base_name,
 			GCEB_GCE_NAME_MAX - 1 - GCEB_SHA1_HEX_LEN);
-	need_name(c, t, 2, "project", t->project, where, is_project);
-	need_name(c, t, 4, "image_name", t->image_name, where, is_rfc1035);
-	need_name(c, t, 9, "machine_type", t->machine_type, where, is_rfc1035);
-	if (t->image_project && *t->image_project && !is_project(t->image_project))
+	need_name(c, t, 2, "project", t->project, where, gceb_name_is_project);
+	need_name(c, t, 4, "image_name", t->image_name, where, gceb_name_is_rfc1035);
+	need_name(c, t, 9, "machine_type", t->machine_type, where, gceb_name_is_rfc1035);
+	if (t->image_project && *t->image_project && !gceb_name_is_project(t->image_project))
 		problem(c, t, 10, 0, "image_project '%s' is not a valid GCE project",
 			t->image_project);
-	if (t->network_url && *t->network_url && !is_rfc1035(t->network_url) &&
+	if (t->network_url && *t->network_url && !gceb_name_is_rfc1035(t->network_url) &&
 	    strncmp(t->network_url, "https://", 8) != 0)
 		problem(c, t, 11, 0, "network_url '%s' is neither a network name nor an https URL",
 			t->network_url);
@@ -710,7 +611,7 @@ static void check_managers(const struct checker *c, const Gceb__Config__Instance
 				"base instance name '%s-<8 hex>-%s' is longer than %d "
 				"characters",
 				base, zone, GCEB_GCE_BASE_NAME_MAX);
-		need_name(c, m, 4, "zone", m->zone, where, is_rfc1035);
+		need_name(c, m, 4, "zone", m->zone, where, gceb_name_is_rfc1035);
 		for (j = 0; j < i && *zone; j++) {
 			const gceb_manager_cfg *o = mc->managers[j];
 

@@ -13,15 +13,12 @@
 
 #include "config.pb-c.h"
 #include "gceb/err.h"
+#include "names.h"
 #include "sha1.h"
 #include "state.pb-c.h"
 
 /* A config file larger than this is refused before parsing. */
 #define GCEB_CONFIG_MAX_BYTES (1024 * 1024)
-
-/* Longest GCE resource name, and the longest base instance name GCE accepts. */
-#define GCEB_GCE_NAME_MAX      63
-#define GCEB_GCE_BASE_NAME_MAX 58
 
 /* The largest maximum_size a manager may ask for (behaviour.md §3.5). */
 #define GCEB_MAX_GROUP_SIZE 1000

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* names.c - GCE name rules */
+#include <string.h>
+
+#include "names.h"
+
+bool gceb_name_is_rfc1035(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > GCEB_GCE_NAME_MAX || s[0] < 'a' || s[0] > 'z' || s[n - 1] == '-')
+		return false;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+bool gceb_name_is_project(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	const char *p;
+
+	if (!colon)
+		return gceb_name_is_rfc1035(s);
+	if (colon == s)
+		return false;
+	for (p = s; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '.'))
+			return false;
+	return gceb_name_is_rfc1035(colon + 1);
+}
