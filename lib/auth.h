@@ -17,8 +17,8 @@
 struct gceb_auth;
 
 struct gceb_auth_options {
-	const char *token_file;	      /* NULL: skip source 1 */
-	const char *key_file;	      /* NULL: skip source 2 */
+	const char *token_file;       /* NULL: skip source 1 */
+	const char *key_file;         /* NULL: skip source 2 */
 	const char *metadata_host;    /* NULL: metadata.google.internal */
 	const char *metadata_account; /* NULL: "default" */
 	/* token_uri of a key file must start with one of these, or be loopback http */

@@ -33,7 +33,7 @@ struct gceb_auth;
 /* Which API a request is for: picks the OAuth scope and labels metrics. */
 enum gceb_api {
 	GCEB_API_COMPUTE = 0, /* scope https://www.googleapis.com/auth/compute */
-	GCEB_API_MP,	      /* scope https://www.googleapis.com/auth/userinfo.email */
+	GCEB_API_MP,          /* scope https://www.googleapis.com/auth/userinfo.email */
 	GCEB_API_CONFIG,      /* scope https://www.googleapis.com/auth/userinfo.email */
 	GCEB_API_COUNT,
 };
@@ -42,30 +42,30 @@ struct gceb_http_options {
 	/* Roots a request URL must start with (e.g. "https://compute.googleapis.com/"). */
 	const char *const *roots;
 	size_t n_roots;
-	unsigned max_concurrency;   /* default 16 */
-	unsigned max_attempts;	    /* default 4 */
-	long attempt_timeout_ms;    /* default 30000 */
-	long deadline_ms;	    /* whole run; default 0 = none */
-	size_t max_response_bytes;  /* default 32 MiB */
-	long backoff_base_ms;	    /* first retry delay; default 500 */
+	unsigned max_concurrency;  /* default 16 */
+	unsigned max_attempts;     /* default 4 */
+	long attempt_timeout_ms;   /* default 30000 */
+	long deadline_ms;          /* whole run; default 0 = none */
+	size_t max_response_bytes; /* default 32 MiB */
+	long backoff_base_ms;      /* first retry delay; default 500 */
 };
 
 struct gceb_http_request {
 	/* Filled by the caller. Strings are owned by the request (freed by release). */
 	const char *method; /* "GET", "POST", "DELETE" (static string) */
-	char *url;	    /* absolute; query included */
-	char *body;	    /* JSON text, or NULL for no body (a POST then sends an empty one) */
+	char *url;          /* absolute; query included */
+	char *body;         /* JSON text, or NULL for no body (a POST then sends an empty one) */
 	enum gceb_api api;
 	long timeout_ms; /* 0: the engine default */
 
 	/* Filled by the engine before the callback. */
-	int result;	      /* 0 for 2xx; else a GCEB_E* code (see below) */
-	long status;	      /* last HTTP status, 0 if none was received */
-	char *response;	      /* body, NUL-terminated (may be NULL) */
+	int result;     /* 0 for 2xx; else a GCEB_E* code (see below) */
+	long status;    /* last HTTP status, 0 if none was received */
+	char *response; /* body, NUL-terminated (may be NULL) */
 	size_t response_len;
-	char *content_type;   /* response Content-Type, or NULL */
+	char *content_type; /* response Content-Type, or NULL */
 	unsigned attempts;
-	char error[256];      /* what went wrong, for logs; never holds a token */
+	char error[256]; /* what went wrong, for logs; never holds a token */
 };
 
 /*
