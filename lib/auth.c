@@ -256,6 +256,25 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	return s->b.oom ? 0 : n;
 }
 
+static CURLcode fetch_setup(CURL *e, const char *url, const char *protocols, struct curl_slist *h,
+			    const char *form, struct sink *s, char *errbuf)
+{
+	CURLcode c = CURLE_OK;
+
+	SETOPT(c, e, CURLOPT_URL, url);
+	SETOPT(c, e, CURLOPT_PROTOCOLS_STR, protocols);
+	SETOPT(c, e, CURLOPT_TIMEOUT_MS, FETCH_TIMEOUT_MS);
+	SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, FETCH_CONNECT_MS);
+	SETOPT(c, e, CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
+	SETOPT(c, e, CURLOPT_WRITEDATA, s);
+	SETOPT(c, e, CURLOPT_USERAGENT, "gceb/" GCEB_VERSION);
+	SETOPT(c, e, CURLOPT_HTTPHEADER, h);
+	if (form)
+		SETOPT(c, e, CURLOPT_POSTFIELDS, form);
+	return c;
+}
+
 /*
  * One synchronous request with retries on network errors and 5xx. *@status
  * is the last HTTP status; GCEB_ENET without one means nothing answered.
@@ -265,8 +284,9 @@ static int fetch(const char *url, const char *protocols, const char *header, con
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *h = NULL;
+	const char *failure;
 	CURL *e = NULL;
-	CURLcode c = CURLE_OK;
+	CURLcode c;
 	long delay = FETCH_BACKOFF_MS;
 	int attempt, r = 0;
 
@@ -288,23 +308,13 @@ static int fetch(const char *url, const char *protocols, const char *header, con
 		s->too_big = false;
 		errbuf[0] = '\0';
 		*status = 0;
-		SETOPT(c, e, CURLOPT_URL, url);
-		SETOPT(c, e, CURLOPT_PROTOCOLS_STR, protocols);
-		SETOPT(c, e, CURLOPT_TIMEOUT_MS, FETCH_TIMEOUT_MS);
-		SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, FETCH_CONNECT_MS);
-		SETOPT(c, e, CURLOPT_ERRORBUFFER, errbuf);
-		SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
-		SETOPT(c, e, CURLOPT_WRITEDATA, s);
-		SETOPT(c, e, CURLOPT_USERAGENT, "gceb/" GCEB_VERSION);
-		SETOPT(c, e, CURLOPT_HTTPHEADER, h);
-		if (form)
-			SETOPT(c, e, CURLOPT_POSTFIELDS, form);
+		c = fetch_setup(e, url, protocols, h, form, s, errbuf);
 		if (c == CURLE_OK)
 			c = curl_easy_perform(e);
 		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+		failure = c == CURLE_OK ? NULL : errbuf[0] ? errbuf : curl_easy_strerror(c);
 		gceb_debug("token %s '%s': attempt %d: HTTP %ld%s%s", form ? "POST" : "GET", url,
-			   attempt, *status, c != CURLE_OK ? ", " : "",
-			   c != CURLE_OK ? (errbuf[0] ? errbuf : curl_easy_strerror(c)) : "");
+			   attempt, *status, failure ? ", " : "", failure ? failure : "");
 		if (s->b.oom || c == CURLE_OUT_OF_MEMORY) {
 			r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 			goto out;
@@ -314,16 +324,14 @@ static int fetch(const char *url, const char *protocols, const char *header, con
 					 url, RESPONSE_MAX_BYTES);
 			goto out;
 		}
-		if (c == CURLE_OK && *status < 500) {
+		if (!failure && *status < 500) {
 			r = 0;
 			goto out;
 		}
-		if (c == CURLE_OK)
-			r = gceb_err_set(err, GCEB_ENET, "'%s': HTTP %ld", url, *status);
+		if (failure)
+			r = gceb_err_set(err, GCEB_ENET, "'%s': %s", url, failure);
 		else
-			r = gceb_err_set(err, GCEB_ENET, "'%s': %s", url,
-					 errbuf[0] ? errbuf : curl_easy_strerror(c));
-		c = CURLE_OK;
+			r = gceb_err_set(err, GCEB_ENET, "'%s': HTTP %ld", url, *status);
 	}
 out:
 	curl_slist_free_all(h);

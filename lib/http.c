@@ -247,7 +247,7 @@ static void release_easy(struct gceb_http *http, struct xfer *x)
 	if (!x->easy)
 		return;
 	(void)curl_multi_remove_handle(http->multi, x->easy);
-	if (http->n_idle < http->o.max_concurrency)
+	if (http->idle && http->n_idle < http->o.max_concurrency)
 		http->idle[http->n_idle++] = x->easy;
 	else
 		curl_easy_cleanup(x->easy);
@@ -276,7 +276,7 @@ void gceb_http_free(struct gceb_http *http)
 	free_list(http, http->flying);
 	free_list(http, http->ready);
 	free_list(http, http->timers);
-	for (i = 0; i < http->n_idle; i++)
+	for (i = 0; http->idle && i < http->n_idle; i++)
 		curl_easy_cleanup(http->idle[i]);
 	free(http->idle);
 	if (http->roots) {
@@ -403,7 +403,7 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 		set_error(req, "%s", err.msg);
 		return r;
 	}
-	x->endpoints = !strncmp(path, "/_ah/api/", 9);
+	x->endpoints = path && !strncmp(path, "/_ah/api/", 9);
 	free(path);
 	*token = NULL;
 	if (http->auth) {
@@ -416,13 +416,42 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 	return 0;
 }
 
+/* Headers for one attempt in x->headers; false when out of memory. */
+static bool add_headers(struct xfer *x, const char *token, bool post)
+{
+	struct gceb_buf auth = GCEB_BUF_INIT;
+	struct curl_slist *h = NULL;
+
+	if (token) {
+		gceb_buf_addf(&auth, "Authorization: Bearer %s", token);
+		if (auth.oom)
+			return false;
+		h = curl_slist_append(NULL, auth.p);
+		gceb_buf_release(&auth);
+		if (!h)
+			return false;
+		x->headers = h;
+	}
+	if (!x->req->body && !post)
+		return true;
+	/* "Content-Type:" drops the form type curl would give an empty POST. */
+	h = curl_slist_append(x->headers, x->req->body ?
+						  "Content-Type: application/json; charset=utf-8" :
+						  "Content-Type:");
+	/* No "Expect: 100-continue" round trip for large bodies. */
+	h = h ? curl_slist_append(h, "Expect:") : NULL;
+	if (h)
+		x->headers = h;
+	return h != NULL;
+}
+
 static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_http,
 			   const char *token)
 {
 	struct gceb_http_request *req = x->req;
 	bool post = !strcmp(req->method, "POST");
 	long timeout = req->timeout_ms > 0 ? req->timeout_ms : http->o.attempt_timeout_ms;
-	struct gceb_buf auth = GCEB_BUF_INIT;
+	const char *body = req->body ? req->body : "";
 	CURL *e = x->easy;
 	CURLcode c = CURLE_OK;
 
@@ -432,28 +461,8 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 		if (left < timeout)
 			timeout = left > 1 ? (long)left : 1;
 	}
-	if (token) {
-		gceb_buf_addf(&auth, "Authorization: Bearer %s", token);
-		if (auth.oom)
-			return CURLE_OUT_OF_MEMORY;
-		x->headers = curl_slist_append(x->headers, auth.p);
-		gceb_buf_release(&auth);
-		if (!x->headers)
-			return CURLE_OUT_OF_MEMORY;
-	}
-	if (req->body || post) {
-		struct curl_slist *h;
-
-		/* "Content-Type:" drops the form type curl would add to an empty POST. */
-		h = curl_slist_append(x->headers, req->body ? "Content-Type: application/json; "
-							      "charset=utf-8" :
-							      "Content-Type:");
-		/* No "Expect: 100-continue" round trip for large bodies. */
-		h = h ? curl_slist_append(h, "Expect:") : NULL;
-		if (!h)
-			return CURLE_OUT_OF_MEMORY;
-		x->headers = h;
-	}
+	if (!add_headers(x, token, post))
+		return CURLE_OUT_OF_MEMORY;
 
 	SETOPT(c, e, CURLOPT_URL, req->url);
 	SETOPT(c, e, CURLOPT_PROTOCOLS_STR, plain_http ? "http,https" : "https");
@@ -461,8 +470,7 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	SETOPT(c, e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	SETOPT(c, e, CURLOPT_PIPEWAIT, 1L);
 	SETOPT(c, e, CURLOPT_TIMEOUT_MS, timeout);
-	SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS,
-	       timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
+	SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 	SETOPT(c, e, CURLOPT_ERRORBUFFER, x->errbuf);
 	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
 	SETOPT(c, e, CURLOPT_WRITEDATA, x);
@@ -473,9 +481,8 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	SETOPT(c, e, CURLOPT_HTTPHEADER, x->headers);
 	if (req->body || post) {
 		/* No body: POSTFIELDS "" so curl sends Content-Length: 0, not stdin. */
-		SETOPT(c, e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-		SETOPT(c, e, CURLOPT_POSTFIELDSIZE_LARGE,
-		       (curl_off_t)(req->body ? strlen(req->body) : 0));
+		SETOPT(c, e, CURLOPT_POSTFIELDS, body);
+		SETOPT(c, e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	}
 	if (!post && strcmp(req->method, "GET") != 0)
 		SETOPT(c, e, CURLOPT_CUSTOMREQUEST, req->method);

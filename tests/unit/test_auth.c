@@ -51,7 +51,7 @@ static size_t b64url_decode(const char *in, size_t n, unsigned char *out)
 	int bits = 0;
 
 	for (i = 0; i < n; i++) {
-		const char *p = memchr(abc, in[i], 64);
+		const char *p = in[i] ? strchr(abc, in[i]) : NULL;
 
 		if (!p)
 			return (size_t)-1;
@@ -508,7 +508,7 @@ static void short_lived_tokens_are_refreshed(void **state)
 	struct fixture *f = *state;
 	struct gceb_err err = { 0 };
 	const char *token = NULL;
-	struct timespec pause = { 1, 100 * 1000 * 1000 };
+	struct timespec pause = { 1, 100000000L };
 
 	f->fake.expires_in = 2; /* refreshed halfway, after 1 s */
 	new_auth(f, false, false, NULL, 0);
