@@ -686,7 +686,9 @@ static void finish_attempt(struct gceb_http *http, struct xfer *x, CURLcode code
 	r = collect(http, x, code, &retry);
 	(void)curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &retry_after);
 	release_easy(http, x);
-	if (code != CURLE_OK)
+	if (x->too_big)
+		failure = "response over max_response_bytes";
+	else if (code != CURLE_OK)
 		failure = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
 
 	wait = backoff_ms(http, req->attempts);
@@ -694,18 +696,16 @@ static void finish_attempt(struct gceb_http *http, struct xfer *x, CURLcode code
 		wait = RETRY_AFTER_MAX_MS + 1;
 	else if (retry_after * 1000 > wait)
 		wait = (int64_t)retry_after * 1000;
-	if (!retry)
-		next[0] = '\0';
-	else if (req->attempts >= http->o.max_attempts)
+	if (retry && req->attempts >= http->o.max_attempts) {
 		(void)snprintf(next, sizeof(next), ", giving up: no attempts left");
-	else if (wait > RETRY_AFTER_MAX_MS)
+	} else if (retry && wait > RETRY_AFTER_MAX_MS) {
 		(void)snprintf(next, sizeof(next), ", giving up: Retry-After too long");
-	else if (http->deadline && now + wait >= http->deadline)
+	} else if (retry && http->deadline && now + wait >= http->deadline) {
 		(void)snprintf(next, sizeof(next), ", giving up: the deadline is too close");
-	else
-		again = true;
-	if (again)
+	} else if (retry) {
 		(void)snprintf(next, sizeof(next), ", retrying in %lld ms", (long long)wait);
+		again = true;
+	}
 	/* Method, URL and outcome only: headers (and so the token) are never logged. */
 	gceb_debug("%s '%s': attempt %u after %lld ms: HTTP %ld%s%s%s", req->method, req->url,
 		   req->attempts, (long long)(now - x->first_ms), req->status, failure ? ", " : "",
