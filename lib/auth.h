@@ -6,8 +6,15 @@
  *      a JWT signed RS256 with OpenSSL libcrypto, exchanged at its token_uri;
  *   3. the GCE metadata server (GCE_METADATA_HOST, default
  *      metadata.google.internal), with Metadata-Flavor: Google.
- * A token is fetched once per scope per run and reused. A key or token
- * file readable by group or others is refused. Tokens are never logged.
+ * The first source configured is the one used: a token file or key that
+ * was given but fails is an error, never a silent fall-back to another
+ * identity. The metadata server is asked only when neither was given.
+ *
+ * A token is fetched once per scope per run and reused until a minute
+ * before it expires (halfway, for short-lived ones). A failure is remembered
+ * for the run too. A key or token file readable by group or others is
+ * refused. A key's token_uri must be https and start with one of
+ * token_roots (if any), or be http to loopback. Tokens are never logged.
  */
 #ifndef GCEB_AUTH_H
 #define GCEB_AUTH_H
@@ -21,20 +28,22 @@ struct gceb_auth_options {
 	const char *key_file;         /* NULL: skip source 2 */
 	const char *metadata_host;    /* NULL: metadata.google.internal */
 	const char *metadata_account; /* NULL: "default" */
-	/* token_uri of a key file must start with one of these, or be loopback http */
+	/* token_uri of a key file must start with one of these (if any), or be loopback http */
 	const char *const *token_roots;
 	size_t n_token_roots;
 };
 
+/* @opts is copied. Nothing is read or fetched until the first token is asked for. */
 int gceb_auth_new(const struct gceb_auth_options *opts, struct gceb_auth **out,
 		  struct gceb_err *err);
 void gceb_auth_free(struct gceb_auth *auth); /* NULL is a no-op */
 
 /*
  * A bearer token for @scope, fetched on first use and cached. *@token is
- * borrowed until gceb_auth_free(). Returns 0, GCEB_EAUTH (rejected, or no
- * source available, with the reason), GCEB_ENET, or GCEB_ECONFIG (bad key
- * file, or one readable by others).
+ * borrowed until the next call for @scope or gceb_auth_free(). Returns 0,
+ * GCEB_EAUTH (rejected, or no source available, with what was tried),
+ * GCEB_ENET (the token endpoint kept failing), or GCEB_ECONFIG (bad key or
+ * token file, or one readable by others).
  */
 int gceb_auth_token(struct gceb_auth *auth, const char *scope, const char **token,
 		    struct gceb_err *err);

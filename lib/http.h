@@ -15,9 +15,15 @@
  * and a 404 on /_ah/api/ whose Content-Type is not JSON (the Cloud Endpoints
  * cold-start page). Other statuses reach the callback at once.
  *
- * Security: a request is refused (GCEB_EAUTH, nothing sent) unless its URL
- * starts with one of the configured roots; http:// only to loopback; TLS
- * is always verified; tokens never appear in logs.
+ * While a request waits for its retry, other requests proceed. The wait is
+ * random in [0, backoff_base_ms * 2^(attempt-1)], capped at 32 s ("full
+ * jitter"), and at least the response's Retry-After. A Retry-After over
+ * 120 s, or a wait that would pass the deadline, ends the retries.
+ *
+ * Security: a request is refused (GCEB_EAUTH, nothing sent, no token
+ * fetched) unless its URL starts with one of the configured roots; http://
+ * only to loopback (127.0.0.0/8, localhost, [::1]); redirects are not
+ * followed; TLS is always verified; tokens and headers never appear in logs.
  */
 #ifndef GCEB_HTTP_H
 #define GCEB_HTTP_H
@@ -39,13 +45,16 @@ enum gceb_api {
 };
 
 struct gceb_http_options {
-	/* Roots a request URL must start with (e.g. "https://compute.googleapis.com/"). */
+	/*
+	 * Roots a request URL must start with (e.g. "https://compute.googleapis.com/").
+	 * Each must have a path, so that a root cannot match a longer host name.
+	 */
 	const char *const *roots;
 	size_t n_roots;
 	unsigned max_concurrency;  /* default 16 */
 	unsigned max_attempts;     /* default 4 */
 	long attempt_timeout_ms;   /* default 30000 */
-	long deadline_ms;          /* whole run; default 0 = none */
+	long deadline_ms;          /* from gceb_http_new(); default 0 = none */
 	size_t max_response_bytes; /* default 32 MiB */
 	long backoff_base_ms;      /* first retry delay; default 500 */
 };
@@ -72,16 +81,23 @@ struct gceb_http_request {
  * result after the last attempt: 0 (2xx), GCEB_ENOTFOUND (404),
  * GCEB_EEXIST (409), GCEB_EAUTH (401, 403 without a rate-limit reason, or a
  * URL outside the roots), GCEB_EHTTP (other 3xx/4xx, e.g. 400 or 412),
- * GCEB_ENET (network error, timeout, 5xx, 429 after the last attempt),
- * GCEB_ENOMEM.
+ * GCEB_ENET (network error, timeout, 5xx, 429 after the last attempt, a
+ * response over max_response_bytes, the deadline), GCEB_ENOMEM. An auth
+ * failure (no token to be had) is GCEB_EAUTH with the token source's reason.
  */
 
 typedef void (*gceb_http_done_fn)(struct gceb_http *http, struct gceb_http_request *req,
 				  void *payload);
 
+/*
+ * @opts is copied (roots too). @auth is borrowed and must outlive the engine;
+ * NULL sends no Authorization header. Returns 0, GCEB_ECONFIG (a root
+ * without a path) or GCEB_ENOMEM.
+ */
 int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		  struct gceb_http **out, struct gceb_err *err);
-void gceb_http_free(struct gceb_http *http); /* NULL is a no-op */
+/* NULL is a no-op. Requests still queued are released without their callbacks. */
+void gceb_http_free(struct gceb_http *http);
 
 /*
  * Queue @req (the engine takes ownership; it is released after @done
@@ -90,7 +106,12 @@ void gceb_http_free(struct gceb_http *http); /* NULL is a no-op */
 int gceb_http_submit(struct gceb_http *http, struct gceb_http_request *req, gceb_http_done_fn done,
 		     void *payload);
 
-/* Run until no request is queued or in flight, or the deadline passes. */
+/*
+ * Run until no request is queued or in flight, or the deadline passes.
+ * Returns 0 (each request's outcome went to its callback), or GCEB_ENET when
+ * the deadline passed: every request left then got GCEB_ENET. Not to be
+ * called from a callback.
+ */
 int gceb_http_run(struct gceb_http *http, struct gceb_err *err);
 
 /* Allocate a request with copies of @url and @body (may be NULL). NULL on ENOMEM. */
@@ -98,7 +119,18 @@ struct gceb_http_request *gceb_http_request_new(const char *method, enum gceb_ap
 						const char *url, const char *body);
 void gceb_http_request_free(struct gceb_http_request *req);
 
-/* Requests sent so far, by API and status (0 = no response), for metrics. */
+/*
+ * Attempts sent so far, by API and status (0 = no response, or a status
+ * outside 1..599), for metrics. Refused requests were not sent.
+ */
 unsigned long gceb_http_count(const struct gceb_http *http, enum gceb_api api, long status);
+
+/*
+ * Whether @url may be sent to at all: https, or http to a loopback host.
+ * Sets *@plain_http, and *@path (owned, free()) when @path is non-NULL.
+ * Returns 0, GCEB_EAUTH (refused or malformed, with the reason) or
+ * GCEB_ENOMEM. Shared with auth.c, which sends key assertions.
+ */
+int gceb_http_check_url(const char *url, bool *plain_http, char **path, struct gceb_err *err);
 
 #endif

@@ -1,0 +1,822 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * http.c - the HTTP engine: libcurl multi, retries with back-off, the root allow-list
+ *
+ * A submitted request is an xfer on one of three lists: ready (FIFO, waiting
+ * for a slot under max_concurrency), flying (attached to the multi handle)
+ * or timers (waiting for a retry, sorted by due time). gceb_http_run() moves
+ * xfers between them and calls each completion callback outside
+ * curl_multi_perform(), so a callback never runs while curl does I/O.
+ *
+ * All transfers share the multi handle's connection cache, so finished
+ * connections are reused by later requests, and HTTP/2 streams are
+ * multiplexed over one connection where the server offers it.
+ */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "gceb/log.h"
+#include "http.h"
+
+/* A chain of curl_easy_setopt(): once one fails, the rest are skipped. */
+#define SETOPT(c, e, opt, val) ((c) = (c) != CURLE_OK ? (c) : curl_easy_setopt(e, opt, val))
+
+#ifndef GCEB_VERSION
+# define GCEB_VERSION "unknown"
+#endif
+
+#define DEFAULT_CONCURRENCY     16
+#define DEFAULT_ATTEMPTS        4
+#define DEFAULT_ATTEMPT_TIMEOUT 30000L
+#define DEFAULT_MAX_RESPONSE    ((size_t)32 * 1024 * 1024)
+#define DEFAULT_BACKOFF_BASE    500L
+#define BACKOFF_CAP_MS          32000L
+#define CONNECT_TIMEOUT_MS      10000L
+/* A longer Retry-After than this ends the retries instead of stalling the run. */
+#define RETRY_AFTER_MAX_MS      120000L
+/* Statuses 0..STATUS_SLOTS-1 are counted; others count as 0. */
+#define STATUS_SLOTS            600
+
+static const char *const api_scope[GCEB_API_COUNT] = {
+	[GCEB_API_COMPUTE] = "https://www.googleapis.com/auth/compute",
+	[GCEB_API_MP] = "https://www.googleapis.com/auth/userinfo.email",
+	[GCEB_API_CONFIG] = "https://www.googleapis.com/auth/userinfo.email",
+};
+
+struct xfer {
+	struct gceb_http_request *req;
+	gceb_http_done_fn done;
+	void *payload;
+	struct xfer *next; /* on ready, flying or timers */
+	int64_t due_ms;    /* on timers: when the next attempt may start */
+	int64_t first_ms;  /* start of the first attempt, for the debug log */
+	bool endpoints;    /* path starts with /_ah/api/ (cold-start 404s are retried) */
+	CURL *easy;        /* while flying */
+	struct curl_slist *headers;
+	struct gceb_buf body;
+	size_t max_body;
+	bool too_big;
+	char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER: lives as long as the transfer */
+};
+
+struct gceb_http {
+	struct gceb_http_options o; /* defaults filled in; roots point into @roots */
+	char **roots;
+	struct gceb_auth *auth; /* borrowed */
+	CURLM *multi;
+	CURL **idle; /* easy handles kept for reuse, at most max_concurrency */
+	size_t n_idle;
+	struct xfer *ready, *ready_tail, *flying, *timers;
+	unsigned n_flying;
+	int64_t deadline; /* monotonic ms, 0 for none */
+	uint64_t rng;
+	bool running;
+	unsigned long counts[GCEB_API_COUNT][STATUS_SLOTS];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* splitmix64: jitter only needs to spread clients apart, not to be secret. */
+static uint64_t rng_next(struct gceb_http *http)
+{
+	uint64_t z = (http->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void set_error(struct gceb_http_request *req, const char *fmt, ...) GCEB_PRINTF(2, 3);
+static void set_error(struct gceb_http_request *req, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(req->error, sizeof(req->error), fmt, ap);
+	va_end(ap);
+}
+
+static bool host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
+		return true;
+	/* inet_pton takes only the dotted quad, so "127.0.0.1.example.com" is no loopback. */
+	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int gceb_http_check_url(const char *url, bool *plain_http, char **path, struct gceb_err *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *p = NULL;
+	int r;
+
+	if (!u)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &p, 0) != CURLUE_OK) {
+		r = gceb_err_set(err, GCEB_EAUTH, "refusing the malformed URL '%s'", url);
+		goto out;
+	}
+	if (strcmp(scheme, "https") != 0 &&
+	    (strcmp(scheme, "http") != 0 || !host_is_loopback(host))) {
+		r = gceb_err_set(err, GCEB_EAUTH,
+				 "refusing to send a request to '%s' over %s: only https, or http "
+				 "to a loopback address",
+				 host, scheme);
+		goto out;
+	}
+	if (path) {
+		*path = strdup(p);
+		if (!*path) {
+			r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	*plain_http = !strcmp(scheme, "http");
+	r = 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(p);
+	curl_url_cleanup(u);
+	return r;
+}
+
+int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
+		  struct gceb_http **out, struct gceb_err *err)
+{
+	struct gceb_http *http = calloc(1, sizeof(*http));
+	size_t i, n;
+	int r;
+
+	if (!http)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(http);
+		return gceb_err_set(err, GCEB_ENOMEM, "cannot initialise libcurl");
+	}
+	http->o = *opts;
+	http->auth = auth;
+	if (!http->o.max_concurrency)
+		http->o.max_concurrency = DEFAULT_CONCURRENCY;
+	if (!http->o.max_attempts)
+		http->o.max_attempts = DEFAULT_ATTEMPTS;
+	if (http->o.attempt_timeout_ms <= 0)
+		http->o.attempt_timeout_ms = DEFAULT_ATTEMPT_TIMEOUT;
+	if (!http->o.max_response_bytes)
+		http->o.max_response_bytes = DEFAULT_MAX_RESPONSE;
+	if (http->o.backoff_base_ms <= 0)
+		http->o.backoff_base_ms = DEFAULT_BACKOFF_BASE;
+	if (http->o.deadline_ms > 0)
+		http->deadline = now_ms() + http->o.deadline_ms;
+	if (getrandom(&http->rng, sizeof(http->rng), GRND_NONBLOCK) != (ssize_t)sizeof(http->rng))
+		http->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+
+	n = opts->n_roots;
+	http->roots = calloc(n ? n : 1, sizeof(*http->roots));
+	http->idle = calloc(http->o.max_concurrency, sizeof(*http->idle));
+	http->multi = curl_multi_init();
+	if (!http->roots || !http->idle || !http->multi) {
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		/*
+		 * Without a '/' after the authority, the root "https://a.com" would
+		 * also admit "https://a.com.example.net/".
+		 */
+		const char *root = opts->roots[i];
+		const char *auth_start = strstr(root, "://");
+
+		if (!auth_start || !strchr(auth_start + 3, '/')) {
+			r = gceb_err_set(err, GCEB_ECONFIG,
+					 "API root '%s' must end in a path ('/')", root);
+			goto out;
+		}
+		http->roots[i] = strdup(root);
+		if (!http->roots[i]) {
+			r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	http->o.roots = (const char *const *)http->roots;
+	*out = http;
+	http = NULL;
+	r = 0;
+out:
+	gceb_http_free(http);
+	return r;
+}
+
+static void xfer_free(struct xfer *x)
+{
+	if (!x)
+		return;
+	gceb_http_request_free(x->req);
+	curl_slist_free_all(x->headers);
+	gceb_buf_release(&x->body);
+	free(x);
+}
+
+static void release_easy(struct gceb_http *http, struct xfer *x)
+{
+	if (!x->easy)
+		return;
+	(void)curl_multi_remove_handle(http->multi, x->easy);
+	if (http->idle && http->n_idle < http->o.max_concurrency)
+		http->idle[http->n_idle++] = x->easy;
+	else
+		curl_easy_cleanup(x->easy);
+	x->easy = NULL;
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+}
+
+static void free_list(struct gceb_http *http, struct xfer *x)
+{
+	while (x) {
+		struct xfer *next = x->next;
+
+		release_easy(http, x);
+		xfer_free(x);
+		x = next;
+	}
+}
+
+void gceb_http_free(struct gceb_http *http)
+{
+	size_t i;
+
+	if (!http)
+		return;
+	free_list(http, http->flying);
+	free_list(http, http->ready);
+	free_list(http, http->timers);
+	for (i = 0; http->idle && i < http->n_idle; i++)
+		curl_easy_cleanup(http->idle[i]);
+	free(http->idle);
+	if (http->roots) {
+		for (i = 0; i < http->o.n_roots; i++)
+			free(http->roots[i]);
+		free(http->roots);
+	}
+	(void)curl_multi_cleanup(http->multi);
+	curl_global_cleanup();
+	free(http);
+}
+
+static void push_ready(struct gceb_http *http, struct xfer *x)
+{
+	x->next = NULL;
+	if (http->ready_tail)
+		http->ready_tail->next = x;
+	else
+		http->ready = x;
+	http->ready_tail = x;
+}
+
+static struct xfer *pop_ready(struct gceb_http *http)
+{
+	struct xfer *x = http->ready;
+
+	if (x) {
+		http->ready = x->next;
+		if (!http->ready)
+			http->ready_tail = NULL;
+		x->next = NULL;
+	}
+	return x;
+}
+
+int gceb_http_submit(struct gceb_http *http, struct gceb_http_request *req, gceb_http_done_fn done,
+		     void *payload)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+
+	if (!x) {
+		gceb_http_request_free(req);
+		return GCEB_ENOMEM;
+	}
+	assert((unsigned)req->api < GCEB_API_COUNT);
+	x->req = req;
+	x->done = done;
+	x->payload = payload;
+	x->max_body = http->o.max_response_bytes;
+	push_ready(http, x);
+	return 0;
+}
+
+/* Hand the outcome to the caller and forget the request. */
+static void complete(struct gceb_http *http, struct xfer *x, int result)
+{
+	release_easy(http, x);
+	x->req->result = result;
+	if (result == 0)
+		x->req->error[0] = '\0';
+	x->done(http, x->req, x->payload);
+	xfer_free(x);
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t n = size * nmemb;
+
+	if (n > x->max_body - x->body.len) {
+		x->too_big = true;
+		return 0; /* curl fails the transfer with CURLE_WRITE_ERROR */
+	}
+	gceb_buf_add(&x->body, data, n);
+	return x->body.oom ? 0 : n;
+}
+
+static bool url_in_roots(const struct gceb_http *http, const char *url)
+{
+	size_t i;
+
+	for (i = 0; i < http->o.n_roots; i++)
+		if (!strncmp(url, http->o.roots[i], strlen(http->o.roots[i])))
+			return true;
+	return false;
+}
+
+/* The host of @url for a message, or the URL itself if it cannot be parsed. */
+static void url_host(const char *url, char *buf, size_t size)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		(void)snprintf(buf, size, "%s", host);
+	else
+		(void)snprintf(buf, size, "%s", url);
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
+/*
+ * Everything that decides whether a request may leave happens here, before
+ * curl sees it: the root allow-list, the scheme, then the token.
+ */
+static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, const char **token)
+{
+	struct gceb_http_request *req = x->req;
+	struct gceb_err err = { 0 };
+	char host[256];
+	char *path = NULL;
+	int r;
+
+	if (!url_in_roots(http, req->url)) {
+		url_host(req->url, host, sizeof(host));
+		set_error(req,
+			  "refusing to send a request to '%s' outside the configured API roots",
+			  host);
+		return GCEB_EAUTH;
+	}
+	r = gceb_http_check_url(req->url, plain_http, &path, &err);
+	if (r < 0) {
+		set_error(req, "%s", err.msg);
+		return r;
+	}
+	x->endpoints = path && !strncmp(path, "/_ah/api/", 9);
+	free(path);
+	*token = NULL;
+	if (http->auth) {
+		r = gceb_auth_token(http->auth, api_scope[req->api], token, &err);
+		if (r < 0) {
+			set_error(req, "%s '%s': no token: %s", req->method, req->url, err.msg);
+			return r == GCEB_ENOMEM ? r : GCEB_EAUTH;
+		}
+	}
+	return 0;
+}
+
+/* Headers for one attempt in x->headers; false when out of memory. */
+static bool add_headers(struct xfer *x, const char *token, bool post)
+{
+	struct gceb_buf auth = GCEB_BUF_INIT;
+	struct curl_slist *h = NULL;
+
+	if (token) {
+		gceb_buf_addf(&auth, "Authorization: Bearer %s", token);
+		if (auth.oom)
+			return false;
+		h = curl_slist_append(NULL, auth.p);
+		gceb_buf_release(&auth);
+		if (!h)
+			return false;
+		x->headers = h;
+	}
+	if (!x->req->body && !post)
+		return true;
+	/* "Content-Type:" drops the form type curl would give an empty POST. */
+	h = curl_slist_append(x->headers, x->req->body ?
+						  "Content-Type: application/json; charset=utf-8" :
+						  "Content-Type:");
+	/* No "Expect: 100-continue" round trip for large bodies. */
+	h = h ? curl_slist_append(h, "Expect:") : NULL;
+	if (h)
+		x->headers = h;
+	return h != NULL;
+}
+
+static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_http,
+			   const char *token)
+{
+	struct gceb_http_request *req = x->req;
+	bool post = !strcmp(req->method, "POST");
+	long timeout = req->timeout_ms > 0 ? req->timeout_ms : http->o.attempt_timeout_ms;
+	const char *body = req->body ? req->body : "";
+	CURL *e = x->easy;
+	CURLcode c = CURLE_OK;
+
+	if (http->deadline) {
+		int64_t left = http->deadline - now_ms();
+
+		if (left < timeout)
+			timeout = left > 1 ? (long)left : 1;
+	}
+	if (!add_headers(x, token, post))
+		return CURLE_OUT_OF_MEMORY;
+
+	SETOPT(c, e, CURLOPT_URL, req->url);
+	SETOPT(c, e, CURLOPT_PROTOCOLS_STR, plain_http ? "http,https" : "https");
+	/* Redirects stay off (the default): a 3xx is an error, as in the reference. */
+	SETOPT(c, e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	SETOPT(c, e, CURLOPT_PIPEWAIT, 1L);
+	SETOPT(c, e, CURLOPT_TIMEOUT_MS, timeout);
+	SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	SETOPT(c, e, CURLOPT_ERRORBUFFER, x->errbuf);
+	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
+	SETOPT(c, e, CURLOPT_WRITEDATA, x);
+	SETOPT(c, e, CURLOPT_PRIVATE, x);
+	SETOPT(c, e, CURLOPT_USERAGENT, "gceb/" GCEB_VERSION);
+	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
+	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
+	SETOPT(c, e, CURLOPT_HTTPHEADER, x->headers);
+	if (req->body || post) {
+		/* No body: POSTFIELDS "" so curl sends Content-Length: 0, not stdin. */
+		SETOPT(c, e, CURLOPT_POSTFIELDS, body);
+		SETOPT(c, e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	}
+	if (!post && strcmp(req->method, "GET") != 0)
+		SETOPT(c, e, CURLOPT_CUSTOMREQUEST, req->method);
+	/* TLS peer and host verification are curl's defaults and are never turned off. */
+	return c;
+}
+
+/* Start the next attempt of @x, or complete it if it may not be sent. */
+static void start(struct gceb_http *http, struct xfer *x)
+{
+	struct gceb_http_request *req = x->req;
+	const char *token = NULL;
+	bool plain_http = false;
+	CURLMcode mc;
+	CURLcode c;
+	int r;
+
+	r = prepare(http, x, &plain_http, &token);
+	if (r < 0) {
+		complete(http, x, r);
+		return;
+	}
+	if (http->n_idle) {
+		x->easy = http->idle[--http->n_idle];
+		curl_easy_reset(x->easy); /* keeps the DNS and TLS session caches */
+	} else {
+		x->easy = curl_easy_init();
+	}
+	if (!x->easy) {
+		set_error(req, "%s '%s': out of memory", req->method, req->url);
+		complete(http, x, GCEB_ENOMEM);
+		return;
+	}
+	gceb_buf_release(&x->body);
+	x->too_big = false;
+	x->errbuf[0] = '\0';
+	/* Both fail only for want of memory (or a bug, which the message shows). */
+	c = setup_easy(http, x, plain_http, token);
+	if (c != CURLE_OK) {
+		set_error(req, "%s '%s': %s", req->method, req->url, curl_easy_strerror(c));
+		complete(http, x, GCEB_ENOMEM);
+		return;
+	}
+	mc = curl_multi_add_handle(http->multi, x->easy);
+	if (mc != CURLM_OK) {
+		set_error(req, "%s '%s': %s", req->method, req->url, curl_multi_strerror(mc));
+		complete(http, x, GCEB_ENOMEM);
+		return;
+	}
+	if (!req->attempts)
+		x->first_ms = now_ms();
+	req->attempts++;
+	x->next = http->flying;
+	http->flying = x;
+	http->n_flying++;
+}
+
+static void unlink_flying(struct gceb_http *http, struct xfer *x)
+{
+	struct xfer **p;
+
+	for (p = &http->flying; *p; p = &(*p)->next) {
+		if (*p == x) {
+			*p = x->next;
+			x->next = NULL;
+			http->n_flying--;
+			return;
+		}
+	}
+}
+
+static bool is_json(const char *content_type)
+{
+	return content_type && !strncasecmp(content_type, "application/json", 16);
+}
+
+/* A 403 whose Google error envelope gives a rate-limit reason. */
+static bool rate_limited(const struct gceb_http_request *req)
+{
+	cJSON *root, *errors, *e;
+	bool hit = false;
+
+	if (!req->response)
+		return false;
+	root = cJSON_ParseWithLength(req->response, req->response_len);
+	errors = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "error"),
+						  "errors");
+	if (cJSON_IsArray(errors)) {
+		cJSON_ArrayForEach(e, errors) {
+			const char *reason =
+				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "reason"));
+
+			if (reason && (!strcmp(reason, "rateLimitExceeded") ||
+				       !strcmp(reason, "userRateLimitExceeded")))
+				hit = true;
+		}
+	}
+	cJSON_Delete(root);
+	return hit;
+}
+
+static int status_result(long status, bool limited)
+{
+	if (status >= 200 && status < 300)
+		return 0;
+	if (status >= 500 || status == 408 || status == 429 || (status == 403 && limited))
+		return GCEB_ENET;
+	if (status == 404)
+		return GCEB_ENOTFOUND;
+	if (status == 409)
+		return GCEB_EEXIST;
+	if (status == 401 || status == 403)
+		return GCEB_EAUTH;
+	return GCEB_EHTTP;
+}
+
+/*
+ * Record what attempt @x got. Returns the request result, and sets *@retry
+ * when the failure is transient.
+ */
+static int collect(struct gceb_http *http, struct xfer *x, CURLcode code, bool *retry)
+{
+	struct gceb_http_request *req = x->req;
+	const char *ct = NULL;
+	long status = 0;
+	bool oom;
+
+	*retry = false;
+	(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	(void)curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
+	req->status = status;
+	http->counts[req->api][status >= 0 && status < STATUS_SLOTS ? status : 0]++;
+	free(req->content_type);
+	req->content_type = ct ? strdup(ct) : NULL;
+	free(req->response);
+	oom = x->body.oom || (ct && !req->content_type);
+	req->response_len = x->body.len;
+	req->response = gceb_buf_detach(&x->body);
+	if (oom) {
+		set_error(req, "%s '%s': out of memory", req->method, req->url);
+		return GCEB_ENOMEM;
+	}
+	if (x->too_big) {
+		set_error(req, "%s '%s': response larger than %zu bytes", req->method, req->url,
+			  x->max_body);
+		return GCEB_ENET;
+	}
+	if (code != CURLE_OK) {
+		set_error(req, "%s '%s': %s", req->method, req->url,
+			  x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
+		*retry = true;
+		return GCEB_ENET;
+	}
+	if (status >= 200 && status < 300)
+		return 0;
+	set_error(req, "%s '%s': HTTP %ld", req->method, req->url, status);
+	if (status == 403) {
+		bool limited = rate_limited(req);
+
+		*retry = limited;
+		return status_result(status, limited);
+	}
+	*retry = status >= 500 || status == 408 || status == 429 ||
+		 (status == 404 && x->endpoints && !is_json(req->content_type));
+	return status_result(status, false);
+}
+
+static void add_timer(struct gceb_http *http, struct xfer *x)
+{
+	struct xfer **p = &http->timers;
+
+	while (*p && (*p)->due_ms <= x->due_ms)
+		p = &(*p)->next;
+	x->next = *p;
+	*p = x;
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]. */
+static int64_t backoff_ms(struct gceb_http *http, unsigned attempt)
+{
+	int64_t ceiling = http->o.backoff_base_ms;
+
+	while (--attempt > 0 && ceiling < BACKOFF_CAP_MS)
+		ceiling *= 2;
+	if (ceiling > BACKOFF_CAP_MS)
+		ceiling = BACKOFF_CAP_MS;
+	return (int64_t)(rng_next(http) % (uint64_t)(ceiling + 1));
+}
+
+static void finish_attempt(struct gceb_http *http, struct xfer *x, CURLcode code)
+{
+	struct gceb_http_request *req = x->req;
+	const char *failure = NULL;
+	curl_off_t retry_after = 0;
+	int64_t now = now_ms(), wait;
+	char next[64] = "";
+	bool retry, again = false;
+	int r;
+
+	unlink_flying(http, x);
+	r = collect(http, x, code, &retry);
+	(void)curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &retry_after);
+	release_easy(http, x);
+	if (x->too_big)
+		failure = "response over max_response_bytes";
+	else if (code != CURLE_OK)
+		failure = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+
+	wait = backoff_ms(http, req->attempts);
+	if (retry_after > RETRY_AFTER_MAX_MS / 1000)
+		wait = RETRY_AFTER_MAX_MS + 1;
+	else if (retry_after * 1000 > wait)
+		wait = (int64_t)retry_after * 1000;
+	if (retry && req->attempts >= http->o.max_attempts) {
+		(void)snprintf(next, sizeof(next), ", giving up: no attempts left");
+	} else if (retry && wait > RETRY_AFTER_MAX_MS) {
+		(void)snprintf(next, sizeof(next), ", giving up: Retry-After too long");
+	} else if (retry && http->deadline && now + wait >= http->deadline) {
+		(void)snprintf(next, sizeof(next), ", giving up: the deadline is too close");
+	} else if (retry) {
+		(void)snprintf(next, sizeof(next), ", retrying in %lld ms", (long long)wait);
+		again = true;
+	}
+	/* Method, URL and outcome only: headers (and so the token) are never logged. */
+	gceb_debug("%s '%s': attempt %u after %lld ms: HTTP %ld%s%s%s", req->method, req->url,
+		   req->attempts, (long long)(now - x->first_ms), req->status, failure ? ", " : "",
+		   failure ? failure : "", next);
+	if (again) {
+		x->due_ms = now + wait;
+		add_timer(http, x);
+		return;
+	}
+	complete(http, x, r);
+}
+
+static void reap(struct gceb_http *http)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(http->multi, &left))) {
+		CURLcode code = m->data.result;
+		char *x = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		(void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &x);
+		/* m is invalid once its handle is removed, so code was copied out. */
+		finish_attempt(http, (struct xfer *)(void *)x, code);
+	}
+}
+
+/* Fail every request still held; those that callbacks submit meanwhile fail too. */
+static void fail_all(struct gceb_http *http, int result, const char *why)
+{
+	for (;;) {
+		struct xfer *x = http->flying;
+
+		if (x) {
+			unlink_flying(http, x);
+		} else if (http->timers) {
+			x = http->timers;
+			http->timers = x->next;
+		} else {
+			x = pop_ready(http);
+		}
+		if (!x)
+			break;
+		set_error(x->req, "%s '%s': %s", x->req->method, x->req->url, why);
+		complete(http, x, result);
+	}
+}
+
+static int64_t poll_wait_ms(const struct gceb_http *http, int64_t now)
+{
+	int64_t wait = 1000;
+
+	if ((http->ready && http->n_flying < http->o.max_concurrency) ||
+	    (!http->flying && !http->timers))
+		return 0;
+	if (http->timers && http->timers->due_ms - now < wait)
+		wait = http->timers->due_ms - now;
+	if (http->deadline && http->deadline - now < wait)
+		wait = http->deadline - now;
+	return wait > 0 ? wait : 0;
+}
+
+int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
+{
+	CURLMcode mc = CURLM_OK;
+	int r = 0;
+
+	assert(!http->running); /* not from a callback */
+	http->running = true;
+	for (;;) {
+		int64_t now = now_ms();
+		int running;
+
+		if (!http->flying && !http->ready && !http->timers)
+			break;
+		if (http->deadline && now >= http->deadline) {
+			fail_all(http, GCEB_ENET, "the run's deadline passed");
+			r = gceb_err_set(err, GCEB_ENET, "the run's deadline of %ld ms passed",
+					 http->o.deadline_ms);
+			break;
+		}
+		while (http->timers && http->timers->due_ms <= now) {
+			struct xfer *x = http->timers;
+
+			http->timers = x->next;
+			push_ready(http, x);
+		}
+		while (http->ready && http->n_flying < http->o.max_concurrency)
+			start(http, pop_ready(http));
+
+		mc = curl_multi_perform(http->multi, &running);
+		if (mc == CURLM_OK) {
+			reap(http);
+			mc = curl_multi_poll(http->multi, NULL, 0,
+					     (int)poll_wait_ms(http, now_ms()), NULL);
+		}
+		if (mc != CURLM_OK) {
+			fail_all(http, GCEB_ENET, curl_multi_strerror(mc));
+			r = gceb_err_set(err, GCEB_ENET, "libcurl: %s", curl_multi_strerror(mc));
+			break;
+		}
+	}
+	http->running = false;
+	return r;
+}
+
+unsigned long gceb_http_count(const struct gceb_http *http, enum gceb_api api, long status)
+{
+	if ((unsigned)api >= GCEB_API_COUNT || status < 0 || status >= STATUS_SLOTS)
+		return 0;
+	return http->counts[api][status];
+}

@@ -1,0 +1,762 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_http.c - the HTTP engine against a scripted loopback server */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "auth.h"
+#include "gceb/log.h"
+#include "http.h"
+#include "testserver.h"
+
+#define TOKEN "ya29.secret-test-token"
+
+/* What a callback saw, copied before the engine releases the request. */
+struct outcome {
+	int calls;
+	int result;
+	long status;
+	unsigned attempts;
+	size_t response_len;
+	char response[128];
+	char content_type[64];
+	char error[256];
+};
+
+static void record(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	struct outcome *o = payload;
+
+	o->calls++;
+	o->result = req->result;
+	o->status = req->status;
+	o->attempts = req->attempts;
+	o->response_len = req->response_len;
+	(void)snprintf(o->response, sizeof(o->response), "%s", req->response ? req->response : "");
+	(void)snprintf(o->content_type, sizeof(o->content_type), "%s",
+		       req->content_type ? req->content_type : "");
+	(void)snprintf(o->error, sizeof(o->error), "%s", req->error);
+}
+
+static struct gceb_http_options options(const char *const *roots, size_t n_roots)
+{
+	return (struct gceb_http_options){
+		.roots = roots,
+		.n_roots = n_roots,
+		.attempt_timeout_ms = 5000,
+		.backoff_base_ms = 5,
+	};
+}
+
+static struct gceb_http *engine(const struct gceb_http_options *o, struct gceb_auth *auth)
+{
+	struct gceb_err err = { 0 };
+	struct gceb_http *http = NULL;
+
+	assert_int_equal(gceb_http_new(o, auth, &http, &err), 0);
+	return http;
+}
+
+static void submit(struct gceb_http *http, const char *method, const char *url, const char *body,
+		   struct outcome *o)
+{
+	struct gceb_http_request *req = gceb_http_request_new(method, GCEB_API_COMPUTE, url, body);
+
+	assert_non_null(req);
+	assert_int_equal(gceb_http_submit(http, req, record, o), 0);
+}
+
+static int run(struct gceb_http *http)
+{
+	struct gceb_err err = { 0 };
+
+	return gceb_http_run(http, &err);
+}
+
+/* One request through a fresh engine rooted at the server; the server follows @replies. */
+static void one(const struct ts_reply *replies, size_t n, unsigned max_attempts, const char *path,
+		struct outcome *o)
+{
+	struct ts_script *script = calloc(1, sizeof(*script));
+	struct testserver *ts;
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[256];
+	const char *roots[1];
+
+	assert_non_null(script);
+	script->replies = replies;
+	script->n = n;
+	ts = ts_start(ts_script_handler, script);
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.max_attempts = max_attempts;
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, path, url, sizeof(url)), NULL, o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o->calls, 1);
+	assert_int_equal(ts_requests(ts), o->attempts);
+	gceb_http_free(http);
+	ts_stop(ts);
+	free(script);
+}
+
+static void get_returns_body_status_and_counts(void **state)
+{
+	static const struct ts_reply ok = { .body = "{\"kind\":\"compute#instance\"}" };
+	struct ts_script script = { &ok, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/compute/v1/x", url, sizeof(url)), NULL, &o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.status, 200);
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.response, ok.body);
+	assert_int_equal(o.response_len, strlen(ok.body));
+	assert_string_equal(o.content_type, "application/json");
+	assert_int_equal(gceb_http_count(http, GCEB_API_COMPUTE, 200), 1);
+	assert_int_equal(gceb_http_count(http, GCEB_API_MP, 200), 0);
+	assert_int_equal(ts_requests(ts), 1);
+	assert_string_equal(ts_request(ts, 0)->method, "GET");
+	assert_string_equal(ts_request(ts, 0)->path, "/compute/v1/x");
+	assert_null(ts_request(ts, 0)->authorization);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+static void concurrency_cap_is_honoured(void **state)
+{
+	static const struct ts_reply slow = { .body = "{}", .delay_ms = 150 };
+	struct ts_script script = { &slow, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o[9] = { { 0 } };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+	size_t i;
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.max_concurrency = 3;
+	http = engine(&opts, NULL);
+	for (i = 0; i < 9; i++)
+		submit(http, "GET", ts_url(ts, "/slow", url, sizeof(url)), NULL, &o[i]);
+	assert_int_equal(run(http), 0);
+	for (i = 0; i < 9; i++)
+		assert_int_equal(o[i].result, 0);
+	assert_int_equal(ts_requests(ts), 9);
+	assert_int_equal(ts_max_active(ts), 3);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+static void connections_are_reused(void **state)
+{
+	static const struct ts_reply ok = { .body = "{}", .delay_ms = 20 };
+	struct ts_script script = { &ok, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o[12] = { { 0 } };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+	size_t i;
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.max_concurrency = 2;
+	http = engine(&opts, NULL);
+	for (i = 0; i < 12; i++)
+		submit(http, "GET", ts_url(ts, "/r", url, sizeof(url)), NULL, &o[i]);
+	assert_int_equal(run(http), 0);
+	for (i = 0; i < 12; i++)
+		assert_int_equal(o[i].result, 0);
+	assert_int_equal(ts_requests(ts), 12);
+	assert_in_range(ts_connections(ts), 1, 2);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+static void transient_statuses_are_retried(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .status = 500 }, { .status = 503 },        { .status = 429 },
+		{ .status = 408 }, { .body = "{\"ok\":1}" },
+	};
+	struct outcome o = { 0 };
+
+	one(replies, 5, 5, "/x", &o);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.attempts, 5);
+	assert_string_equal(o.response, "{\"ok\":1}");
+}
+
+static void network_reset_is_retried(void **state)
+{
+	static const struct ts_reply replies[] = { { .reset = true }, { .body = "{}" } };
+	struct outcome o = { 0 };
+
+	one(replies, 2, 4, "/x", &o);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.attempts, 2);
+}
+
+static void attempt_timeout_is_retried(void **state)
+{
+	static const struct ts_reply replies[] = { { .delay_ms = 600 }, { .body = "{}" } };
+	struct ts_script script = { replies, 2, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.attempt_timeout_ms = 200;
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/x", url, sizeof(url)), NULL, &o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.attempts, 2);
+	assert_int_equal(gceb_http_count(http, GCEB_API_COMPUTE, 0), 1);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+static void retry_after_is_honoured(void **state)
+{
+	static const struct ts_reply replies[] = { { .status = 503, .retry_after = "1" },
+						   { .body = "{}" } };
+	struct ts_script script = { replies, 2, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/x", url, sizeof(url)), NULL, &o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(ts_requests(ts), 2);
+	assert_true(ts_request(ts, 1)->at_ms - ts_request(ts, 0)->at_ms >= 1000);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+static void rate_limited_403_is_retried(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .status = 403,
+		  .body = "{\"error\":{\"errors\":[{\"domain\":\"usageLimits\","
+			  "\"reason\":\"rateLimitExceeded\"}],\"code\":403}}" },
+		{ .body = "{}" },
+	};
+	struct outcome o = { 0 };
+
+	one(replies, 2, 4, "/x", &o);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.attempts, 2);
+}
+
+static void forbidden_403_is_not_retried(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .status = 403,
+		  .body = "{\"error\":{\"errors\":[{\"reason\":\"forbidden\"}],\"code\":403}}" },
+		{ .body = "{}" },
+	};
+	struct outcome o = { 0 };
+
+	one(replies, 2, 4, "/x", &o);
+	assert_int_equal(o.result, GCEB_EAUTH);
+	assert_int_equal(o.status, 403);
+	assert_int_equal(o.attempts, 1);
+	assert_non_null(strstr(o.response, "forbidden"));
+}
+
+static void json_404_is_not_retried(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .status = 404, .body = "{\"error\":{\"code\":404}}" },
+		{ .body = "{}" },
+	};
+	static const struct ts_reply html[] = {
+		{ .status = 404, .content_type = "text/html", .body = "<html>" },
+		{ .body = "{}" },
+	};
+	struct outcome o = { 0 }, p = { 0 };
+
+	one(replies, 2, 4, "/_ah/api/catalog/v1/get", &o);
+	assert_int_equal(o.result, GCEB_ENOTFOUND);
+	assert_int_equal(o.attempts, 1);
+	/* An HTML 404 outside Cloud Endpoints is a real 404 too. */
+	one(html, 2, 4, "/compute/v1/x", &p);
+	assert_int_equal(p.result, GCEB_ENOTFOUND);
+	assert_int_equal(p.attempts, 1);
+}
+
+static void endpoints_html_404_is_retried(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .status = 404, .content_type = "text/html; charset=UTF-8", .body = "<html>" },
+		{ .body = "{}" },
+	};
+	struct outcome o = { 0 };
+
+	one(replies, 2, 4, "/_ah/api/catalog/v1/get", &o);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.attempts, 2);
+}
+
+static void attempts_are_capped(void **state)
+{
+	static const struct ts_reply replies[] = { { .status = 503 } };
+	struct ts_script script = { replies, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.max_attempts = 3;
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/x", url, sizeof(url)), NULL, &o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o.result, GCEB_ENET);
+	assert_int_equal(o.status, 503);
+	assert_int_equal(o.attempts, 3);
+	assert_int_equal(ts_requests(ts), 3);
+	assert_int_equal(gceb_http_count(http, GCEB_API_COMPUTE, 503), 3);
+	assert_non_null(strstr(o.error, "HTTP 503"));
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+static void response_over_cap_fails(void **state)
+{
+	static char big[64 * 1024];
+	struct ts_reply reply = { .body = big };
+	struct ts_script script = { &reply, 1, 0 };
+	struct testserver *ts;
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	memset(big, 'x', sizeof(big) - 1);
+	ts = ts_start(ts_script_handler, &script);
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.max_response_bytes = 1024;
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/big", url, sizeof(url)), NULL, &o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o.result, GCEB_ENET);
+	assert_int_equal(o.attempts, 1);
+	assert_int_equal(o.response_len, 0);
+	assert_non_null(strstr(o.error, "larger than 1024 bytes"));
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+/* A token file readable only by its owner, as auth.c demands. */
+static struct gceb_auth *token_auth(char *path, size_t size, const char *token, mode_t mode)
+{
+	struct gceb_auth_options ao = { .token_file = path };
+	struct gceb_err err = { 0 };
+	struct gceb_auth *auth = NULL;
+	int fd;
+
+	(void)snprintf(path, size, "/tmp/gceb-test-http-token-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, token, strlen(token)), (ssize_t)strlen(token));
+	assert_int_equal(fchmod(fd, mode), 0);
+	(void)close(fd);
+	assert_int_equal(gceb_auth_new(&ao, &auth, &err), 0);
+	return auth;
+}
+
+static void urls_outside_the_roots_are_refused_unsent(void **state)
+{
+	static const struct ts_reply ok = { .body = "{}" };
+	struct ts_script sa = { &ok, 1, 0 }, sb = { &ok, 1, 0 };
+	struct testserver *a = ts_start(ts_script_handler, &sa);
+	struct testserver *b = ts_start(ts_script_handler, &sb);
+	struct outcome o1 = { 0 }, o2 = { 0 }, o3 = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_auth *auth;
+	struct gceb_http *http;
+	char root[64], url[128], token_file[64];
+	const char *roots[1];
+
+	assert_non_null(a);
+	assert_non_null(b);
+	auth = token_auth(token_file, sizeof(token_file), TOKEN "\n", 0600);
+	roots[0] = ts_url(a, "/api/", root, sizeof(root));
+	opts = options(roots, 1);
+	http = engine(&opts, auth);
+	submit(http, "GET", ts_url(b, "/api/x", url, sizeof(url)), NULL, &o1);
+	submit(http, "POST", ts_url(a, "/other", url, sizeof(url)), "{}", &o2);
+	submit(http, "GET", "https://attacker.example/api/x", NULL, &o3);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o1.result, GCEB_EAUTH);
+	assert_int_equal(o2.result, GCEB_EAUTH);
+	assert_int_equal(o3.result, GCEB_EAUTH);
+	assert_int_equal(o1.attempts, 0);
+	assert_string_equal(o3.error, "refusing to send a request to 'attacker.example' outside "
+				      "the configured API roots");
+	assert_non_null(strstr(o1.error, "'127.0.0.1' outside the configured API roots"));
+	assert_int_equal(ts_requests(a), 0);
+	assert_int_equal(ts_requests(b), 0);
+	assert_int_equal(ts_connections(b), 0);
+	gceb_http_free(http);
+	gceb_auth_free(auth);
+	(void)unlink(token_file);
+	ts_stop(a);
+	ts_stop(b);
+}
+
+static void root_without_path_is_rejected(void **state)
+{
+	const char *roots[] = { "https://compute.googleapis.com" };
+	struct gceb_http_options opts = options(roots, 1);
+	struct gceb_err err = { 0 };
+	struct gceb_http *http = NULL;
+
+	assert_int_equal(gceb_http_new(&opts, NULL, &http, &err), GCEB_ECONFIG);
+	assert_null(http);
+	assert_non_null(strstr(err.msg, "https://compute.googleapis.com"));
+}
+
+static void plain_http_off_loopback_is_refused_before_curl(void **state)
+{
+	const char *roots[] = { "http://10.255.255.1/" };
+	struct gceb_http_options opts = options(roots, 1);
+	struct outcome o = { 0 };
+	struct gceb_http *http = engine(&opts, NULL);
+	int64_t t0 = ts_now_ms();
+
+	submit(http, "GET", "http://10.255.255.1/compute/v1/x", NULL, &o);
+	assert_int_equal(run(http), 0);
+	assert_true(ts_now_ms() - t0 < 100); /* a connect attempt would hang far longer */
+	assert_int_equal(o.result, GCEB_EAUTH);
+	assert_int_equal(o.attempts, 0);
+	assert_non_null(strstr(o.error, "'10.255.255.1' over http"));
+	assert_int_equal(gceb_http_count(http, GCEB_API_COMPUTE, 0), 0);
+	gceb_http_free(http);
+}
+
+static void url_check_knows_loopback(void **state)
+{
+	static const struct {
+		const char *url;
+		int r;
+		bool plain;
+	} cases[] = {
+		{ "https://compute.googleapis.com/compute/v1/", 0, false },
+		{ "http://127.0.0.1:8080/x", 0, true },
+		{ "http://127.9.8.7/x", 0, true },
+		{ "http://localhost:1/x", 0, true },
+		{ "http://[::1]:1/x", 0, true },
+		{ "http://127.0.0.1.example.com/x", GCEB_EAUTH, false },
+		{ "http://128.0.0.1/x", GCEB_EAUTH, false },
+		{ "http://169.254.169.254/x", GCEB_EAUTH, false },
+		{ "ftp://127.0.0.1/x", GCEB_EAUTH, false },
+		{ "not a url", GCEB_EAUTH, false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool plain = false;
+		char *path = NULL;
+
+		assert_int_equal(gceb_http_check_url(cases[i].url, &plain, &path, NULL),
+				 cases[i].r);
+		if (!cases[i].r)
+			assert_int_equal(plain, cases[i].plain);
+		free(path);
+	}
+}
+
+struct chain {
+	char url[128];
+	struct outcome first, second;
+};
+
+static void record_second(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	record(http, req, &((struct chain *)payload)->second);
+}
+
+static void record_first_then_follow(struct gceb_http *http, struct gceb_http_request *req,
+				     void *payload)
+{
+	struct chain *c = payload;
+	struct gceb_http_request *next;
+
+	record(http, req, &c->first);
+	/* The 409 then GET pattern of the insert jobs. */
+	next = gceb_http_request_new("GET", GCEB_API_COMPUTE, c->url, NULL);
+	assert_non_null(next);
+	assert_int_equal(gceb_http_submit(http, next, record_second, c), 0);
+}
+
+static void callbacks_can_submit_follow_ups(void **state)
+{
+	static const struct ts_reply replies[] = { { .status = 409, .body = "{}" },
+						   { .body = "{\"name\":\"t\"}" } };
+	struct ts_script script = { replies, 2, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct gceb_http_options opts;
+	struct gceb_http_request *req;
+	struct chain c = { 0 };
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	http = engine(&opts, NULL);
+	(void)ts_url(ts, "/t", c.url, sizeof(c.url));
+	req = gceb_http_request_new("POST", GCEB_API_COMPUTE, ts_url(ts, "/t", url, sizeof(url)),
+				    "{\"name\":\"t\"}");
+	assert_non_null(req);
+	assert_int_equal(gceb_http_submit(http, req, record_first_then_follow, &c), 0);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(c.first.result, GCEB_EEXIST);
+	assert_int_equal(c.second.calls, 1);
+	assert_int_equal(c.second.result, 0);
+	assert_string_equal(c.second.response, "{\"name\":\"t\"}");
+	assert_int_equal(ts_requests(ts), 2);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+static void deadline_fails_what_is_left(void **state)
+{
+	static const struct ts_reply slow = { .body = "{}", .delay_ms = 1000 };
+	struct ts_script script = { &slow, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 }, q = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_err err = { 0 };
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+	int64_t t0;
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.deadline_ms = 300;
+	opts.max_concurrency = 1;
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/slow", url, sizeof(url)), NULL, &o);
+	submit(http, "GET", ts_url(ts, "/queued", url, sizeof(url)), NULL, &q);
+	t0 = ts_now_ms();
+	assert_int_equal(gceb_http_run(http, &err), GCEB_ENET);
+	assert_true(ts_now_ms() - t0 < 900);
+	assert_non_null(strstr(err.msg, "deadline"));
+	assert_int_equal(o.result, GCEB_ENET);
+	assert_int_equal(q.result, GCEB_ENET);
+	assert_int_equal(q.attempts, 0);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+/* Run @http with stderr in a file; returns what was written (owned). */
+static char *run_capturing_stderr(struct gceb_http *http)
+{
+	char path[] = "/tmp/gceb-test-http-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	char *text = calloc(1, 65536);
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_non_null(text);
+	(void)fflush(stderr);
+	assert_true(dup2(fd, 2) == 2);
+	assert_int_equal(run(http), 0);
+	(void)fflush(stderr);
+	assert_true(dup2(saved, 2) == 2);
+	(void)close(saved);
+	assert_true(pread(fd, text, 65535, 0) >= 0);
+	(void)close(fd);
+	(void)unlink(path);
+	return text;
+}
+
+static void token_is_sent_and_never_logged(void **state)
+{
+	static const struct ts_reply replies[] = { { .status = 500 }, { .body = "{}" } };
+	struct ts_script script = { replies, 2, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_auth *auth;
+	struct gceb_http *http;
+	char root[64], url[128], token_file[64];
+	const char *roots[1];
+	int level = gceb_log_level();
+	char *log;
+
+	assert_non_null(ts);
+	auth = token_auth(token_file, sizeof(token_file), TOKEN "\nsecond line\n", 0600);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	http = engine(&opts, auth);
+	submit(http, "POST", ts_url(ts, "/x", url, sizeof(url)), "{\"a\":1}", &o);
+	gceb_log_set_level(GCEB_LOG_DEBUG);
+	log = run_capturing_stderr(http);
+	gceb_log_set_level(level);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(ts_requests(ts), 2);
+	assert_string_equal(ts_request(ts, 0)->authorization, "Bearer " TOKEN);
+	assert_string_equal(ts_request(ts, 1)->authorization, "Bearer " TOKEN);
+	assert_non_null(strstr(log, "POST '"));
+	assert_non_null(strstr(log, "attempt 2"));
+	assert_null(strstr(log, "secret-test-token"));
+	assert_null(strstr(log, "Bearer"));
+	free(log);
+	gceb_http_free(http);
+	gceb_auth_free(auth);
+	(void)unlink(token_file);
+	ts_stop(ts);
+}
+
+static void auth_failure_fails_the_request_unsent(void **state)
+{
+	static const struct ts_reply ok = { .body = "{}" };
+	struct ts_script script = { &ok, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_auth *auth;
+	struct gceb_http *http;
+	char root[64], url[128], token_file[64];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	auth = token_auth(token_file, sizeof(token_file), TOKEN "\n", 0644);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	http = engine(&opts, auth);
+	submit(http, "GET", ts_url(ts, "/x", url, sizeof(url)), NULL, &o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o.result, GCEB_EAUTH);
+	assert_non_null(strstr(o.error, "chmod 600"));
+	assert_int_equal(ts_requests(ts), 0);
+	gceb_http_free(http);
+	gceb_auth_free(auth);
+	(void)unlink(token_file);
+	ts_stop(ts);
+}
+
+static void post_bodies_and_empty_posts(void **state)
+{
+	static const struct ts_reply ok = { .body = "{}" };
+	struct ts_script script = { &ok, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o[3] = { { 0 } };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+	const struct ts_request *rq;
+	unsigned i;
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.max_concurrency = 1; /* keep the server's order */
+	http = engine(&opts, NULL);
+	submit(http, "POST", ts_url(ts, "/resize", url, sizeof(url)), NULL, &o[0]);
+	submit(http, "POST", ts_url(ts, "/insert", url, sizeof(url)), "{\"name\":\"n\"}", &o[1]);
+	submit(http, "DELETE", ts_url(ts, "/t", url, sizeof(url)), NULL, &o[2]);
+	assert_int_equal(run(http), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(o[i].result, 0);
+	assert_int_equal(ts_requests(ts), 3);
+	rq = ts_request(ts, 0);
+	assert_string_equal(rq->method, "POST");
+	assert_int_equal(rq->body_len, 0);
+	assert_string_equal(rq->content_length, "0");
+	assert_null(rq->content_type);
+	rq = ts_request(ts, 1);
+	assert_string_equal(rq->method, "POST");
+	assert_string_equal(rq->body, "{\"name\":\"n\"}");
+	assert_string_equal(rq->content_type, "application/json; charset=utf-8");
+	rq = ts_request(ts, 2);
+	assert_string_equal(rq->method, "DELETE");
+	assert_int_equal(rq->body_len, 0);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(get_returns_body_status_and_counts),
+		cmocka_unit_test(concurrency_cap_is_honoured),
+		cmocka_unit_test(connections_are_reused),
+		cmocka_unit_test(transient_statuses_are_retried),
+		cmocka_unit_test(network_reset_is_retried),
+		cmocka_unit_test(attempt_timeout_is_retried),
+		cmocka_unit_test(retry_after_is_honoured),
+		cmocka_unit_test(rate_limited_403_is_retried),
+		cmocka_unit_test(forbidden_403_is_not_retried),
+		cmocka_unit_test(json_404_is_not_retried),
+		cmocka_unit_test(endpoints_html_404_is_retried),
+		cmocka_unit_test(attempts_are_capped),
+		cmocka_unit_test(response_over_cap_fails),
+		cmocka_unit_test(urls_outside_the_roots_are_refused_unsent),
+		cmocka_unit_test(root_without_path_is_rejected),
+		cmocka_unit_test(plain_http_off_loopback_is_refused_before_curl),
+		cmocka_unit_test(url_check_knows_loopback),
+		cmocka_unit_test(callbacks_can_submit_follow_ups),
+		cmocka_unit_test(deadline_fails_what_is_left),
+		cmocka_unit_test(token_is_sent_and_never_logged),
+		cmocka_unit_test(auth_failure_fails_the_request_unsent),
+		cmocka_unit_test(post_bodies_and_empty_posts),
+	};
+
+	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
+}
