@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "gceb/job.h"
+#include "http.h"
 #include "store.h"
 
 #ifndef GCEB_VERSION
@@ -28,6 +30,20 @@ struct common_args {
 	bool quiet;
 	bool help;
 	bool version;
+	unsigned max_concurrency;
+	unsigned timeout_ms;
+	const char *token_file;
+	const char *key_file;
+};
+
+/*
+ * Where a service-account key may send its JWT: Google's token endpoints
+ * (the current one, and the two that older key files name).
+ */
+static const char *const token_roots[] = {
+	"https://oauth2.googleapis.com/",
+	"https://accounts.google.com/",
+	"https://www.googleapis.com/oauth2/",
 };
 
 /*
@@ -44,12 +60,12 @@ static void sanitize_stdfds(void)
 		(void)close(fd);
 }
 
-static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt *common)
+static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt *const *tables)
 {
 	(void)printf("usage: gceb-%s [options]%s%s\n\n%s\n\noptions:\n", spec->name,
 		     spec->operands ? " " : "", spec->operands ? spec->operands : "",
 		     spec->summary);
-	gceb_opt_print_help(common, spec->opts);
+	gceb_opt_print_help(tables);
 	(void)printf("\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
 		     "GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
 		     "GCEB_METRICS_DIR\nsee gceb-%s(1) in docs/jobs/%s.md\n",
@@ -90,6 +106,7 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	int r;
 
 	s->map_size_mib = args->map_size_mib;
+	s->max_concurrency = args->max_concurrency;
 	if ((r = dup_setting(&s->state_dir, args->state_dir, err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, args->config_dir, err)) < 0 ||
 	    (r = dup_setting(&s->state_dir, getenv("GCEB_STATE_DIR"), err)) < 0 ||
@@ -181,6 +198,51 @@ static int open_store(struct gceb_job *job, struct gceb_err *err)
 	return r;
 }
 
+/* An API root as the allow-list wants it: with the final '/', so "https://a.com" cannot match
+ * "https://a.com.evil/". */
+static void as_root(const char *url, char *out, size_t len)
+{
+	size_t n = strlen(url);
+
+	(void)snprintf(out, len, "%s%s", url, n > 0 && url[n - 1] == '/' ? "" : "/");
+}
+
+static int open_http(struct gceb_job *job, const struct common_args *args, struct gceb_err *err)
+{
+	const struct gceb_settings *s = &job->settings;
+	char compute_root[PATH_MAX], mp_root[PATH_MAX];
+	const char *roots[] = { compute_root, mp_root };
+	struct gceb_auth_options ao = {
+		.token_file = args->token_file ? args->token_file : getenv("GCEB_TOKEN_FILE"),
+		.key_file =
+			args->key_file ? args->key_file : getenv("GOOGLE_APPLICATION_CREDENTIALS"),
+		.metadata_host = getenv("GCE_METADATA_HOST"),
+		.token_roots = token_roots,
+		.n_token_roots = sizeof(token_roots) / sizeof(token_roots[0]),
+	};
+	struct gceb_http_options ho = {
+		.roots = roots,
+		.n_roots = 2,
+		.max_concurrency = s->max_concurrency,
+		.attempt_timeout_ms = args->timeout_ms,
+	};
+	int r;
+
+	if (ao.token_file && !*ao.token_file)
+		ao.token_file = NULL;
+	if (ao.key_file && !*ao.key_file)
+		ao.key_file = NULL;
+	if (ao.metadata_host && !*ao.metadata_host)
+		ao.metadata_host = NULL;
+	job->mp_server = s->mp_server ? s->mp_server : GCEB_DEFAULT_MP_SERVER;
+	as_root(s->compute_api_root, compute_root, sizeof(compute_root));
+	as_root(job->mp_server, mp_root, sizeof(mp_root));
+	r = gceb_auth_new(&ao, &job->auth, err);
+	if (r < 0)
+		return r;
+	return gceb_http_new(&ho, job->auth, &job->http, err);
+}
+
 int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 {
 	static char program[64];
@@ -200,21 +262,36 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		GCEB_OPT_FLAG('V', "version", &args.version, "show the version and exit"),
 		GCEB_OPT_END,
 	};
+	/* Only jobs that call APIs take these. */
+	const struct gceb_opt http_opts[] = {
+		GCEB_OPT_UINT(0, "max-concurrency", &args.max_concurrency, "N",
+			      "API requests in flight at once (default 16)"),
+		GCEB_OPT_UINT(0, "timeout-ms", &args.timeout_ms, "MS",
+			      "give up on one attempt of a request after MS (default 30000)"),
+		GCEB_OPT_STRING(0, "token-file", &args.token_file, "FILE",
+				"read an OAuth2 access token from FILE (mode 600)"),
+		GCEB_OPT_STRING(0, "key-file", &args.key_file, "FILE",
+				"service-account key (default $GOOGLE_APPLICATION_CREDENTIALS)"),
+		GCEB_OPT_END,
+	};
+	const struct gceb_opt *tables[4] = { common };
 	struct gceb_job job = { .spec = spec };
 	int lock_fd = -1, first = 0, r;
 
+	tables[1] = spec->needs & GCEB_NEED_HTTP ? http_opts : spec->opts;
+	tables[2] = spec->needs & GCEB_NEED_HTTP ? spec->opts : NULL;
 	sanitize_stdfds();
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)snprintf(program, sizeof(program), "gceb-%s", spec->name);
 	gceb_log_set_program(program);
 
-	r = gceb_opt_parse(common, spec->opts, argc, argv, &first, &job.err);
+	r = gceb_opt_parse(tables, argc, argv, &first, &job.err);
 	if (r < 0) {
 		gceb_error("%s (try --help)", job.err.msg);
 		return gceb_exit_status(r);
 	}
 	if (args.help) {
-		print_usage(spec, common);
+		print_usage(spec, tables);
 		return 0;
 	}
 	if (args.version) {
@@ -246,12 +323,19 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
+	if (spec->needs & GCEB_NEED_HTTP) {
+		r = open_http(&job, &args, &job.err);
+		if (r < 0)
+			goto out;
+	}
 	r = spec->run(&job);
 out:
 	if (r == GCEB_ELOCKED)
 		gceb_info("%s", job.err.msg);
 	else if (r < 0)
 		gceb_error("%s", job.err.msg[0] ? job.err.msg : gceb_strerror(r));
+	gceb_http_free(job.http);
+	gceb_auth_free(job.auth);
 	gceb_store_close(job.store);
 	if (lock_fd >= 0)
 		(void)close(lock_fd);

@@ -65,25 +65,30 @@ static int store_value(const struct gceb_opt *o, const char *arg, struct gceb_er
 	return gceb_err_set(err, GCEB_EBUG, "bad option table entry --%s", o->long_name);
 }
 
-int gceb_opt_parse(const struct gceb_opt *a, const struct gceb_opt *b, int argc, char **argv,
-		   int *first_operand, struct gceb_err *err)
+int gceb_opt_parse(const struct gceb_opt *const *tables, int argc, char **argv, int *first_operand,
+		   struct gceb_err *err)
 {
 	const struct gceb_opt *all[MAX_OPTS];
 	struct option longopts[MAX_OPTS + 1];
 	char shortopts[2 * MAX_OPTS + 3];
-	size_t na = count(a), nb = count(b), n = na + nb, s = 0, i;
+	size_t n = 0, s = 0, i, t;
 	int c;
 
-	if (n > MAX_OPTS)
-		return gceb_err_set(err, GCEB_EBUG, "too many options");
+	for (t = 0; tables[t]; t++) {
+		size_t m = count(tables[t]);
+
+		if (n + m > MAX_OPTS)
+			return gceb_err_set(err, GCEB_EBUG, "too many options");
+		for (i = 0; i < m; i++)
+			all[n++] = &tables[t][i];
+	}
 	/* '+' stops at the first operand; ':' makes a missing argument distinguishable. */
 	shortopts[s++] = '+';
 	shortopts[s++] = ':';
 	for (i = 0; i < n; i++) {
-		const struct gceb_opt *o = i < na ? &a[i] : &b[i - na];
+		const struct gceb_opt *o = all[i];
 		bool has_arg = o->type == GCEB_OPT_TYPE_STRING || o->type == GCEB_OPT_TYPE_UINT;
 
-		all[i] = o;
 		longopts[i] =
 			(struct option){ o->long_name, has_arg ? required_argument : no_argument,
 					 NULL,
@@ -145,8 +150,12 @@ static void print_table(const struct gceb_opt *t)
 	}
 }
 
-void gceb_opt_print_help(const struct gceb_opt *a, const struct gceb_opt *b)
+void gceb_opt_print_help(const struct gceb_opt *const *tables)
 {
-	print_table(b);
-	print_table(a);
+	size_t n = 0;
+
+	while (tables[n])
+		n++;
+	while (n > 0)
+		print_table(tables[--n]);
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
+#include <signal.h>
 
 #include "harness.h"
 
@@ -148,4 +150,184 @@ cJSON *it_status(const struct it_env *env)
 int it_array_size(const cJSON *status, const char *name)
 {
 	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(status, name));
+}
+
+void it_emu_start(struct it_env *env, ...)
+{
+	char bin[512], port_file[256], settings[512], host[128], *argv[40];
+	int argc = 0, tries;
+	const char *a;
+	va_list ap;
+	pid_t pid;
+
+	(void)snprintf(bin, sizeof(bin), "%s/tests/emulator/gceb-emulator", GCEB_BUILD_DIR);
+	(void)snprintf(port_file, sizeof(port_file), "%s/emu.url", env->root);
+	argv[argc++] = bin;
+	argv[argc++] = (char *)"--listen";
+	argv[argc++] = (char *)"127.0.0.1:0";
+	argv[argc++] = (char *)"--port-file";
+	argv[argc++] = port_file;
+	va_start(ap, env);
+	while ((a = va_arg(ap, const char *)) && argc < 39)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execv(bin, argv);
+		_exit(127);
+	}
+	env->emu_pid = pid;
+	for (tries = 0; tries < 500; tries++) {
+		FILE *f = fopen(port_file, "r");
+
+		if (f) {
+			bool ok = fgets(env->emu_url, sizeof(env->emu_url), f) != NULL;
+
+			(void)fclose(f);
+			if (ok)
+				break;
+		}
+		(void)usleep(10000);
+	}
+	env->emu_url[strcspn(env->emu_url, "\n")] = '\0';
+	assert_true(strncmp(env->emu_url, "http://", 7) == 0);
+	(void)snprintf(settings, sizeof(settings), "mp_server: \"%s\"\ncompute_api_root: \"%s/\"\n",
+		       env->emu_url, env->emu_url);
+	it_write_config(env, "settings.cfg", settings);
+	(void)snprintf(host, sizeof(host), "%s", env->emu_url + 7);
+	assert_int_equal(setenv("GCE_METADATA_HOST", host, 1), 0);
+}
+
+void it_emu_stop(struct it_env *env)
+{
+	int status;
+
+	if (env->emu_pid <= 0)
+		return;
+	assert_int_equal(kill(env->emu_pid, SIGTERM), 0);
+	assert_int_equal(waitpid(env->emu_pid, &status, 0), env->emu_pid);
+	env->emu_pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *payload)
+{
+	struct it_result *res = payload;
+	size_t len = res->out ? strlen(res->out) : 0;
+	char *p = realloc(res->out, len + size * n + 1);
+
+	assert_non_null(p);
+	memcpy(p + len, data, size * n);
+	p[len + size * n] = '\0';
+	res->out = p;
+	return size * n;
+}
+
+static cJSON *emu_request(const struct it_env *env, const char *method, const char *path,
+			  const char *body, const char *token, long *status)
+{
+	struct it_result res = { 0 };
+	struct curl_slist *headers = NULL;
+	char auth[600];
+	char url[1024];
+	CURL *curl = curl_easy_init();
+	cJSON *json;
+	long code = 0;
+
+	assert_non_null(curl);
+	(void)snprintf(url, sizeof(url), "%s%s", env->emu_url, path);
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	if (token) {
+		(void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers = curl_slist_append(headers, auth);
+	}
+	(void)curl_easy_setopt(curl, CURLOPT_URL, url);
+	(void)curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	(void)curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	(void)curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	(void)curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res);
+	(void)curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	if (body)
+		(void)curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	if (status)
+		*status = code;
+	json = res.out ? cJSON_Parse(res.out) : NULL;
+	free(res.out);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	return json;
+}
+
+cJSON *it_emu_call(const struct it_env *env, const char *method, const char *path, const char *body,
+		   long *status)
+{
+	return emu_request(env, method, path, body, NULL, status);
+}
+
+cJSON *it_emu_api(struct it_env *env, const char *method, const char *path, const char *body,
+		  long *status)
+{
+	if (!env->emu_token[0]) {
+		long st;
+		cJSON *t = it_emu_call(env, "POST", "/_emu/tokens",
+				       "{\"email\": \"test@example.com\", \"scopes\": "
+				       "[\"https://www.googleapis.com/auth/cloud-platform\", "
+				       "\"https://www.googleapis.com/auth/userinfo.email\"]}",
+				       &st);
+		const cJSON *tok = cJSON_GetObjectItemCaseSensitive(t, "access_token");
+
+		assert_int_equal(st, 200);
+		assert_true(cJSON_IsString(tok));
+		(void)snprintf(env->emu_token, sizeof(env->emu_token), "%s", tok->valuestring);
+		cJSON_Delete(t);
+	}
+	return emu_request(env, method, path, body, env->emu_token, status);
+}
+
+int it_emu_count_requests(const struct it_env *env, const char *method, const char *part)
+{
+	cJSON *log = it_emu_call(env, "GET", "/_emu/requests", NULL, NULL), *r, *list;
+	int n = 0;
+
+	assert_non_null(log);
+	list = cJSON_IsArray(log) ? log : cJSON_GetObjectItemCaseSensitive(log, "requests");
+	cJSON_ArrayForEach(r, list) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "method");
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "path");
+
+		if (cJSON_IsString(m) && cJSON_IsString(p) && !strcmp(m->valuestring, method) &&
+		    strstr(p->valuestring, part))
+			n++;
+	}
+	cJSON_Delete(log);
+	return n;
+}
+
+void it_emu_advance(const struct it_env *env, int seconds)
+{
+	char body[64];
+	long status;
+	cJSON *r;
+
+	(void)snprintf(body, sizeof(body), "{\"seconds\": %d}", seconds);
+	r = it_emu_call(env, "POST", "/_emu/clock/advance", body, &status);
+	assert_int_equal(status, 200);
+	cJSON_Delete(r);
+}
+
+void it_run_ok(const struct it_env *env, const char *job)
+{
+	struct it_result res;
+
+	it_run(env, &res, job, NULL);
+	if (res.status != 0 || res.err[0])
+		print_message("gceb-%s exit %d:\n%s", job, res.status, res.err);
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.err, "");
+	it_result_release(&res);
 }

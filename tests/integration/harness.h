@@ -12,6 +12,9 @@ struct it_env {
 	char root[64];        /* scratch directory */
 	char state_dir[128];  /* <root>/state */
 	char config_dir[128]; /* <root>/etc */
+	char emu_url[128];    /* http://127.0.0.1:PORT of a running emulator, or "" */
+	int emu_pid;
+	char emu_token[512]; /* for the test's own API calls */
 };
 
 struct it_result {
@@ -39,5 +42,36 @@ cJSON *it_status(const struct it_env *env);
 
 /* Number of elements of the array at @path in the status JSON (e.g. "templates"). */
 int it_array_size(const cJSON *status, const char *name);
+
+/*
+ * Start gceb-emulator on a free loopback port with the extra arguments
+ * (NULL-terminated), write settings.cfg pointing gceb at it, and point the
+ * metadata-server token source at it (GCE_METADATA_HOST) for the jobs run
+ * after this.
+ */
+void it_emu_start(struct it_env *env, ...);
+/* SIGTERM the emulator and check that it exited cleanly. */
+void it_emu_stop(struct it_env *env);
+
+/*
+ * Call the emulator: @method @path (relative to its root) with JSON @body
+ * (may be NULL). Returns the parsed answer (NULL if not JSON); *@status gets
+ * the HTTP status if @status is not NULL. Caller frees with cJSON_Delete.
+ */
+cJSON *it_emu_call(const struct it_env *env, const char *method, const char *path, const char *body,
+		   long *status);
+
+/* Like it_emu_call, with a bearer token minted for the test (all scopes). */
+cJSON *it_emu_api(struct it_env *env, const char *method, const char *path, const char *body,
+		  long *status);
+
+/* Advance the emulator's clock by @seconds. */
+void it_emu_advance(const struct it_env *env, int seconds);
+
+/* The emulator's request log entries whose method is @method and path contains @part. */
+int it_emu_count_requests(const struct it_env *env, const char *method, const char *part);
+
+/* Run @job and assert it exits 0 with nothing on stderr. */
+void it_run_ok(const struct it_env *env, const char *job);
 
 #endif

@@ -18,17 +18,23 @@
 #include "gceb/settings.h"
 
 struct gceb_store;
+struct gceb_http;
+struct gceb_auth;
 
 enum gceb_job_needs {
 	GCEB_NEED_STORE = 1 << 0,          /* open the store read-write */
 	GCEB_NEED_STORE_READONLY = 1 << 1, /* open an existing store read-only */
 	GCEB_NEED_LOCK = 1 << 2,           /* take <state_dir>/locks/<name>.lock */
+	GCEB_NEED_HTTP = 1 << 3,           /* an HTTP engine with credentials */
 };
 
 struct gceb_job {
 	const struct gceb_job_spec *spec;
 	struct gceb_settings settings;
 	struct gceb_store *store; /* NULL unless spec->needs asks for it */
+	struct gceb_http *http;   /* likewise */
+	struct gceb_auth *auth;
+	const char *mp_server; /* resolved Machine Provider URL (never NULL with HTTP) */
 	bool dry_run;
 	int argc; /* operands left after the options */
 	char **argv;

@@ -33,14 +33,15 @@ struct gceb_opt {
 struct gceb_err;
 
 /*
- * Parse @argv against the option tables @a and @b (either may be NULL),
- * stopping at the first operand. On success *@first_operand is the index of
- * the first operand. Returns 0 or GCEB_EUSAGE with the reason in @err.
+ * Parse @argv against the option tables in @tables (a NULL-terminated list
+ * of GCEB_OPT_END-terminated tables), stopping at the first operand. On
+ * success *@first_operand is the index of the first operand. Returns 0 or
+ * GCEB_EUSAGE with the reason in @err.
  */
-int gceb_opt_parse(const struct gceb_opt *a, const struct gceb_opt *b, int argc, char **argv,
-		   int *first_operand, struct gceb_err *err);
+int gceb_opt_parse(const struct gceb_opt *const *tables, int argc, char **argv, int *first_operand,
+		   struct gceb_err *err);
 
-/* Print the option tables as the OPTIONS part of --help. */
-void gceb_opt_print_help(const struct gceb_opt *a, const struct gceb_opt *b);
+/* Print the option tables, last table first, as the OPTIONS part of --help. */
+void gceb_opt_print_help(const struct gceb_opt *const *tables);
 
 #endif

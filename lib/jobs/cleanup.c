@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cleanup.c - gceb-cleanup-entities: forget what is gone (behaviour.md
+ * §4.14), in this order:
+ *   (a) instances pending deletion whose VM is gone (GET 404) become deleted;
+ *   (c) never-cataloged instances of drained groups, and orphans whose group
+ *       entity is gone, become deleted once their VM is gone;
+ *   (b) deleted instances are purged 20 minutes after their last change
+ *       (total elapsed time: the §10.6 fix);
+ *   (d) drained group entities without URL or instances are removed;
+ *   (e) drained revisions without groups or URL are removed;
+ *   (f) templates with nothing active or drained are removed.
+ * (a) and (c) run first and together, as they are the only remote calls.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "drained.h"
+#include "gce.h"
+#include "gceb/jobs.h"
+#include "instance_mark.h"
+#include "run.h"
+
+/* Seconds a deleted Instance is kept, so a slow fetch cannot bring it back. */
+#define PURGE_DELAY 1200
+
+/* ---- (a) and (c): is the VM gone? ---- */
+
+static void on_check(struct gceb_http *http, struct gceb_http_request *req, void *payload,
+		     gceb_update_fn mark)
+{
+	struct run_item *item = payload;
+
+	(void)http;
+	if (req->result == GCEB_ENOTFOUND)
+		(void)run_update(item->run, "instance", GCEB_KIND_INSTANCE, item->key, mark, NULL);
+	else if (req->result < 0)
+		run_item_fail_request(item, req);
+	free(item);
+}
+
+static void on_check_pending(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	on_check(http, req, payload, mark_deleted_pending);
+}
+
+static void on_check_drained(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	on_check(http, req, payload, mark_deleted);
+}
+
+/* CLN-1: pending deletion, not deleted, with a URL. */
+static int build_pending(struct gceb_run *run, const char *key, struct gceb_http_request **out,
+			 struct gceb_err *err)
+{
+	Gceb__State__Instance *in = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = run_load(run, GCEB_KIND_INSTANCE, key, (void **)&in, err);
+	if (rc == 0 && in && in->pending_deletion && !in->deleted && in->url && *in->url)
+		rc = gceb_gce_get_stored(run->root, in->url, out, err);
+	gceb_entity_free(in);
+	return rc;
+}
+
+/* CLN-3 (and orphans): not deleted, with a URL; the scan chose it. */
+static int build_drained(struct gceb_run *run, const char *key, struct gceb_http_request **out,
+			 struct gceb_err *err)
+{
+	Gceb__State__Instance *in = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = run_load(run, GCEB_KIND_INSTANCE, key, (void **)&in, err);
+	if (rc == 0 && in && !in->deleted && in->url && *in->url)
+		rc = gceb_gce_get_stored(run->root, in->url, out, err);
+	gceb_entity_free(in);
+	return rc;
+}
+
+struct scan {
+	struct gceb_txn *txn;
+	char **drained; /* the drained IGM set */
+	size_t n_drained;
+	struct key_list pending, drained_instances, purge;
+	int64_t now;
+};
+
+/*
+ * CLN-3: the group is explicitly drained (in R.drained) or implicitly
+ * (R in T.drained); a group entity that no longer exists makes an orphan.
+ */
+static int drained_or_orphan(struct scan *s, const char *igm_key, bool *yes)
+{
+	Gceb__State__InstanceGroupManager *g = NULL;
+	Gceb__State__Revision *r = NULL;
+	Gceb__State__InstanceTemplate *t = NULL;
+	char base[64], rev[64];
+	gceb_key rk;
+	int rc;
+
+	*yes = false;
+	rc = gceb_txn_get(s->txn, GCEB_KIND_IGM, igm_key, (ProtobufCMessage **)&g, NULL);
+	if (rc == GCEB_ENOTFOUND) {
+		*yes = true; /* decisions.md: orphans are handled */
+		return 0;
+	}
+	if (rc < 0 || !gceb_key_token(igm_key, 0, base, sizeof(base)) ||
+	    !gceb_key_token(igm_key, 1, rev, sizeof(rev)) || gceb_key_revision(rk, base, rev) < 0)
+		goto out;
+	rc = gceb_txn_get(s->txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&r, NULL);
+	if (rc == 0)
+		rc = gceb_txn_get(s->txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, NULL);
+	if (rc == 0)
+		*yes = gceb_strv_find(r->drained, r->n_drained, igm_key) >= 0 ||
+		       gceb_strv_find(t->drained, t->n_drained, rk) >= 0;
+out:
+	gceb_entity_free(g);
+	gceb_entity_free(r);
+	gceb_entity_free(t);
+	return rc == GCEB_ENOTFOUND ? 0 : rc;
+}
+
+static int visit_instance(const char *key, const ProtobufCMessage *msg, void *payload)
+{
+	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
+	struct scan *s = payload;
+	bool yes;
+	int rc;
+
+	if (in->deleted) {
+		/* (b), with total elapsed seconds (§10.6); a clock moved back selects too. */
+		int64_t age = s->now - in->last_updated;
+
+		if (age > PURGE_DELAY || age < 0)
+			return gceb_strv_push(&s->purge.v, &s->purge.n, key);
+		return 0;
+	}
+	if (in->pending_deletion)
+		return in->url ? gceb_strv_push(&s->pending.v, &s->pending.n, key) : 0;
+	if (in->cataloged || !in->url || !in->instance_group_manager)
+		return 0;
+	rc = drained_or_orphan(s, in->instance_group_manager, &yes);
+	if (rc == 0 && yes)
+		rc = gceb_strv_push(&s->drained_instances.v, &s->drained_instances.n, key);
+	return rc;
+}
+
+/* ---- (b) purge ---- */
+
+static int purge(ProtobufCMessage **msg, void *payload)
+{
+	(void)payload;
+	return *msg && ((Gceb__State__Instance *)*msg)->deleted ? GCEB_UPDATE_DELETE :
+								  GCEB_UPDATE_KEEP;
+}
+
+/* ---- (d), (e), (f): entities that only list what no longer exists ---- */
+
+static int remove_group(struct gceb_run *run, const char *key)
+{
+	Gceb__State__InstanceGroupManager *g = NULL;
+	Gceb__State__Revision *r = NULL;
+	Gceb__State__InstanceTemplate *t = NULL;
+	struct gceb_txn *txn = NULL;
+	struct gceb_err e = { 0 };
+	char base[64], rev[64], zone[64], z[64];
+	bool changed = false;
+	gceb_key rk;
+	size_t i;
+	int rc;
+
+	if (!gceb_key_token(key, 0, base, sizeof(base)) ||
+	    !gceb_key_token(key, 1, rev, sizeof(rev)) ||
+	    !gceb_key_token(key, 2, zone, sizeof(zone)) || gceb_key_revision(rk, base, rev) < 0)
+		return 0;
+	rc = gceb_store_begin(run->job->store, true, &txn, &e);
+	if (rc == 0)
+		rc = gceb_txn_get(txn, GCEB_KIND_IGM, key, (ProtobufCMessage **)&g, &e);
+	if (rc == 0 && !g->url && g->n_instances == 0)
+		rc = gceb_txn_get(txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&r, &e);
+	if (rc == 0 && r)
+		rc = gceb_txn_get(txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, &e);
+	if (rc < 0 || !t)
+		goto out;
+	/* CLN-7: explicitly drained: drop the first key of that zone from R.drained. */
+	for (i = 0; i < r->n_drained && !changed; i++) {
+		if (gceb_key_token(r->drained[i], 2, z, sizeof(z)) && !strcmp(z, zone)) {
+			gceb_strv_remove(r->drained, &r->n_drained, i);
+			changed = true;
+		}
+	}
+	/* Implicitly drained (R in T.drained): drop the keys of that zone from R.active. */
+	if (!changed && gceb_strv_find(t->drained, t->n_drained, rk) >= 0) {
+		for (i = r->n_active; i-- > 0;) {
+			if (gceb_key_token(r->active[i], 2, z, sizeof(z)) && !strcmp(z, zone)) {
+				gceb_strv_remove(r->active, &r->n_active, i);
+				changed = true;
+			}
+		}
+	}
+	if (!changed)
+		goto out;
+	rc = gceb_txn_put(txn, GCEB_KIND_REVISION, rk, &r->base, &e);
+	if (rc == 0)
+		rc = gceb_txn_del(txn, GCEB_KIND_IGM, key, &e);
+	if (rc == 0)
+		rc = gceb_txn_commit(&txn, &e);
+out:
+	gceb_txn_abort(&txn);
+	gceb_entity_free(g);
+	gceb_entity_free(r);
+	gceb_entity_free(t);
+	if (rc < 0 && rc != GCEB_ENOTFOUND) {
+		run_fail(run, "group", key, "%s", e.msg);
+		return rc;
+	}
+	return 0;
+}
+
+/* CLN-9: a drained revision with no groups and no template URL goes. */
+static int remove_revision(struct gceb_run *run, const char *base, const char *key)
+{
+	Gceb__State__InstanceTemplate *t = NULL;
+	Gceb__State__Revision *r = NULL;
+	struct gceb_txn *txn = NULL;
+	struct gceb_err e = { 0 };
+	long i;
+	int rc;
+
+	rc = gceb_store_begin(run->job->store, true, &txn, &e);
+	if (rc == 0)
+		rc = gceb_txn_get(txn, GCEB_KIND_REVISION, key, (ProtobufCMessage **)&r, &e);
+	if (rc == 0 && r->n_active == 0 && r->n_drained == 0 && !r->url)
+		rc = gceb_txn_get(txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, &e);
+	if (rc < 0 || !t || (i = gceb_strv_find(t->drained, t->n_drained, key)) < 0)
+		goto out;
+	gceb_strv_remove(t->drained, &t->n_drained, (size_t)i);
+	rc = gceb_txn_put(txn, GCEB_KIND_TEMPLATE, base, &t->base, &e);
+	if (rc == 0)
+		rc = gceb_txn_del(txn, GCEB_KIND_REVISION, key, &e);
+	if (rc == 0)
+		rc = gceb_txn_commit(&txn, &e);
+out:
+	gceb_txn_abort(&txn);
+	gceb_entity_free(t);
+	gceb_entity_free(r);
+	if (rc < 0 && rc != GCEB_ENOTFOUND) {
+		run_fail(run, "revision", key, "%s", e.msg);
+		return rc;
+	}
+	return 0;
+}
+
+/* CLN-8 */
+static int remove_template(ProtobufCMessage **msg, void *payload)
+{
+	const Gceb__State__InstanceTemplate *t = (const Gceb__State__InstanceTemplate *)*msg;
+
+	(void)payload;
+	return t && !t->active && t->n_drained == 0 ? GCEB_UPDATE_DELETE : GCEB_UPDATE_KEEP;
+}
+
+struct templates {
+	struct key_list keys;      /* every template */
+	struct key_list revisions; /* "base\nrev key" pairs: drained revision keys */
+};
+
+static int visit_template(const char *key, const ProtobufCMessage *msg, void *payload)
+{
+	const Gceb__State__InstanceTemplate *t = (const Gceb__State__InstanceTemplate *)msg;
+	struct templates *ts = payload;
+	size_t i;
+	int rc = gceb_strv_push(&ts->keys.v, &ts->keys.n, key);
+
+	for (i = 0; rc == 0 && i < t->n_drained; i++)
+		rc = gceb_strv_push(&ts->revisions.v, &ts->revisions.n, t->drained[i]);
+	return rc;
+}
+
+static int remove_entities(struct gceb_run *run)
+{
+	struct templates ts = { 0 };
+	struct gceb_txn *txn = NULL;
+	char **groups = NULL, base[64];
+	size_t n = 0, i;
+	int r;
+
+	r = gceb_store_begin(run->job->store, false, &txn, &run->job->err);
+	if (r < 0)
+		return r;
+	r = drained_igm_set(txn, &groups, &n, &run->job->err);
+	gceb_txn_abort(&txn);
+	for (i = 0; r == 0 && i < n; i++)
+		(void)remove_group(run, groups[i]);
+	drained_free(groups, n);
+	if (r == 0)
+		r = run_scan(run, GCEB_KIND_TEMPLATE, visit_template, &ts);
+	for (i = 0; r == 0 && i < ts.revisions.n; i++)
+		if (gceb_key_token(ts.revisions.v[i], 0, base, sizeof(base)))
+			(void)remove_revision(run, base, ts.revisions.v[i]);
+	for (i = 0; r == 0 && i < ts.keys.n; i++)
+		(void)run_update(run, "template", GCEB_KIND_TEMPLATE, ts.keys.v[i], remove_template,
+				 NULL);
+	key_list_release(&ts.keys);
+	key_list_release(&ts.revisions);
+	return r;
+}
+
+int gceb_cleanup_entities_run(struct gceb_job *job)
+{
+	struct scan s = { .now = gceb_now() };
+	struct gceb_run run;
+	size_t i;
+	int r;
+
+	run_init(&run, job);
+	r = gceb_store_begin(job->store, false, &s.txn, &job->err);
+	if (r < 0)
+		return r;
+	r = gceb_txn_foreach(s.txn, GCEB_KIND_INSTANCE, NULL, visit_instance, &s, &job->err);
+	gceb_txn_abort(&s.txn);
+	for (i = 0; r == 0 && i < s.pending.n; i++)
+		run_item_start(&run, "instance", s.pending.v[i], build_pending, on_check_pending);
+	for (i = 0; r == 0 && i < s.drained_instances.n; i++)
+		run_item_start(&run, "instance", s.drained_instances.v[i], build_drained,
+			       on_check_drained);
+	if (r == 0)
+		r = run_wait(&run);
+	for (i = 0; r == 0 && i < s.purge.n; i++)
+		(void)run_update(&run, "instance", GCEB_KIND_INSTANCE, s.purge.v[i], purge, NULL);
+	if (r == 0)
+		r = remove_entities(&run);
+	key_list_release(&s.pending);
+	key_list_release(&s.drained_instances);
+	key_list_release(&s.purge);
+	if (r == GCEB_ENOMEM && !job->err.msg[0])
+		gceb_err_set(&job->err, r, "out of memory");
+	if (r == 0)
+		r = run_finish(&run);
+	return r;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* run.c - item accounting, entity loads and dry-run for the network jobs */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entity.h"
+#include "gce.h"
+#include "run.h"
+
+void key_list_release(struct key_list *l)
+{
+	while (l->n > 0)
+		free(l->v[--l->n]);
+	free(l->v);
+	l->v = NULL;
+}
+
+void run_init(struct gceb_run *run, struct gceb_job *job)
+{
+	*run = (struct gceb_run){ .job = job, .root = job->settings.compute_api_root };
+}
+
+void run_fail(struct gceb_run *run, const char *what, const char *key, const char *fmt, ...)
+{
+	char why[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	gceb_error("%s '%s': %s", what, key, why);
+	run->failed++;
+}
+
+void run_describe(const struct gceb_http_request *req, char *out, size_t len)
+{
+	struct gceb_gce_error e = { 0 };
+
+	/* GCE and Machine Provider say why in a JSON envelope; fall back to our reason. */
+	if (req->status >= 300 && req->response &&
+	    gceb_gce_parse_error(req->response, req->response_len, &e, NULL) == 0 && e.message) {
+		(void)snprintf(out, len, "%s %s: HTTP %ld%s%s: %s", req->method, req->url,
+			       req->status, e.reason ? " " : "", e.reason ? e.reason : "",
+			       e.message);
+	} else if (req->status >= 300) {
+		(void)snprintf(out, len, "%s %s: HTTP %ld", req->method, req->url, req->status);
+	} else {
+		(void)snprintf(out, len, "%s %s: %s", req->method, req->url,
+			       req->error[0] ? req->error : gceb_strerror(req->result));
+	}
+	gceb_gce_error_release(&e);
+}
+
+int run_finish(struct gceb_run *run)
+{
+	if (run->failed == 0)
+		return 0;
+	return gceb_err_set(&run->job->err, GCEB_EPARTIAL, "%zu of %zu item%s failed", run->failed,
+			    run->items, run->items == 1 ? "" : "s");
+}
+
+int run_load(struct gceb_run *run, enum gceb_kind kind, const char *key, void **out,
+	     struct gceb_err *err)
+{
+	struct gceb_txn *txn = NULL;
+	ProtobufCMessage *msg = NULL;
+	int r;
+
+	*out = NULL;
+	r = gceb_store_begin(run->job->store, false, &txn, err);
+	if (r < 0)
+		return r;
+	r = gceb_txn_get(txn, kind, key, &msg, err);
+	gceb_txn_abort(&txn);
+	if (r == GCEB_ENOTFOUND)
+		return 0;
+	if (r == 0)
+		*out = msg;
+	return r;
+}
+
+int run_scan(struct gceb_run *run, enum gceb_kind kind, gceb_store_visit_fn fn, void *payload)
+{
+	struct gceb_txn *txn = NULL;
+	int r;
+
+	r = gceb_store_begin(run->job->store, false, &txn, &run->job->err);
+	if (r < 0)
+		return r;
+	r = gceb_txn_foreach(txn, kind, NULL, fn, payload, &run->job->err);
+	gceb_txn_abort(&txn);
+	if (r == GCEB_ENOMEM && !run->job->err.msg[0])
+		gceb_err_set(&run->job->err, r, "out of memory");
+	return r;
+}
+
+int run_submit(struct gceb_run *run, struct gceb_http_request *req, gceb_http_done_fn done,
+	       void *payload)
+{
+	if (run->job->dry_run && strcmp(req->method, "GET") != 0) {
+		(void)printf("would %s %s%s%.200s\n", req->method, req->url, req->body ? " " : "",
+			     req->body ? req->body : "");
+		gceb_http_request_free(req);
+		return 1;
+	}
+	return gceb_http_submit(run->job->http, req, done, payload);
+}
+
+int run_update(struct gceb_run *run, const char *what, enum gceb_kind kind, const char *key,
+	       gceb_update_fn fn, void *payload)
+{
+	struct gceb_err e = { 0 };
+	int r = gceb_store_update(run->job->store, kind, key, fn, payload, NULL, &e);
+
+	if (r < 0)
+		run_fail(run, what, key, "%s", e.msg[0] ? e.msg : gceb_strerror(r));
+	return r;
+}
+
+int run_wait(struct gceb_run *run)
+{
+	return gceb_http_run(run->job->http, &run->job->err);
+}
+
+void run_item_start(struct gceb_run *run, const char *what, const char *key, run_build_fn build,
+		    gceb_http_done_fn done)
+{
+	struct run_item *item = calloc(1, sizeof(*item));
+	struct gceb_http_request *req = NULL;
+	struct gceb_err e = { 0 };
+	int r;
+
+	run->items++;
+	if (!item) {
+		run_fail(run, what, key, "out of memory");
+		return;
+	}
+	*item = (struct run_item){ .run = run, .what = what };
+	(void)snprintf(item->key, sizeof(item->key), "%s", key);
+	if (build(run, key, &req, &e) < 0) {
+		run_fail(run, what, key, "%s", e.msg[0] ? e.msg : "out of memory");
+		free(item);
+		return;
+	}
+	item->now = gceb_now();
+	r = req ? run_submit(run, req, done, item) : 1;
+	if (r < 0)
+		run_fail(run, what, key, "out of memory");
+	if (r != 0)
+		free(item);
+}
+
+void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req)
+{
+	char why[1024];
+
+	run_describe(req, why, sizeof(why));
+	run_fail(item->run, item->what, item->key, "%s", why);
+}

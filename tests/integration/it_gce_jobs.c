@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * it_gce_jobs.c - the Compute Engine jobs as binaries against gceb-emulator
+ * (behaviour.md §9.3-§9.5, §9.8-§9.10, §9.12): rollout, 409 adoption,
+ * awaited inserts, pagination, resize, deletion, metadata, drain, dry-run,
+ * faults and hostile links.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char TEMPLATES[] =
+	"templates {\n"
+	"  base_name: \"web\"\n"
+	"  project: \"proj\"\n"
+	"  image_name: \"debian-12\"\n"
+	"  machine_type: \"n1-standard-2\"\n"
+	"  metadata: \"role:web\"\n"
+	"  service_accounts { name: \"bot@proj.iam.gserviceaccount.com\" }\n"
+	"}\n";
+
+static const char MANAGERS[] =
+	"managers { template_base_name: \"web\" zone: \"us-a\" minimum_size: 3 maximum_size: 5 }\n";
+
+static int setup(void **state)
+{
+	struct it_env *env = calloc(1, sizeof(*env));
+
+	it_env_init(env);
+	it_write_config(env, "templates.cfg", TEMPLATES);
+	it_write_config(env, "managers.cfg", MANAGERS);
+	it_emu_start(env, "--page-size", "2", NULL);
+	it_run_ok(env, "import-config");
+	it_run_ok(env, "process-config");
+	*state = env;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct it_env *env = *state;
+
+	it_emu_stop(env);
+	it_env_cleanup(env);
+	free(env);
+	return 0;
+}
+
+/* The first group of the status JSON. Caller frees the status. */
+static const cJSON *first(const cJSON *st, const char *array)
+{
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, array), 0);
+}
+
+static const char *field(const cJSON *o, const char *name)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(f) ? f->valuestring : NULL;
+}
+
+static int number(const cJSON *o, const char *name)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(f) ? f->valueint : -1;
+}
+
+/* The emulator's state, and one of its Compute collections by name. */
+static cJSON *emu_state(const struct it_env *env)
+{
+	long status;
+	cJSON *s = it_emu_call(env, "GET", "/_emu/state", NULL, &status);
+
+	assert_int_equal(status, 200);
+	return s;
+}
+
+static int emu_count(const cJSON *state, const char *what)
+{
+	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(state, "compute"), what));
+}
+
+static void roll_out(struct it_env *env)
+{
+	it_run_ok(env, "create-instance-templates");
+	it_run_ok(env, "create-instance-group-managers");
+	it_run_ok(env, "resize-instance-groups");
+	it_emu_advance(env, 30);
+	it_run_ok(env, "fetch-instances");
+}
+
+/* TPL-4, IGM-2, RSZ (grow to the minimum), FET-3/4 (pages of 2): the first rollout. */
+static void first_rollout(void **state)
+{
+	struct it_env *env = *state;
+	cJSON *st, *emu;
+
+	roll_out(env);
+	st = it_status(env);
+	assert_non_null(field(first(st, "revisions"), "url"));
+	assert_non_null(field(first(st, "groups"), "url"));
+	assert_int_equal(number(first(st, "groups"), "instances"), 3);
+	assert_int_equal(number(cJSON_GetObjectItemCaseSensitive(st, "instance_counts"), "total"),
+			 3);
+	cJSON_Delete(st);
+	emu = emu_state(env);
+	assert_int_equal(emu_count(emu, "instanceTemplates"), 1);
+	assert_int_equal(emu_count(emu, "instanceGroupManagers"), 1);
+	assert_int_equal(emu_count(emu, "instances"), 3);
+	cJSON_Delete(emu);
+
+	/* Converged: every job is a no-op now. */
+	roll_out(env);
+	emu = emu_state(env);
+	assert_int_equal(emu_count(emu, "instances"), 3);
+	cJSON_Delete(emu);
+}
+
+/* The revision id that process-config made, from gceb-status. */
+static void revision_id(const struct it_env *env, char out[41])
+{
+	cJSON *st = it_status(env);
+
+	(void)snprintf(out, 41, "%s", field(first(st, "revisions"), "revision"));
+	cJSON_Delete(st);
+}
+
+static void add_fault(const struct it_env *env, const char *json)
+{
+	long status;
+	cJSON *r = it_emu_call(env, "POST", "/_emu/faults", json, &status);
+
+	if (status != 200)
+		print_message("fault %s: %ld\n", json, status);
+	assert_int_equal(status, 200);
+	cJSON_Delete(r);
+}
+
+static void clear_faults(const struct it_env *env)
+{
+	cJSON_Delete(it_emu_call(env, "DELETE", "/_emu/faults", NULL, NULL));
+}
+
+/* Run @job expecting exit 1 and exactly one error line naming the item, containing @needle. */
+static void expect_item_failure(const struct it_env *env, const char *job, const char *needle)
+{
+	struct it_result res;
+	const char *nl;
+
+	it_run(env, &res, job, "--timeout-ms", "1000", NULL);
+	if (res.status != 1 || !strstr(res.err, needle))
+		print_message("gceb-%s exit %d:\n%s", job, res.status, res.err);
+	assert_int_equal(res.status, 1);
+	assert_non_null(strstr(res.err, needle));
+	/* One line for the item, one summary line. */
+	nl = strchr(res.err, '\n');
+	assert_non_null(nl);
+	assert_non_null(strstr(nl + 1, "1 of 1 item failed"));
+	it_result_release(&res);
+}
+
+static bool revision_has_url(const struct it_env *env)
+{
+	cJSON *st = it_status(env);
+	bool has = field(first(st, "revisions"), "url") != NULL;
+
+	cJSON_Delete(st);
+	return has;
+}
+
+/* TPL-5 and IGM-3: a template that already exists (409) is adopted with a GET. */
+static void existing_template_adopted(void **state)
+{
+	struct it_env *env = *state;
+	char rev[41], body[512], path[128];
+	long status;
+	cJSON *st, *emu;
+
+	revision_id(env, rev);
+	(void)snprintf(
+		body, sizeof(body),
+		"{\"name\": \"web-%s\", \"properties\": {\"machineType\": \"n1-standard-2\"}}",
+		rev);
+	(void)snprintf(path, sizeof(path), "/compute/v1/projects/proj/global/instanceTemplates");
+	cJSON_Delete(it_emu_api(env, "POST", path, body, &status));
+	assert_int_equal(status, 200);
+	it_emu_advance(env, 10);
+	it_run_ok(env, "create-instance-templates");
+	st = it_status(env);
+	assert_non_null(strstr(field(first(st, "revisions"), "url"), rev));
+	cJSON_Delete(st);
+	assert_int_equal(it_emu_count_requests(env, "GET", "/global/instanceTemplates/web-"), 1);
+	emu = emu_state(env);
+	assert_int_equal(emu_count(emu, "instanceTemplates"), 1);
+	cJSON_Delete(emu);
+}
+
+/* decisions.md §10.3: a slow insert is polled on later runs; url only once DONE. */
+static void slow_insert_awaited(void **state)
+{
+	struct it_env *env = *state;
+
+	cJSON_Delete(it_emu_call(env, "POST", "/_emu/config",
+				 "{\"op_polls\": 3, \"op_ms\": 100000000}", NULL));
+	it_run_ok(env, "create-instance-templates"); /* insert, poll 1 */
+	assert_false(revision_has_url(env));
+	it_run_ok(env, "create-instance-templates"); /* poll 2 */
+	assert_false(revision_has_url(env));
+	it_run_ok(env, "create-instance-templates"); /* poll 3: DONE */
+	assert_true(revision_has_url(env));
+	/* One insert only: later runs polled the stored operation. */
+	assert_int_equal(it_emu_count_requests(env, "POST", "/global/instanceTemplates"), 1);
+}
+
+/* decisions.md §10.3: an insert that fails asynchronously is logged and retried. */
+static void failed_insert_retried(void **state)
+{
+	struct it_env *env = *state;
+
+	cJSON_Delete(
+		it_emu_call(env, "POST", "/_emu/gce/op-failure",
+			    "{\"operationType\": \"insert\", \"target\": \"*instanceTemplates*\", "
+			    "\"code\": \"RESOURCE_NOT_FOUND\", \"message\": \"image not found\"}",
+			    NULL));
+	expect_item_failure(env, "create-instance-templates", "RESOURCE_NOT_FOUND");
+	assert_false(revision_has_url(env));
+	it_run_ok(env, "create-instance-templates");
+	assert_true(revision_has_url(env));
+}
+
+/* A transient fault twice: retried inside the run, which succeeds; three attempts reached GCE. */
+static void transient_fault(void **state, const char *fault)
+{
+	struct it_env *env = *state;
+
+	add_fault(env, fault);
+	it_run_ok(env, "create-instance-templates");
+	assert_true(revision_has_url(env));
+	assert_int_equal(it_emu_count_requests(env, "POST", "/global/instanceTemplates"), 3);
+}
+
+static void retry_500(void **state)
+{
+	transient_fault(state, "{\"path\": \"*/instanceTemplates\", \"action\": \"status\", "
+			       "\"status\": 500, \"count\": 2}");
+}
+
+static void retry_503(void **state)
+{
+	transient_fault(state, "{\"path\": \"*/instanceTemplates\", \"action\": \"status\", "
+			       "\"status\": 503, \"count\": 2}");
+}
+
+static void retry_429(void **state)
+{
+	transient_fault(state, "{\"path\": \"*/instanceTemplates\", \"action\": \"status\", "
+			       "\"status\": 429, \"count\": 2}");
+}
+
+static void retry_403_rate_limited(void **state)
+{
+	transient_fault(state, "{\"path\": \"*/instanceTemplates\", \"action\": \"status\", "
+			       "\"status\": 403, \"reason\": \"rateLimitExceeded\", \"count\": 2}");
+}
+
+/* Each permanent fault: exit 1, one line, nothing changed; the next clean run converges. */
+static void permanent_fault(void **state, const char *fault, const char *needle)
+{
+	struct it_env *env = *state;
+
+	add_fault(env, fault);
+	expect_item_failure(env, "create-instance-templates", needle);
+	assert_false(revision_has_url(env));
+	clear_faults(env);
+	/* A request that failed on the way back may have created the template: let it finish. */
+	it_emu_advance(env, 10);
+	it_run_ok(env, "create-instance-templates");
+	assert_true(revision_has_url(env));
+}
+
+static void fault_500_exhausts_retries(void **state)
+{
+	permanent_fault(
+		state,
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 500}",
+		"HTTP 500");
+}
+
+static void fault_403_forbidden(void **state)
+{
+	permanent_fault(
+		state,
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 403, "
+		"\"reason\": \"forbidden\", \"count\": 1}",
+		"HTTP 403 forbidden");
+}
+
+static void fault_reset(void **state)
+{
+	permanent_fault(state, "{\"path\": \"*/instanceTemplates\", \"action\": \"reset\"}",
+			"POST ");
+}
+
+static void fault_timeout(void **state)
+{
+	permanent_fault(
+		state,
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"delay\", \"delay_ms\": 3000}",
+		"POST ");
+}
+
+static void fault_truncated_json(void **state)
+{
+	permanent_fault(
+		state,
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"truncate\", \"count\": 1}",
+		"instanceTemplates");
+}
+
+static void fault_html_page(void **state)
+{
+	permanent_fault(
+		state,
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 502, "
+		"\"body\": \"<html><body>Bad Gateway</body></html>\", "
+		"\"content_type\": \"text/html\"}",
+		"HTTP 502");
+}
+
+static void fault_missing_field(void **state)
+{
+	permanent_fault(
+		state,
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 200, "
+		"\"body\": \"{\\\"kind\\\": \\\"compute#operation\\\"}\", \"count\": 1}",
+		"instanceTemplates");
+}
+
+/* A targetLink on another host is refused: nothing stored, nothing sent there. */
+static void hostile_link_refused(void **state)
+{
+	struct it_env *env = *state;
+	char fault[1024];
+
+	(void)snprintf(
+		fault, sizeof(fault),
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 200, "
+		"\"count\": 1, \"body\": \"{\\\"kind\\\": \\\"compute#operation\\\", "
+		"\\\"name\\\": \\\"op-1\\\", \\\"status\\\": \\\"DONE\\\", "
+		"\\\"selfLink\\\": \\\"%s/compute/v1/projects/proj/global/operations/op-1\\\", "
+		"\\\"targetLink\\\": \\\"https://evil.example.com/compute/v1/projects/proj/"
+		"global/instanceTemplates/web\\\"}\"}",
+		env->emu_url);
+	add_fault(env, fault);
+	expect_item_failure(env, "create-instance-templates", "evil.example.com");
+	assert_false(revision_has_url(env));
+}
+
+/* -n: says what it would send, sends no mutation, writes nothing. */
+static void dry_run_sends_nothing(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+
+	it_run(env, &res, "create-instance-templates", "-n", NULL);
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, "would POST "));
+	assert_non_null(strstr(res.out, "/global/instanceTemplates"));
+	it_result_release(&res);
+	assert_int_equal(it_emu_count_requests(env, "POST", "/global/instanceTemplates"), 0);
+	assert_false(revision_has_url(env));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(first_rollout, setup, teardown),
+		cmocka_unit_test_setup_teardown(existing_template_adopted, setup, teardown),
+		cmocka_unit_test_setup_teardown(slow_insert_awaited, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_insert_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(retry_500, setup, teardown),
+		cmocka_unit_test_setup_teardown(retry_503, setup, teardown),
+		cmocka_unit_test_setup_teardown(retry_429, setup, teardown),
+		cmocka_unit_test_setup_teardown(retry_403_rate_limited, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_500_exhausts_retries, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_403_forbidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_truncated_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_html_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(fault_missing_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_link_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(dry_run_sends_nothing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("gce_jobs", tests, NULL, NULL);
+}
