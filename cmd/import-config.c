@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gceb-import-config - validate templates.cfg and managers.cfg from the
- * config directory and store them as the config in force. A config with any
+ * config directory (or the LUCI config service, --luci-config) and store
+ * them as the config in force. A config with any
  * problem is refused whole, every problem is printed, and the last good
  * config stays. Run from cron every minute; silent on success.
  */
@@ -14,7 +15,7 @@ int main(int argc, char **argv)
 		.name = "import-config",
 		.summary =
 			"Validate templates.cfg and managers.cfg and store them as the config in force.",
-		.needs = GCEB_NEED_STORE | GCEB_NEED_LOCK,
+		.needs = GCEB_NEED_STORE | GCEB_NEED_LOCK | GCEB_NEED_HTTP | GCEB_NEED_LUCI,
 		.run = gceb_import_config_run,
 	};
 

@@ -763,6 +763,9 @@ int gceb_settings_parse(const char *name, const char *text, size_t len,
 		problem(&c, s, 5, 0, "store_map_size_mib must be at least 1");
 	if (s->metrics_dir && *s->metrics_dir && s->metrics_dir[0] != '/')
 		problem(&c, s, 6, 0, "metrics_dir must be an absolute path");
+	if (s->luci_config && *s->luci_config &&
+	    gceb_settings_check_url("luci_config", s->luci_config, &e))
+		problem(&c, s, 7, 0, "%s", e.msg);
 	if (diags->n > before) {
 		r = gceb_err_set(err, GCEB_ECONFIG, "%s is not valid", name);
 		goto out;

@@ -34,6 +34,8 @@ struct common_args {
 	unsigned timeout_ms;
 	const char *token_file;
 	const char *key_file;
+	const char *luci_config;
+	const char *luci_config_set;
 };
 
 /*
@@ -66,10 +68,14 @@ static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt 
 		     spec->operands ? " " : "", spec->operands ? spec->operands : "",
 		     spec->summary);
 	gceb_opt_print_help(tables);
-	(void)printf("\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
-		     "GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
-		     "GCEB_METRICS_DIR\nsee gceb-%s(1) in docs/jobs/%s.md\n",
-		     spec->name, spec->name);
+	(void)printf(
+		"\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
+		"GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
+		"GCEB_METRICS_DIR%s\nsee docs/gceb-%s.md\n",
+		spec->needs & GCEB_NEED_HTTP ?
+			",\n  GCEB_TOKEN_FILE, GOOGLE_APPLICATION_CREDENTIALS, GCE_METADATA_HOST" :
+			"",
+		spec->name);
 }
 
 static int dup_setting(char **dst, const char *value, struct gceb_err *err)
@@ -111,6 +117,10 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	    (r = dup_setting(&s->config_dir, args->config_dir, err)) < 0 ||
 	    (r = dup_setting(&s->state_dir, getenv("GCEB_STATE_DIR"), err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, getenv("GCEB_CONFIG_DIR"), err)) < 0 ||
+	    (r = dup_setting(&s->luci_config, args->luci_config, err)) < 0 ||
+	    (r = dup_setting(&s->luci_config_set, args->luci_config_set, err)) < 0 ||
+	    (r = dup_setting(&s->luci_config, getenv("GCEB_LUCI_CONFIG"), err)) < 0 ||
+	    (r = dup_setting(&s->luci_config_set, getenv("GCEB_LUCI_CONFIG_SET"), err)) < 0 ||
 	    (r = dup_setting(&s->mp_server, getenv("GCEB_MP_SERVER"), err)) < 0 ||
 	    (r = dup_setting(&s->compute_api_root, getenv("GCEB_COMPUTE_API_ROOT"), err)) < 0 ||
 	    (r = dup_setting(&s->metrics_dir, getenv("GCEB_METRICS_DIR"), err)) < 0 ||
@@ -123,6 +133,9 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 		return r;
 	if (s->compute_api_root &&
 	    (r = gceb_settings_check_url("GCEB_COMPUTE_API_ROOT", s->compute_api_root, err)) < 0)
+		return r;
+	if (s->luci_config &&
+	    (r = gceb_settings_check_url("--luci-config", s->luci_config, err)) < 0)
 		return r;
 	return gceb_settings_load(s, err);
 }
@@ -210,8 +223,8 @@ static void as_root(const char *url, char *out, size_t len)
 static int open_http(struct gceb_job *job, const struct common_args *args, struct gceb_err *err)
 {
 	const struct gceb_settings *s = &job->settings;
-	char compute_root[PATH_MAX], mp_root[PATH_MAX];
-	const char *roots[] = { compute_root, mp_root };
+	char compute_root[PATH_MAX], mp_root[PATH_MAX], luci_root[PATH_MAX];
+	const char *roots[] = { compute_root, mp_root, luci_root };
 	struct gceb_auth_options ao = {
 		.token_file = args->token_file ? args->token_file : getenv("GCEB_TOKEN_FILE"),
 		.key_file =
@@ -222,7 +235,7 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 	};
 	struct gceb_http_options ho = {
 		.roots = roots,
-		.n_roots = 2,
+		.n_roots = s->luci_config ? 3 : 2,
 		.max_concurrency = s->max_concurrency,
 		.attempt_timeout_ms = args->timeout_ms,
 	};
@@ -237,6 +250,7 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 	job->mp_server = s->mp_server ? s->mp_server : GCEB_DEFAULT_MP_SERVER;
 	as_root(s->compute_api_root, compute_root, sizeof(compute_root));
 	as_root(job->mp_server, mp_root, sizeof(mp_root));
+	as_root(s->luci_config ? s->luci_config : "", luci_root, sizeof(luci_root));
 	r = gceb_auth_new(&ao, &job->auth, err);
 	if (r < 0)
 		return r;
@@ -274,12 +288,23 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 				"service-account key (default $GOOGLE_APPLICATION_CREDENTIALS)"),
 		GCEB_OPT_END,
 	};
-	const struct gceb_opt *tables[4] = { common };
+	const struct gceb_opt luci_opts[] = {
+		GCEB_OPT_STRING(0, "luci-config", &args.luci_config, "URL",
+				"read the config from this LUCI config v1 API root"),
+		GCEB_OPT_STRING(0, "config-set", &args.luci_config_set, "NAME",
+				"LUCI config set (default " GCEB_DEFAULT_LUCI_CONFIG_SET ")"),
+		GCEB_OPT_END,
+	};
+	const struct gceb_opt *tables[5] = { common };
+	size_t n_tables = 1;
 	struct gceb_job job = { .spec = spec };
 	int lock_fd = -1, first = 0, r;
 
-	tables[1] = spec->needs & GCEB_NEED_HTTP ? http_opts : spec->opts;
-	tables[2] = spec->needs & GCEB_NEED_HTTP ? spec->opts : NULL;
+	if (spec->needs & GCEB_NEED_HTTP)
+		tables[n_tables++] = http_opts;
+	if (spec->needs & GCEB_NEED_LUCI)
+		tables[n_tables++] = luci_opts;
+	tables[n_tables] = spec->opts;
 	sanitize_stdfds();
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)snprintf(program, sizeof(program), "gceb-%s", spec->name);

@@ -42,7 +42,9 @@ int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err)
 		goto out;
 	if ((r = take(&s->mp_server, cfg->mp_server, err)) < 0 ||
 	    (r = take(&s->compute_api_root, cfg->compute_api_root, err)) < 0 ||
-	    (r = take(&s->metrics_dir, cfg->metrics_dir, err)) < 0)
+	    (r = take(&s->metrics_dir, cfg->metrics_dir, err)) < 0 ||
+	    (r = take(&s->luci_config, cfg->luci_config, err)) < 0 ||
+	    (r = take(&s->luci_config_set, cfg->luci_config_set, err)) < 0)
 		goto out;
 	if (!s->max_concurrency && cfg->has_max_concurrency)
 		s->max_concurrency = (unsigned)cfg->max_concurrency;
@@ -50,7 +52,8 @@ int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err)
 		s->map_size_mib = (unsigned)cfg->store_map_size_mib;
 	s->enable_ts_monitoring = cfg->enable_ts_monitoring;
 defaults:
-	if ((r = take(&s->compute_api_root, GCEB_DEFAULT_COMPUTE_API_ROOT, err)) < 0)
+	if ((r = take(&s->compute_api_root, GCEB_DEFAULT_COMPUTE_API_ROOT, err)) < 0 ||
+	    (r = take(&s->luci_config_set, GCEB_DEFAULT_LUCI_CONFIG_SET, err)) < 0)
 		goto out;
 	if (!s->max_concurrency)
 		s->max_concurrency = GCEB_DEFAULT_MAX_CONCURRENCY;
@@ -71,5 +74,7 @@ void gceb_settings_release(struct gceb_settings *s)
 	free(s->mp_server);
 	free(s->compute_api_root);
 	free(s->metrics_dir);
+	free(s->luci_config);
+	free(s->luci_config_set);
 	memset(s, 0, sizeof(*s));
 }

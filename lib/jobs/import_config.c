@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * import_config.c - gceb-import-config: read templates.cfg and managers.cfg
- * from the config directory, validate them, and store them with their
- * revision (behaviour.md §3.7). A bad config never replaces the last good one.
+ * from the config directory or from the LUCI config service, validate them,
+ * and store them with their revision (behaviour.md §3.7). A bad config never
+ * replaces the last good one.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include "config.h"
 #include "entity.h"
 #include "gceb/jobs.h"
+#include "http.h"
+#include "luciconfig.h"
 #include "store.h"
 
 struct config_text {
@@ -19,7 +22,7 @@ struct config_text {
 	size_t templates_len;
 	char *managers;
 	size_t managers_len;
-	char revision[GCEB_SHA1_HEX_LEN + 1];
+	char revision[128];
 };
 
 static int read_config_dir(const char *dir, struct config_text *ct, struct gceb_err *err)
@@ -47,6 +50,134 @@ static int read_config_dir(const char *dir, struct config_text *ct, struct gceb_
 	gceb_config_dir_revision(ct->templates, ct->templates_len, ct->managers, ct->managers_len,
 				 ct->revision);
 	return 0;
+}
+
+/* One file of the config set, as the LUCI config service has it. */
+struct luci_file {
+	const char *path;
+	struct gceb_job *job;
+	const char *base;
+	struct gceb_luci_hash hash;
+	bool missing;
+	char *text;
+	size_t len;
+	int result;
+	char error[512];
+};
+
+static void file_fail(struct luci_file *f, int code, const char *why)
+{
+	f->result = code;
+	(void)snprintf(f->error, sizeof(f->error), "%s", why);
+}
+
+static void on_content(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	struct luci_file *f = payload;
+	struct gceb_err e = { 0 };
+
+	(void)http;
+	if (req->result < 0)
+		file_fail(f, req->result, req->error);
+	else if (gceb_luci_parse_content(req->response, req->response_len, GCEB_CONFIG_MAX_BYTES,
+					 &f->text, &f->len, &e) < 0)
+		file_fail(f, e.code, e.msg);
+}
+
+static void on_hash(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	struct luci_file *f = payload;
+	struct gceb_err e = { 0 };
+
+	(void)http;
+	if (req->result == GCEB_ENOTFOUND)
+		f->missing = true; /* the file, or the config set, does not exist for us */
+	else if (req->result < 0)
+		file_fail(f, req->result, req->error);
+	else if (gceb_luci_parse_hash(req->response, req->response_len, &f->hash, &e) < 0)
+		file_fail(f, e.code, e.msg);
+}
+
+static int luci_step(struct luci_file *files, size_t n, bool by_hash, struct gceb_err *err)
+{
+	struct gceb_http *http = files[0].job->http;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		struct gceb_http_request *req = NULL;
+		struct gceb_luci_hash *h = &files[i].hash;
+
+		if (by_hash && (files[i].missing || files[i].result < 0))
+			continue;
+		r = by_hash ? gceb_luci_get_by_hash(files[i].base, h->content_hash, &req, err) :
+			      gceb_luci_get_hash(files[i].base,
+						 files[0].job->settings.luci_config_set,
+						 files[i].path, &req, err);
+		if (r == 0)
+			r = gceb_http_submit(http, req, by_hash ? on_content : on_hash, &files[i]);
+		if (r < 0)
+			return r;
+	}
+	r = gceb_http_run(http, err);
+	for (i = 0; r == 0 && i < n; i++)
+		if (files[i].result < 0)
+			r = gceb_err_set(err, files[i].result, "config service, %s: %s",
+					 files[i].path, files[i].error);
+	return r;
+}
+
+/*
+ * wire.md §5: both hashes first; the two revisions must agree; then both
+ * contents, unless the revision is @current (then ct->templates stays NULL).
+ */
+static int read_config_luci(struct gceb_job *job, const char *current, struct config_text *ct,
+			    struct gceb_err *err)
+{
+	const char *base = job->settings.luci_config;
+	struct luci_file f[2] = {
+		{ .path = "templates.cfg", .job = job, .base = base },
+		{ .path = "managers.cfg", .job = job, .base = base },
+	};
+	int r;
+
+	r = luci_step(f, 2, false, err);
+	if (r < 0)
+		goto out;
+	if (f[0].missing || f[1].missing) {
+		r = gceb_err_set(err, GCEB_ECONFIG,
+				 "config set '%s' has no %s at %s, nothing imported",
+				 job->settings.luci_config_set,
+				 f[0].missing && f[1].missing ? "templates.cfg or managers.cfg" :
+				 f[0].missing                 ? "templates.cfg" :
+								"managers.cfg",
+				 base);
+		goto out;
+	}
+	if (strcmp(f[0].hash.revision, f[1].hash.revision) != 0) {
+		r = gceb_err_set(err, GCEB_ECONFIG,
+				 "templates.cfg is at revision %s but managers.cfg at %s: "
+				 "waiting for both to agree, nothing imported",
+				 f[0].hash.revision, f[1].hash.revision);
+		goto out;
+	}
+	(void)snprintf(ct->revision, sizeof(ct->revision), "%s", f[0].hash.revision);
+	if (current && !strcmp(current, ct->revision))
+		goto out; /* content is not compared (behaviour.md §3.7 step 3) */
+	r = luci_step(f, 2, true, err);
+	if (r < 0)
+		goto out;
+	ct->templates = f[0].text;
+	ct->templates_len = f[0].len;
+	ct->managers = f[1].text;
+	ct->managers_len = f[1].len;
+	f[0].text = f[1].text = NULL;
+out:
+	gceb_luci_hash_release(&f[0].hash);
+	gceb_luci_hash_release(&f[1].hash);
+	free(f[0].text);
+	free(f[1].text);
+	return r;
 }
 
 static int stored_revision(struct gceb_store *store, char **out, struct gceb_err *err)
@@ -102,10 +233,13 @@ int gceb_import_config_run(struct gceb_job *job)
 	size_t i;
 	int r;
 
-	r = read_config_dir(job->settings.config_dir, &ct, &job->err);
+	r = stored_revision(job->store, &current, &job->err);
 	if (r < 0)
 		goto out;
-	r = stored_revision(job->store, &current, &job->err);
+	if (job->settings.luci_config)
+		r = read_config_luci(job, current, &ct, &job->err);
+	else
+		r = read_config_dir(job->settings.config_dir, &ct, &job->err);
 	if (r < 0)
 		goto out;
 	/* The revision comes from the content, so an equal one means nothing changed. */

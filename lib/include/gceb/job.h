@@ -26,6 +26,7 @@ enum gceb_job_needs {
 	GCEB_NEED_STORE_READONLY = 1 << 1, /* open an existing store read-only */
 	GCEB_NEED_LOCK = 1 << 2,           /* take <state_dir>/locks/<name>.lock */
 	GCEB_NEED_HTTP = 1 << 3,           /* an HTTP engine with credentials */
+	GCEB_NEED_LUCI = 1 << 4,           /* --luci-config and --config-set (import-config) */
 };
 
 struct gceb_job {

@@ -14,14 +14,17 @@
 #define GCEB_DEFAULT_COMPUTE_API_ROOT "https://compute.googleapis.com/"
 #define GCEB_DEFAULT_MAX_CONCURRENCY  16
 #define GCEB_DEFAULT_MAP_SIZE_MIB     1024
+#define GCEB_DEFAULT_LUCI_CONFIG_SET  "services/gceb"
 
 /* Every string is owned by the struct; release with gceb_settings_release(). */
 struct gceb_settings {
 	char *state_dir;
 	char *config_dir;
-	char *mp_server; /* NULL: use the stored URL, else the default */
+	char *mp_server; /* NULL: the default */
 	char *compute_api_root;
 	char *metrics_dir; /* NULL: no metrics file */
+	char *luci_config;     /* LUCI config v1 API root; NULL: read the config directory */
+	char *luci_config_set; /* default GCEB_DEFAULT_LUCI_CONFIG_SET */
 	unsigned max_concurrency;
 	unsigned map_size_mib;
 	bool enable_ts_monitoring;
