@@ -22,7 +22,7 @@ struct gceb_settings {
 	char *config_dir;
 	char *mp_server; /* NULL: the default */
 	char *compute_api_root;
-	char *metrics_dir; /* NULL: no metrics file */
+	char *metrics_dir;     /* NULL: no metrics file */
 	char *luci_config;     /* LUCI config v1 API root; NULL: read the config directory */
 	char *luci_config_set; /* default GCEB_DEFAULT_LUCI_CONFIG_SET */
 	unsigned max_concurrency;
