@@ -300,7 +300,7 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	struct gceb_job job = { .spec = spec };
 	int lock_fd = -1, first = 0, r;
 
-	if (spec->needs & GCEB_NEED_HTTP)
+	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
 		tables[n_tables++] = http_opts;
 	if (spec->needs & GCEB_NEED_LUCI)
 		tables[n_tables++] = luci_opts;

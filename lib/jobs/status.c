@@ -241,15 +241,15 @@ static void print_table(const cJSON *config, const struct snapshot *s)
 		(void)printf("%-24s %-14.12s %d\n", jstr(o, "base_name"), space ? space + 1 : "-",
 			     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "drained")));
 	}
-	(void)printf("\n%-24s %-14s %-13s %-24s %s\n", "REVISION", "", "STATE", "PROJECT",
+	(void)printf("\n%-24s %-14s %-13s %-24s %s\n", "TEMPLATE", "REVISION", "STATE", "PROJECT",
 		     "TEMPLATE URL");
 	cJSON_ArrayForEach(o, s->revisions) {
 		(void)printf("%-24s %-14.12s %-13s %-24s %s\n", jstr(o, "base_name"),
 			     jstr(o, "revision"), jstr(o, "state"), jstr(o, "project"),
 			     jstr(o, "url"));
 	}
-	(void)printf("\n%-24s %-14s %-16s %-9s %5s %5s %9s  %s\n", "GROUP", "", "ZONE", "STATE",
-		     "MIN", "MAX", "INSTANCES", "URL");
+	(void)printf("\n%-24s %-14s %-16s %-9s %5s %5s %9s  %s\n", "TEMPLATE", "REVISION", "ZONE",
+		     "STATE", "MIN", "MAX", "INSTANCES", "GROUP URL");
 	cJSON_ArrayForEach(o, s->groups) {
 		const cJSON *max = cJSON_GetObjectItemCaseSensitive(o, "maximum_size");
 		char maxs[16] = "-";

@@ -27,6 +27,7 @@ enum gceb_job_needs {
 	GCEB_NEED_LOCK = 1 << 2,           /* take <state_dir>/locks/<name>.lock */
 	GCEB_NEED_HTTP = 1 << 3,           /* an HTTP engine with credentials */
 	GCEB_NEED_LUCI = 1 << 4,           /* --luci-config and --config-set (import-config) */
+	GCEB_OPTIONS_HTTP = 1 << 5,        /* take the HTTP options without opening anything */
 };
 
 struct gceb_job {

@@ -28,4 +28,7 @@ int gceb_set_metadata_run(struct gceb_job *job, const char *hostname, const char
 /* gceb-status: the store as a table, or as JSON; @list_instances adds every instance. */
 int gceb_status_run(struct gceb_job *job, bool json, bool list_instances);
 
+/* gceb-run-all: run every job with the options in @argv (program name excluded). */
+int gceb_run_all(struct gceb_job *job, int argc, char **argv);
+
 #endif
