@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "gceb/job.h"
 #include "http.h"
+#include "metrics.h"
 #include "store.h"
 
 #ifndef GCEB_VERSION
@@ -24,6 +26,7 @@
 struct common_args {
 	const char *state_dir;
 	const char *config_dir;
+	const char *metrics_dir;
 	unsigned map_size_mib;
 	bool dry_run;
 	int verbose;
@@ -115,6 +118,7 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	s->max_concurrency = args->max_concurrency;
 	if ((r = dup_setting(&s->state_dir, args->state_dir, err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, args->config_dir, err)) < 0 ||
+	    (r = dup_setting(&s->metrics_dir, args->metrics_dir, err)) < 0 ||
 	    (r = dup_setting(&s->state_dir, getenv("GCEB_STATE_DIR"), err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, getenv("GCEB_CONFIG_DIR"), err)) < 0 ||
 	    (r = dup_setting(&s->luci_config, args->luci_config, err)) < 0 ||
@@ -189,6 +193,36 @@ static int take_lock(const struct gceb_job *job, int *fd_out, struct gceb_err *e
 	}
 	*fd_out = fd;
 	return 0;
+}
+
+static double now_seconds(void)
+{
+	struct timeval tv;
+
+	(void)gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* Metrics are a side effect: a failure to write them is reported, not fatal. */
+static void write_metrics(const struct gceb_job *job, double start, int r)
+{
+	struct gceb_metrics_run m = {
+		.job = job->spec->name,
+		.start = start,
+		.end = now_seconds(),
+		.exit_status = gceb_exit_status(r),
+		.lock_skipped = r == GCEB_ELOCKED,
+		.items = job->items,
+		.failed = job->failed,
+		.http = job->http,
+		.extra = job->metrics_extra,
+	};
+	struct gceb_err e = { 0 };
+
+	if (!job->settings.metrics_dir || job->dry_run)
+		return;
+	if (gceb_metrics_write(job->settings.metrics_dir, &m, &e) < 0)
+		gceb_warn("metrics: %s", e.msg);
 }
 
 static int open_store(struct gceb_job *job, struct gceb_err *err)
@@ -268,6 +302,8 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 				"config directory (default " GCEB_DEFAULT_CONFIG_DIR ")"),
 		GCEB_OPT_UINT(0, "map-size-mib", &args.map_size_mib, "N",
 			      "LMDB map size in MiB (default 1024)"),
+		GCEB_OPT_STRING(0, "metrics-dir", &args.metrics_dir, "DIR",
+				"write Prometheus metrics to DIR/gceb_<job>.prom"),
 		GCEB_OPT_FLAG('n', "dry-run", &args.dry_run,
 			      "show what would change, change nothing"),
 		GCEB_OPT_COUNT('v', "verbose", &args.verbose, "say more (-vv for debug)"),
@@ -298,6 +334,7 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	const struct gceb_opt *tables[5] = { common };
 	size_t n_tables = 1;
 	struct gceb_job job = { .spec = spec };
+	double start = now_seconds();
 	int lock_fd = -1, first = 0, r;
 
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
@@ -359,6 +396,8 @@ out:
 		gceb_info("%s", job.err.msg);
 	else if (r < 0)
 		gceb_error("%s", job.err.msg[0] ? job.err.msg : gceb_strerror(r));
+	write_metrics(&job, start, r);
+	free(job.metrics_extra);
 	gceb_http_free(job.http);
 	gceb_auth_free(job.auth);
 	gceb_store_close(job.store);

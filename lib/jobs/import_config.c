@@ -224,6 +224,28 @@ static int write_config(ProtobufCMessage **msg, void *payload)
 	return GCEB_UPDATE_KEEP;
 }
 
+/* config_valid per file (behaviour.md §8): a file is valid if no problem names it. */
+static char *validity_metrics(const struct gceb_diags *diags)
+{
+	static const char *const files[] = { "templates.cfg", "managers.cfg" };
+	bool valid[2] = { true, true };
+	char text[512];
+	size_t f, i;
+
+	for (i = 0; i < diags->n; i++)
+		for (f = 0; f < 2; f++)
+			if (!strncmp(diags->v[i], files[f], strlen(files[f])))
+				valid[f] = false;
+	(void)snprintf(
+		text, sizeof(text),
+		"# HELP gceb_config_valid Whether the last config read was valid, per file.\n"
+		"# TYPE gceb_config_valid gauge\n"
+		"gceb_config_valid{file=\"templates.cfg\"} %d\n"
+		"gceb_config_valid{file=\"managers.cfg\"} %d\n",
+		valid[0], valid[1]);
+	return strdup(text);
+}
+
 int gceb_import_config_run(struct gceb_job *job)
 {
 	struct config_text ct = { 0 };
@@ -244,13 +266,21 @@ int gceb_import_config_run(struct gceb_job *job)
 		goto out;
 	/* The revision comes from the content, so an equal one means nothing changed. */
 	if (current && !strcmp(current, ct.revision)) {
+		/* As the reference: an unchanged revision is a valid one (§3.7 step 3). */
 		gceb_info("config revision %s is already imported", ct.revision);
+		if (job->settings.metrics_dir && !(job->metrics_extra = validity_metrics(&diags)))
+			r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
 		goto out;
 	}
 	r = gceb_config_parse("templates.cfg", ct.templates, ct.templates_len, "managers.cfg",
 			      ct.managers, ct.managers_len, &cfg, &diags, &job->err);
 	for (i = 0; i < diags.n; i++)
-		gceb_error("%s/%s", job->settings.config_dir, diags.v[i]);
+		gceb_error("%s/%s",
+			   job->settings.luci_config ? job->settings.luci_config_set :
+						       job->settings.config_dir,
+			   diags.v[i]);
+	if (job->settings.metrics_dir && !(job->metrics_extra = validity_metrics(&diags)) && r == 0)
+		r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
 	if (r < 0)
 		goto out;
 	r = gceb_store_update(job->store, GCEB_KIND_CONFIG, "current", write_config, &ct, NULL,

@@ -55,6 +55,8 @@ void run_describe(const struct gceb_http_request *req, char *out, size_t len)
 
 int run_finish(struct gceb_run *run)
 {
+	run->job->items += run->items;
+	run->job->failed += run->failed;
 	if (run->failed == 0)
 		return 0;
 	return gceb_err_set(&run->job->err, GCEB_EPARTIAL, "%zu of %zu item%s failed", run->failed,

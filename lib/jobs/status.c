@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "entity.h"
 #include "gceb/jobs.h"
 #include "store.h"
@@ -19,11 +20,47 @@ struct counts {
 	long total, cataloged, leased, pending_deletion, deleted;
 };
 
+/* Instances of one template in one zone, by state, for metrics. */
+struct zone_counts {
+	char base[64], zone[64];
+	long by_state[4]; /* idle, leased, pending_deletion, deleted */
+};
+
+static const char *const state_names[4] = { "idle", "leased", "pending_deletion", "deleted" };
+
 struct snapshot {
 	cJSON *templates, *revisions, *groups, *instances; /* arrays */
 	struct counts counts;
 	bool list_instances;
+	struct zone_counts *zones;
+	size_t n_zones;
 };
+
+static int count_zone(struct snapshot *s, const char *key, int state)
+{
+	char base[64], zone[64];
+	struct zone_counts *v;
+	size_t i;
+
+	if (!gceb_key_token(key, 0, base, sizeof(base)) ||
+	    !gceb_key_token(key, 2, zone, sizeof(zone)))
+		return 0;
+	for (i = 0; i < s->n_zones; i++)
+		if (!strcmp(s->zones[i].base, base) && !strcmp(s->zones[i].zone, zone))
+			break;
+	if (i == s->n_zones) {
+		v = realloc(s->zones, (s->n_zones + 1) * sizeof(*v));
+		if (!v)
+			return GCEB_ENOMEM;
+		s->zones = v;
+		memset(&v[i], 0, sizeof(v[i]));
+		(void)snprintf(v[i].base, sizeof(v[i].base), "%s", base);
+		(void)snprintf(v[i].zone, sizeof(v[i].zone), "%s", zone);
+		s->n_zones++;
+	}
+	s->zones[i].by_state[state]++;
+	return 0;
+}
 
 static cJSON *strv_json(char *const *v, size_t n)
 {
@@ -192,6 +229,8 @@ static int visit_instance(const char *key, const ProtobufCMessage *msg, void *pa
 	s->counts.leased += leased;
 	s->counts.pending_deletion += in->pending_deletion;
 	s->counts.deleted += in->deleted;
+	if (count_zone(s, key, in->deleted ? 3 : in->pending_deletion ? 2 : leased ? 1 : 0) < 0)
+		return GCEB_ENOMEM;
 	if (!s->list_instances)
 		return 0;
 	o = cJSON_CreateObject();
@@ -286,6 +325,47 @@ static int read_config(struct gceb_txn *txn, cJSON *config, struct gceb_err *err
 	return 0;
 }
 
+/* Instances by template, zone and state; sizes of the active groups (docs/operations.md). */
+static char *metrics_lines(const struct snapshot *s)
+{
+	struct gceb_buf b = GCEB_BUF_INIT;
+	const cJSON *o;
+	size_t i;
+	int st;
+
+	gceb_buf_adds(&b, "# HELP gceb_instances Instances in the store, by template, zone and "
+			  "state.\n# TYPE gceb_instances gauge\n");
+	for (i = 0; i < s->n_zones; i++)
+		for (st = 0; st < 4; st++)
+			gceb_buf_addf(
+				&b,
+				"gceb_instances{template=\"%s\",zone=\"%s\",state=\"%s\"} %ld\n",
+				s->zones[i].base, s->zones[i].zone, state_names[st],
+				s->zones[i].by_state[st]);
+	gceb_buf_adds(&b, "# HELP gceb_group_minimum_size Configured minimum of each active "
+			  "group.\n# TYPE gceb_group_minimum_size gauge\n"
+			  "# HELP gceb_group_maximum_size Configured maximum of each active group "
+			  "(+Inf: unlimited).\n# TYPE gceb_group_maximum_size gauge\n");
+	cJSON_ArrayForEach(o, s->groups) {
+		const cJSON *max = cJSON_GetObjectItemCaseSensitive(o, "maximum_size");
+
+		if (strcmp(jstr(o, "state"), "active") != 0)
+			continue;
+		gceb_buf_addf(&b, "gceb_group_minimum_size{template=\"%s\",zone=\"%s\"} %d\n",
+			      jstr(o, "base_name"), jstr(o, "zone"),
+			      cJSON_GetObjectItemCaseSensitive(o, "minimum_size")->valueint);
+		if (cJSON_IsNumber(max))
+			gceb_buf_addf(&b,
+				      "gceb_group_maximum_size{template=\"%s\",zone=\"%s\"} %d\n",
+				      jstr(o, "base_name"), jstr(o, "zone"), max->valueint);
+		else
+			gceb_buf_addf(&b,
+				      "gceb_group_maximum_size{template=\"%s\",zone=\"%s\"} +Inf\n",
+				      jstr(o, "base_name"), jstr(o, "zone"));
+	}
+	return gceb_buf_detach(&b);
+}
+
 int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
 {
 	struct snapshot s = { .list_instances = list_instances };
@@ -315,6 +395,11 @@ int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
 	    (r = gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, NULL, visit_instance, &s, &job->err)) <
 		    0)
 		goto out;
+	/* Names are RFC 1035 (import-config checks), so they need no label escaping. */
+	if (job->settings.metrics_dir && !(job->metrics_extra = metrics_lines(&s))) {
+		r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
+		goto out;
+	}
 	if (!json) {
 		print_table(config, &s);
 		goto out;
@@ -348,5 +433,6 @@ out:
 	cJSON_Delete(s.revisions);
 	cJSON_Delete(s.groups);
 	cJSON_Delete(s.instances);
+	free(s.zones);
 	return r;
 }

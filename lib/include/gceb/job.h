@@ -11,6 +11,7 @@
 #define GCEB_JOB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "gceb/err.h"
 #include "gceb/log.h"
@@ -38,7 +39,10 @@ struct gceb_job {
 	struct gceb_auth *auth;
 	const char *mp_server; /* resolved Machine Provider URL (never NULL with HTTP) */
 	bool dry_run;
-	int argc; /* operands left after the options */
+	size_t items; /* what the run worked on, for metrics */
+	size_t failed;
+	char *metrics_extra; /* more metric lines (malloc'd), written with the job's */
+	int argc;            /* operands left after the options */
 	char **argv;
 	struct gceb_err err;
 };

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* it_metrics.c - --metrics-dir: the textfile-collector files the jobs write */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char TEMPLATES[] = "templates { base_name: \"web\" project: \"proj\" "
+				"image_name: \"debian-12\" machine_type: \"n1-standard-2\" }\n";
+static const char MANAGERS[] =
+	"managers { template_base_name: \"web\" zone: \"us-a\" minimum_size: 2 }\n";
+
+struct fixture {
+	struct it_env env;
+	char dir[160];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	it_env_init(&f->env);
+	(void)snprintf(f->dir, sizeof(f->dir), "%s/metrics", f->env.root);
+	assert_int_equal(mkdir(f->dir, 0755), 0);
+	it_write_config(&f->env, "templates.cfg", TEMPLATES);
+	it_write_config(&f->env, "managers.cfg", MANAGERS);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	it_env_cleanup(&f->env);
+	free(f);
+	return 0;
+}
+
+static char *slurp_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+
+	assert_non_null(fp);
+	assert_non_null(buf);
+	(void)fread(buf, 1, 65535, fp);
+	(void)fclose(fp);
+	return buf;
+}
+
+static char *metrics(const struct fixture *f, const char *job)
+{
+	char path[256];
+
+	(void)snprintf(path, sizeof(path), "%s/gceb_%s.prom", f->dir, job);
+	return slurp_file(path);
+}
+
+static double sample(const char *text, const char *series)
+{
+	const char *p = strstr(text, series);
+
+	if (!p)
+		print_message("no '%s' in:\n%s\n", series, text);
+	assert_non_null(p);
+	return strtod(p + strlen(series), NULL);
+}
+
+static void run_with_metrics(const struct fixture *f, const char *job, int expect)
+{
+	assert_int_equal(it_run(&f->env, NULL, job, "--metrics-dir", f->dir, NULL), expect);
+}
+
+/* A good run: timestamps, duration, exit status, config_valid for each file. */
+static void import_writes_its_file(void **state)
+{
+	struct fixture *f = *state;
+	char *m;
+
+	run_with_metrics(f, "import-config", 0);
+	m = metrics(f, "import-config");
+	assert_true(sample(m, "gceb_job_last_run_timestamp_seconds{job=\"import-config\"} ") > 1e9);
+	assert_true(sample(m, "gceb_job_last_success_timestamp_seconds{job=\"import-config\"} ") >
+		    1e9);
+	assert_true(sample(m, "gceb_job_exit_status{job=\"import-config\"} ") == 0);
+	assert_true(sample(m, "gceb_config_valid{file=\"templates.cfg\"} ") == 1);
+	assert_true(sample(m, "gceb_config_valid{file=\"managers.cfg\"} ") == 1);
+	free(m);
+}
+
+/* A bad managers.cfg: valid 0 for that file only; the last success is kept from before. */
+static void failure_keeps_last_success(void **state)
+{
+	struct fixture *f = *state;
+	double success;
+	char *m;
+
+	run_with_metrics(f, "import-config", 0);
+	m = metrics(f, "import-config");
+	success = sample(m, "gceb_job_last_success_timestamp_seconds{job=\"import-config\"} ");
+	free(m);
+	it_write_config(&f->env, "managers.cfg", "managers { bogus: 1 }");
+	run_with_metrics(f, "import-config", 78);
+	m = metrics(f, "import-config");
+	assert_true(sample(m, "gceb_job_exit_status{job=\"import-config\"} ") == 78);
+	assert_true(sample(m, "gceb_job_last_success_timestamp_seconds{job=\"import-config\"} ") ==
+		    success);
+	assert_true(sample(m, "gceb_config_valid{file=\"templates.cfg\"} ") == 1);
+	assert_true(sample(m, "gceb_config_valid{file=\"managers.cfg\"} ") == 0);
+	free(m);
+}
+
+/* A run that finds the lock held counts a skip, and the count carries over. */
+static void lock_skips_counted(void **state)
+{
+	struct fixture *f = *state;
+	char path[256];
+	char *m;
+	int fd;
+
+	run_with_metrics(f, "import-config", 0);
+	(void)snprintf(path, sizeof(path), "%s/locks/import-config.lock", f->env.state_dir);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	run_with_metrics(f, "import-config", 0);
+	run_with_metrics(f, "import-config", 0);
+	(void)close(fd);
+	m = metrics(f, "import-config");
+	assert_true(sample(m, "gceb_job_lock_skips_total{job=\"import-config\"} ") == 2);
+	free(m);
+}
+
+/* gceb-status adds instance counts and group sizes. */
+static void status_adds_fleet_gauges(void **state)
+{
+	struct fixture *f = *state;
+	char *m;
+
+	run_with_metrics(f, "import-config", 0);
+	run_with_metrics(f, "process-config", 0);
+	assert_int_equal(it_run(&f->env, NULL, "status", "--metrics-dir", f->dir, NULL), 0);
+	m = metrics(f, "status");
+	assert_true(sample(m, "gceb_group_minimum_size{template=\"web\",zone=\"us-a\"} ") == 2);
+	assert_non_null(strstr(m, "gceb_group_maximum_size{template=\"web\",zone=\"us-a\"} +Inf"));
+	free(m);
+}
+
+/* --dry-run changes nothing, metrics files included. */
+static void dry_run_writes_no_metrics(void **state)
+{
+	struct fixture *f = *state;
+	char path[256];
+
+	assert_int_equal(
+		it_run(&f->env, NULL, "import-config", "-n", "--metrics-dir", f->dir, NULL), 0);
+	(void)snprintf(path, sizeof(path), "%s/gceb_import-config.prom", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(import_writes_its_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(failure_keeps_last_success, setup, teardown),
+		cmocka_unit_test_setup_teardown(lock_skips_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(status_adds_fleet_gauges, setup, teardown),
+		cmocka_unit_test_setup_teardown(dry_run_writes_no_metrics, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
+}
