@@ -1014,6 +1014,60 @@ static void drain_zone_removed(void **state)
 	cJSON_Delete(emu);
 }
 
+/* Only the new revision and its group are left. */
+static bool one_group_left(const cJSON *st)
+{
+	return it_array_size(st, "groups") == 1 && it_array_size(st, "revisions") == 1;
+}
+
+/*
+ * A group (or template) whose insert is still running when its revision is
+ * drained has no URL yet, but will exist in GCE: cleanup must not forget
+ * it, and the insert must be polled to its end, so that the drain deletes
+ * what it made.
+ */
+static void running_insert_drained(struct it_env *env, bool group)
+{
+	cJSON *st, *emu;
+
+	cJSON_Delete(it_emu_call(env, "POST", "/_emu/config",
+				 "{\"op_polls\": 100, \"op_ms\": 100000000}", NULL));
+	it_run_ok(env, "create-instance-templates");
+	if (group) {
+		/* The template insert is polled to DONE; the group insert is left running. */
+		cJSON_Delete(it_emu_call(env, "POST", "/_emu/config", "{\"op_polls\": 1}", NULL));
+		it_run_ok(env, "create-instance-templates");
+		cJSON_Delete(it_emu_call(env, "POST", "/_emu/config", "{\"op_polls\": 100}", NULL));
+		it_run_ok(env, "create-instance-group-managers");
+	}
+	drain_revision(env);
+	it_run_ok(env, "cleanup-entities");
+	st = status(env);
+	assert_int_equal(it_array_size(st, "revisions"), 2);
+	if (group)
+		assert_int_equal(it_array_size(st, "groups"), 2);
+	cJSON_Delete(st);
+
+	cJSON_Delete(it_emu_call(env, "POST", "/_emu/config", "{\"op_polls\": 1, \"op_ms\": 2000}",
+				 NULL));
+	it_emu_advance(env, 10);
+	converge(env, one_group_left, 8);
+	emu = emu_state(env);
+	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceGroupManagers")), 1);
+	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceTemplates")), 1);
+	cJSON_Delete(emu);
+}
+
+static void drained_group_insert_running(void **state)
+{
+	running_insert_drained(*state, true);
+}
+
+static void drained_template_insert_running(void **state)
+{
+	running_insert_drained(*state, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1034,6 +1088,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cleanup_drained_uncataloged, setup2, teardown),
 		cmocka_unit_test_setup_teardown(drain_template_removed, setup2, teardown),
 		cmocka_unit_test_setup_teardown(drain_zone_removed, setup_zones, teardown),
+		cmocka_unit_test_setup_teardown(drained_group_insert_running, setup2, teardown),
+		cmocka_unit_test_setup_teardown(drained_template_insert_running, setup2, teardown),
 	};
 
 	return cmocka_run_group_tests_name("mp_jobs", tests, NULL, NULL);
