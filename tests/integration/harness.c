@@ -123,8 +123,15 @@ static int run_job(const struct it_env *env, struct it_result *res, const char *
 			char asan[512];
 			const char *old = getenv("ASAN_OPTIONS");
 
-			/* libfaketime is preloaded, so ASan's runtime is not first in the list. */
-			(void)snprintf(asan, sizeof(asan), "%s%sverify_asan_link_order=0",
+			/*
+			 * For an ASan build: libfaketime is preloaded, so ASan's runtime
+			 * is not first in the list; and ASan's allocator reads the
+			 * monotonic clock to pace its release to the OS, which enters
+			 * libfaketime's lazy set-up, whose dlsym() mallocs: a deadlock.
+			 */
+			(void)snprintf(asan, sizeof(asan),
+				       "%s%sverify_asan_link_order=0:"
+				       "allocator_release_to_os_interval_ms=-1",
 				       old ? old : "", old && *old ? ":" : "");
 			(void)setenv("ASAN_OPTIONS", asan, 1);
 			/* Move the wall clock only; the HTTP engine's timers stay real. */
