@@ -178,7 +178,8 @@ static int remove_group(struct gceb_run *run, const char *key)
 	rc = gceb_store_begin(run->job->store, true, &txn, &e);
 	if (rc == 0)
 		rc = gceb_txn_get(txn, GCEB_KIND_IGM, key, (ProtobufCMessage **)&g, &e);
-	if (rc == 0 && !g->url && g->n_instances == 0)
+	/* An insert still running makes a group in GCE that the drain must delete. */
+	if (rc == 0 && !g->url && !g->insert_operation && g->n_instances == 0)
 		rc = gceb_txn_get(txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&r, &e);
 	if (rc == 0 && r)
 		rc = gceb_txn_get(txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, &e);
@@ -232,7 +233,8 @@ static int remove_revision(struct gceb_run *run, const char *base, const char *k
 	rc = gceb_store_begin(run->job->store, true, &txn, &e);
 	if (rc == 0)
 		rc = gceb_txn_get(txn, GCEB_KIND_REVISION, key, (ProtobufCMessage **)&r, &e);
-	if (rc == 0 && r->n_active == 0 && r->n_drained == 0 && !r->url)
+	/* Likewise a template insert still running. */
+	if (rc == 0 && r->n_active == 0 && r->n_drained == 0 && !r->url && !r->insert_operation)
 		rc = gceb_txn_get(txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, &e);
 	if (rc < 0 || !t || (i = gceb_strv_find(t->drained, t->n_drained, key)) < 0)
 		goto out;

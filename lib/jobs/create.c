@@ -211,6 +211,8 @@ void create_start(struct create_item *item)
 		item = NULL;
 		goto out;
 	}
+	if (item->poll_only)
+		goto out; /* drained since: nothing is inserted for it any more */
 	if (item->k->insert(item, msg, &req, &e) < 0) {
 		run_fail(item->run, item->k->what, item->key, "%s", e.msg);
 		goto out;

@@ -39,6 +39,7 @@ struct create_item {
 	char base[64], rev[64], zone[64];
 	char *project;
 	char *template_url; /* groups: the template they run */
+	bool poll_only;     /* drained: finish a running insert, never start one */
 };
 
 /*

@@ -48,7 +48,62 @@ static const struct create_kind group_kind = {
 	.get = build_get,
 };
 
-/* IGM-5: T.active → R with a template URL and a project → each active group without a URL. */
+/*
+ * A drained group whose insert was still running: the group will exist in
+ * GCE, so the insert is polled to its end; then the drain deletes it.
+ */
+static int add_running(struct create_scan *s, const Gceb__State__Revision *r, char *const *keys,
+		       size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		Gceb__State__InstanceGroupManager *g = NULL;
+
+		rc = gceb_txn_get(s->txn, GCEB_KIND_IGM, keys[i], (ProtobufCMessage **)&g, NULL);
+		if (rc == GCEB_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0 && !g->url && g->insert_operation) {
+			rc = create_scan_add(s, keys[i], r->project ? r->project : "", NULL);
+			if (rc == 0)
+				s->items[s->n - 1]->poll_only = true;
+		}
+		gceb_entity_free(g);
+	}
+	return rc;
+}
+
+/* Implicitly drained groups: those of the revisions @t drains. */
+static int add_drained_revisions(struct create_scan *s, const Gceb__State__InstanceTemplate *t)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < t->n_drained; i++) {
+		Gceb__State__Revision *r = NULL;
+
+		rc = gceb_txn_get(s->txn, GCEB_KIND_REVISION, t->drained[i],
+				  (ProtobufCMessage **)&r, NULL);
+		if (rc == GCEB_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0)
+			rc = add_running(s, r, r->active, r->n_active);
+		if (rc == 0)
+			rc = add_running(s, r, r->drained, r->n_drained);
+		gceb_entity_free(r);
+	}
+	return rc;
+}
+
+/*
+ * IGM-5: T.active → R with a template URL and a project → each active group
+ * without a URL; and the running inserts of drained groups.
+ */
 static int visit_template(const char *key, const ProtobufCMessage *msg, void *payload)
 {
 	const Gceb__State__InstanceTemplate *t = (const Gceb__State__InstanceTemplate *)msg;
@@ -58,8 +113,9 @@ static int visit_template(const char *key, const ProtobufCMessage *msg, void *pa
 	int rc;
 
 	(void)key;
-	if (!t->active)
-		return 0;
+	rc = add_drained_revisions(s, t);
+	if (rc < 0 || !t->active)
+		return rc;
 	rc = gceb_txn_get(s->txn, GCEB_KIND_REVISION, t->active, (ProtobufCMessage **)&r, NULL);
 	if (rc == GCEB_ENOTFOUND)
 		return 0;
@@ -78,6 +134,9 @@ static int visit_template(const char *key, const ProtobufCMessage *msg, void *pa
 			rc = create_scan_add(s, r->active[i], r->project, r->url);
 		gceb_entity_free(g);
 	}
+	/* Explicitly drained groups (zones removed) of the active revision. */
+	if (rc == 0)
+		rc = add_running(s, r, r->drained, r->n_drained);
 	gceb_entity_free(r);
 	return rc;
 }

@@ -47,15 +47,41 @@ static const struct create_kind template_kind = {
 	.get = build_get,
 };
 
-/* TPL-7: an active revision that exists, has a project and has no template yet. */
+/*
+ * TPL-7: an active revision that exists, has a project and has no template
+ * yet; and the running inserts of drained revisions.
+ */
 static int visit_template(const char *key, const ProtobufCMessage *msg, void *payload)
 {
 	const Gceb__State__InstanceTemplate *t = (const Gceb__State__InstanceTemplate *)msg;
 	struct create_scan *s = payload;
 	Gceb__State__Revision *r = NULL;
+	size_t i;
 	int rc;
 
 	(void)key;
+	/*
+	 * A drained revision whose template insert was still running: the
+	 * template will exist in GCE, so the insert is polled to its end; then
+	 * the drain deletes it.
+	 */
+	for (i = 0; i < t->n_drained; i++) {
+		rc = gceb_txn_get(s->txn, GCEB_KIND_REVISION, t->drained[i],
+				  (ProtobufCMessage **)&r, NULL);
+		if (rc == GCEB_ENOTFOUND)
+			continue;
+		if (rc < 0)
+			return rc;
+		if (!r->url && r->insert_operation) {
+			rc = create_scan_add(s, t->drained[i], r->project ? r->project : "", NULL);
+			if (rc == 0)
+				s->items[s->n - 1]->poll_only = true;
+		}
+		gceb_entity_free(r);
+		r = NULL;
+		if (rc < 0)
+			return rc;
+	}
 	if (!t->active)
 		return 0;
 	rc = gceb_txn_get(s->txn, GCEB_KIND_REVISION, t->active, (ProtobufCMessage **)&r, NULL);

@@ -35,6 +35,14 @@ void it_write_file(const char *path, const void *data, size_t len);
  * arguments (NULL-terminated). Returns the exit status; @res may be NULL.
  */
 int it_run(const struct it_env *env, struct it_result *res, const char *job, ...);
+
+/*
+ * it_run() with the job's clock moved by @offset, a libfaketime offset such
+ * as "+21m" (faketime(1) from the Debian package faketime): for what
+ * depends on gceb_now(), e.g. the 20-minute purge delay.
+ */
+int it_run_at(const struct it_env *env, struct it_result *res, const char *offset, const char *job,
+	      ...);
 void it_result_release(struct it_result *res);
 
 /* gceb-status --json, parsed. Caller frees with cJSON_Delete. */
