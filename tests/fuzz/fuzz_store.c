@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz_store.c - a stored value as the store reads it (store.c): unpacked
- * as each entity kind, then freed. Where it unpacks, packing is a fixed
+ * fuzz_store.c - a stored value as the store reads it (gceb_kind_unpack()):
+ * unpacked as each entity kind, then freed. Where it unpacks, packing is a fixed
  * point (pack, unpack, pack gives the same bytes), and the fields the jobs
  * hand to the request builders (gce.h, mp.h) come back as a request or a
  * coded refusal, never a crash.
@@ -93,12 +93,12 @@ static void decode(enum gceb_kind kind, const uint8_t *data, size_t size)
 	uint8_t *a, *b;
 	size_t alen, blen;
 
-	msg = protobuf_c_message_unpack(desc, NULL, size, data);
+	msg = gceb_kind_unpack(kind, data, size);
 	if (!msg)
 		return;
 	FUZZ_CHECK(msg->descriptor == desc && protobuf_c_message_check(msg));
 	a = pack(msg, &alen);
-	again = protobuf_c_message_unpack(desc, NULL, alen, a);
+	again = gceb_kind_unpack(kind, a, alen);
 	FUZZ_CHECK(again);
 	b = pack(again, &blen);
 	FUZZ_CHECK(alen == blen && !memcmp(a, b, alen));
