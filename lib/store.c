@@ -142,12 +142,67 @@ static int make_key(enum gceb_kind kind, const char *key, MDB_val *out, struct g
 	return 0;
 }
 
-static int unpack(enum gceb_kind kind, const char *key, const MDB_val *val, ProtobufCMessage **out,
-		  struct gceb_err *err)
+/*
+ * Whether @msg or a message in it kept an unknown field numbered 0. No valid
+ * encoder writes one, yet protobuf-c 1.4 takes it when its tag is an
+ * overlong varint ("80 00"), and packs it as "00", which it then refuses.
+ */
+static bool has_field_zero(const ProtobufCMessage *msg)
+{
+	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	ProtobufCMessage *one, *const *subs;
+	uint32_t which;
+	size_t i, j, n;
+
+	for (i = 0; i < msg->n_unknown_fields; i++)
+		if (msg->unknown_fields[i].tag == 0)
+			return true;
+	for (i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *member = (const char *)msg + f->offset;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		/* Members are read with memcpy: the descriptor only gives byte offsets. */
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			memcpy(&which, (const char *)msg + f->quantifier_offset, sizeof(which));
+			if (which != f->id)
+				continue; /* the union holds another member */
+		}
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			memcpy(&n, (const char *)msg + f->quantifier_offset, sizeof(n));
+			memcpy(&subs, member, sizeof(subs));
+		} else {
+			memcpy(&one, member, sizeof(one));
+			n = 1;
+			subs = &one;
+		}
+		for (j = 0; j < n; j++)
+			if (subs[j] && has_field_zero(subs[j]))
+				return true;
+	}
+	return false;
+}
+
+ProtobufCMessage *gceb_kind_unpack(enum gceb_kind kind, const void *data, size_t len)
 {
 	ProtobufCMessage *msg;
 
-	msg = protobuf_c_message_unpack(kinds[kind].desc, NULL, val->mv_size, val->mv_data);
+	assert((unsigned)kind < GCEB_KIND_COUNT);
+	msg = protobuf_c_message_unpack(kinds[kind].desc, NULL, len, data);
+	/* Kept, such a value would be written back unreadable by the next update. */
+	if (msg && has_field_zero(msg)) {
+		protobuf_c_message_free_unpacked(msg, NULL);
+		msg = NULL;
+	}
+	return msg;
+}
+
+static int unpack(enum gceb_kind kind, const char *key, const MDB_val *val, ProtobufCMessage **out,
+		  struct gceb_err *err)
+{
+	ProtobufCMessage *msg = gceb_kind_unpack(kind, val->mv_data, val->mv_size);
+
 	/* protobuf-c gives no reason: bad bytes and out of memory look the same. */
 	if (!msg)
 		return gceb_err_set(err, GCEB_EPARSE, "stored %s '%s' is damaged", kinds[kind].noun,

@@ -60,6 +60,11 @@ void gceb_store_close(struct gceb_store *store); /* NULL is a no-op */
 const ProtobufCMessageDescriptor *gceb_kind_descriptor(enum gceb_kind kind);
 /* Database name of @kind ("config", "templates", ...). */
 const char *gceb_kind_name(enum gceb_kind kind);
+/*
+ * Unpack @len bytes of a stored value of @kind, as every read does. Returns
+ * a new message, or NULL for bytes that are not one (or out of memory).
+ */
+ProtobufCMessage *gceb_kind_unpack(enum gceb_kind kind, const void *data, size_t len);
 
 GCEB_NODISCARD int gceb_store_begin(struct gceb_store *store, bool write, struct gceb_txn **out,
 				    struct gceb_err *err);

@@ -663,6 +663,42 @@ static void damaged_value_is_eparse(void **state)
 			 GCEB_EPARSE);
 }
 
+/*
+ * Found by fuzz_store (tests/fuzz/corpus/fuzz_store/field-zero-overlong-tag):
+ * protobuf-c takes field number 0 with an overlong tag, then packs a value
+ * it cannot read back. The store must call such a value damaged.
+ */
+static void field_zero_is_damaged(void **state)
+{
+	static const struct {
+		const char *key;
+		const char *val;
+		size_t len;
+	} cases[] = {
+		{ "top", "\x80\x00\x6e", 3 },              /* field 0, varint 110 */
+		{ "nested", "\x52\x03\x80\x00\x6e", 5 },   /* the same in active_metadata_update */
+		{ "repeated", "\x5a\x03\x80\x00\x6e", 5 }, /* and in pending_metadata_updates */
+	};
+	struct fixture *f = *state;
+	ProtobufCMessage *msg = NULL;
+	struct gceb_err err = { 0 };
+	char want[64];
+	size_t i;
+
+	open_store(f, MAP_SIZE, 0);
+	close_store(f);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		raw_put(f->db, "instances", cases[i].key, cases[i].val, cases[i].len);
+	open_store(f, MAP_SIZE, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(get_one(f, GCEB_KIND_INSTANCE, cases[i].key, &msg, &err),
+				 GCEB_EPARSE);
+		assert_null(msg);
+		(void)snprintf(want, sizeof(want), "stored instance '%s' is damaged", cases[i].key);
+		assert_string_equal(err.msg, want);
+	}
+}
+
 static void txn_end_is_null_safe(void **state)
 {
 	struct fixture *f = *state;
@@ -750,6 +786,7 @@ int main(void)
 		STORE_TEST(readonly_missing_store_is_enotfound),
 		STORE_TEST(dry_run_never_persists),
 		STORE_TEST(damaged_value_is_eparse),
+		STORE_TEST(field_zero_is_damaged),
 		STORE_TEST(txn_end_is_null_safe),
 		STORE_TEST(killed_writer_loses_only_its_transaction),
 	};
