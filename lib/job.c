@@ -240,6 +240,10 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 	r = gceb_auth_new(&ao, &job->auth, err);
 	if (r < 0)
 		return r;
+	/* A bad credential file fails the run before any item: every request would need it. */
+	r = gceb_auth_check(job->auth, err);
+	if (r < 0)
+		return r;
 	return gceb_http_new(&ho, job->auth, &job->http, err);
 }
 
