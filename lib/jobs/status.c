@@ -205,6 +205,8 @@ static int visit_instance(const char *key, const ProtobufCMessage *msg, void *pa
 	if (in->has_lease_expiration_ts)
 		cJSON_AddNumberToObject(o, "lease_expiration_ts", (double)in->lease_expiration_ts);
 	cJSON_AddBoolToObject(o, "pending_deletion", in->pending_deletion);
+	if (in->has_deletion_ts)
+		cJSON_AddNumberToObject(o, "deletion_ts", (double)in->deletion_ts);
 	cJSON_AddBoolToObject(o, "deleted", in->deleted);
 	return 0;
 }
