@@ -68,8 +68,11 @@ static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt 
 	gceb_opt_print_help(tables);
 	(void)printf("\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
 		     "GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
-		     "GCEB_METRICS_DIR\nsee gceb-%s(1) in docs/jobs/%s.md\n",
-		     spec->name, spec->name);
+		     "GCEB_METRICS_DIR\n");
+	if (spec->needs & GCEB_NEED_HTTP)
+		(void)printf("credentials: GCEB_TOKEN_FILE, GOOGLE_APPLICATION_CREDENTIALS, "
+			     "GCE_METADATA_HOST\n  (docs/authentication.md)\n");
+	(void)printf("see docs/gceb-%s.md\n", spec->name);
 }
 
 static int dup_setting(char **dst, const char *value, struct gceb_err *err)

@@ -1263,6 +1263,76 @@ static void lock_held_skips(void **state)
 	assert_int_equal(it_emu_count_requests(env, "POST", "/global/instanceTemplates"), 1);
 }
 
+/* ---- docs: every binary's --help names its page, which documents every long option ---- */
+
+static char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	(void)fclose(f);
+	return buf;
+}
+
+static void help_names_documented_page(void **state)
+{
+	static const char *const jobs[] = {
+		"create-instance-templates",
+		"create-instance-group-managers",
+		"fetch-instances",
+		"resize-instance-groups",
+		"delete-instances-pending-deletion",
+		"schedule-metadata-tasks",
+		"set-metadata",
+		"delete-instance-group-managers",
+		"delete-instance-templates",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		struct it_result res;
+		char want[128], path[512], opt[64];
+		const char *p;
+		char *page;
+
+		it_run(NULL, &res, jobs[i], "--help", NULL);
+		assert_int_equal(res.status, 0);
+		(void)snprintf(want, sizeof(want), "see docs/gceb-%s.md\n", jobs[i]);
+		assert_non_null(strstr(res.out, want));
+		(void)snprintf(path, sizeof(path), "%s/docs/gceb-%s.md", GCEB_SOURCE_DIR, jobs[i]);
+		page = slurp_file(path);
+		if (!page)
+			print_message("no page %s\n", path);
+		assert_non_null(page);
+		/* Each --name the help lists is in the page's option table. */
+		for (p = res.out; (p = strstr(p, " --"));) {
+			size_t n = strcspn(p + 1, " \n`");
+			char spaced[80], quoted[80];
+
+			(void)snprintf(opt, sizeof(opt), "%.*s", (int)n, p + 1);
+			(void)snprintf(spaced, sizeof(spaced), "%s ", opt);
+			(void)snprintf(quoted, sizeof(quoted), "%s`", opt);
+			if (!strstr(page, spaced) && !strstr(page, quoted))
+				print_message("%s: %s is not documented\n", path, opt);
+			assert_true(strstr(page, spaced) || strstr(page, quoted));
+			p += 1 + n;
+		}
+		free(page);
+		it_result_release(&res);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1281,6 +1351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(auth_file_readable_by_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(auth_revoked_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(lock_held_skips, setup, teardown),
+		cmocka_unit_test(help_names_documented_page),
 	};
 
 	return cmocka_run_group_tests_name("gce_flows", tests, NULL, NULL);
