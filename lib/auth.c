@@ -212,6 +212,20 @@ static void buf_cleanse_release(struct gceb_buf *b)
 	gceb_buf_release(b);
 }
 
+int gceb_auth_check(const struct gceb_auth *auth, struct gceb_err *err)
+{
+	struct gceb_buf b = GCEB_BUF_INIT;
+	int r = 0;
+
+	/* The first source configured is the one used: check only that one. */
+	if (auth->token_file)
+		r = read_secret(auth->token_file, "token file", &b, err);
+	else if (auth->key_file)
+		r = read_secret(auth->key_file, "key file", &b, err);
+	buf_cleanse_release(&b);
+	return r;
+}
+
 static int from_token_file(const struct gceb_auth *auth, struct fetched *out, struct gceb_err *err)
 {
 	struct gceb_buf b = GCEB_BUF_INIT;

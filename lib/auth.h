@@ -39,6 +39,13 @@ int gceb_auth_new(const struct gceb_auth_options *opts, struct gceb_auth **out,
 void gceb_auth_free(struct gceb_auth *auth); /* NULL is a no-op */
 
 /*
+ * Check, before anything is sent, that the token or key file that will be
+ * used (if one was given) can be read and is readable by its owner only.
+ * Returns 0, GCEB_ECONFIG or GCEB_ENOMEM. Nothing is fetched.
+ */
+int gceb_auth_check(const struct gceb_auth *auth, struct gceb_err *err);
+
+/*
  * A bearer token for @scope, fetched on first use and cached. *@token is
  * borrowed until the next call for @scope or gceb_auth_free(). Returns 0,
  * GCEB_EAUTH (rejected, or no source available, with what was tried),

@@ -71,14 +71,15 @@ static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt 
 		     spec->operands ? " " : "", spec->operands ? spec->operands : "",
 		     spec->summary);
 	gceb_opt_print_help(tables);
-	(void)printf(
-		"\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
-		"GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
-		"GCEB_METRICS_DIR%s\nsee docs/gceb-%s.md\n",
-		spec->needs & GCEB_NEED_HTTP ?
-			",\n  GCEB_TOKEN_FILE, GOOGLE_APPLICATION_CREDENTIALS, GCE_METADATA_HOST" :
-			"",
-		spec->name);
+	(void)printf("\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
+		     "GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
+		     "GCEB_METRICS_DIR%s\n",
+		     spec->needs & GCEB_NEED_LUCI ? ",\n  GCEB_LUCI_CONFIG, GCEB_LUCI_CONFIG_SET" :
+						    "");
+	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
+		(void)printf("credentials: GCEB_TOKEN_FILE, GOOGLE_APPLICATION_CREDENTIALS, "
+			     "GCE_METADATA_HOST\n  (docs/authentication.md)\n");
+	(void)printf("see docs/gceb-%s.md\n", spec->name);
 }
 
 static int dup_setting(char **dst, const char *value, struct gceb_err *err)
@@ -286,6 +287,10 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 	as_root(job->mp_server, mp_root, sizeof(mp_root));
 	as_root(s->luci_config ? s->luci_config : "", luci_root, sizeof(luci_root));
 	r = gceb_auth_new(&ao, &job->auth, err);
+	if (r < 0)
+		return r;
+	/* A bad credential file fails the run before any item: every request would need it. */
+	r = gceb_auth_check(job->auth, err);
 	if (r < 0)
 		return r;
 	return gceb_http_new(&ho, job->auth, &job->http, err);

@@ -64,7 +64,7 @@ static enum opt_kind classify(const char *arg, bool *takes_value)
 	/* Common options with a separate value; their short forms too. */
 	*takes_value = !strcmp(arg, "--state-dir") || !strcmp(arg, "-s") ||
 		       !strcmp(arg, "--config-dir") || !strcmp(arg, "-c") ||
-		       !strcmp(arg, "--map-size-mib");
+		       !strcmp(arg, "--map-size-mib") || !strcmp(arg, "--metrics-dir");
 	return OPT_COMMON;
 }
 
