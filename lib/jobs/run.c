@@ -46,9 +46,12 @@ void run_describe(const struct gceb_http_request *req, char *out, size_t len)
 			       e.message);
 	} else if (req->status >= 300) {
 		(void)snprintf(out, len, "%s %s: HTTP %ld", req->method, req->url, req->status);
+	} else if (req->error[0]) {
+		/* The engine's reason names the request already. */
+		(void)snprintf(out, len, "%s", req->error);
 	} else {
 		(void)snprintf(out, len, "%s %s: %s", req->method, req->url,
-			       req->error[0] ? req->error : gceb_strerror(req->result));
+			       gceb_strerror(req->result));
 	}
 	gceb_gce_error_release(&e);
 }
