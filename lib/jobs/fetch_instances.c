@@ -246,7 +246,7 @@ static void request_page(struct fetch_item *item, const char *token)
 		return;
 	}
 	/* listInstances is a POST that changes nothing: it is sent in --dry-run too. */
-	if (gceb_http_submit(item->run->job->http, req, on_page, item) < 0) {
+	if (run_submit(item->run, req, on_page, item) != 0) {
 		run_fail(item->run, "group", item->key, "out of memory");
 		item_free(item);
 	}

@@ -101,10 +101,30 @@ int run_scan(struct gceb_run *run, enum gceb_kind kind, gceb_store_visit_fn fn, 
 	return r;
 }
 
+/*
+ * Requests that change nothing: GETs, and the two POSTs that only read
+ * (GCE's listInstances, Machine Provider's catalog get), so that --dry-run
+ * still sees what it would act on.
+ */
+static bool is_read(const struct gceb_http_request *req)
+{
+	static const char *const reads[] = { "/listInstances", "/_ah/api/catalog/v1/get" };
+	size_t i, n, len = strcspn(req->url, "?");
+
+	if (!strcmp(req->method, "GET"))
+		return true;
+	for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		n = strlen(reads[i]);
+		if (len >= n && !strncmp(req->url + len - n, reads[i], n))
+			return true;
+	}
+	return false;
+}
+
 int run_submit(struct gceb_run *run, struct gceb_http_request *req, gceb_http_done_fn done,
 	       void *payload)
 {
-	if (run->job->dry_run && strcmp(req->method, "GET") != 0) {
+	if (run->job->dry_run && !is_read(req)) {
 		(void)printf("would %s %s%s%.200s\n", req->method, req->url, req->body ? " " : "",
 			     req->body ? req->body : "");
 		gceb_http_request_free(req);

@@ -683,6 +683,22 @@ static void update_json_404_marks(void **state)
 	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/get"), 3);
 }
 
+/* -n still asks Machine Provider (get only reads), says what it would write, writes nothing. */
+static void update_dry_run(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+	char v[2][64];
+
+	leased_pair(env, v);
+	it_run(env, &res, "update-cataloged-instances", "-n", NULL);
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, "would write instance"));
+	it_result_release(&res);
+	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/get"), 2);
+	expect_counts(env, 0, 0);
+}
+
 /* A get answer without lease_expiration_ts changes nothing: a stale lease is not cleared. */
 static void update_missing_field(void **state)
 {
@@ -1081,6 +1097,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(update_retried, setup2, teardown),
 		cmocka_unit_test_setup_teardown(update_html_404_not_deleted, setup2, teardown),
 		cmocka_unit_test_setup_teardown(update_500, setup2, teardown),
+		cmocka_unit_test_setup_teardown(update_dry_run, setup2, teardown),
 		cmocka_unit_test_setup_teardown(update_json_404_marks, setup2, teardown),
 		cmocka_unit_test_setup_teardown(update_missing_field, setup2, teardown),
 		cmocka_unit_test_setup_teardown(remove_drained, setup3, teardown),
