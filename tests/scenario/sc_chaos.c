@@ -116,9 +116,24 @@ static void crash_rounds(void **state)
 	print_message("crash_rounds: seed %u (GCEB_SCENARIO_SEED=%u to replay)\n", seed, seed);
 	sc_config(s, TEMPLATES, MANAGERS);
 	for (round = 0; round < 30; round++) {
-		int latency = sc_rand(&rng) % 3 == 0 ? 10 + (int)(sc_rand(&rng) % 40) : 0;
+		/* Half the rounds with a slow emulator (each request 20-120 ms), so that a
+		 * kill in 0-200 ms lands in the middle of the job; otherwise a job takes
+		 * a few ms and is killed within 0-20 ms. */
+		bool slow = sc_rand(&rng) % 2;
+		int latency = slow ? 20 + (int)(sc_rand(&rng) % 101) : 0;
+		int window = slow ? 201 : 21;
 		size_t j;
 
+		/*
+		 * Config changes come after two rounds without kills: an insert left
+		 * pending by a kill when its revision or group is drained leaks the
+		 * GCE resource (KNOWN BUG, sc_pipeline bug_drained_pending_*).
+		 * Drop the settling rounds once that is fixed.
+		 */
+		if (round == 10 || round == 20) {
+			set_latency(s, 0);
+			sc_rounds(s, 2);
+		}
 		if (round == 10) {
 			sc_active_revision(s, "linux", old);
 			sc_config(s, TEMPLATES_EDITED, MANAGERS);
@@ -128,13 +143,15 @@ static void crash_rounds(void **state)
 		set_latency(s, latency);
 		for (j = 0; j < 14; j++) {
 			int fd = sc_tmpfd(), st;
-			int pid = sc_spawn(s, NULL, sc_jobs[j], args, fd);
+			/* process-config is the one job without API options. */
+			int pid = sc_spawn(s, NULL, sc_jobs[j], j == 1 ? NULL : args, fd);
 			bool killed = false;
 			char *err;
 
 			runs++;
-			if (sc_rand(&rng) % 2)
-				killed = kill_after(pid, (int)(sc_rand(&rng) % 201), &st);
+			if (sc_rand(&rng) % 3)
+				killed = kill_after(pid, (int)(sc_rand(&rng) % (unsigned)window),
+						    &st);
 			else
 				st = sc_wait(pid);
 			kills += killed;

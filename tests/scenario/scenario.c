@@ -765,7 +765,8 @@ int sc_converge(struct sc *s, const struct sc_expect *e, int max_rounds, const c
 		free(diff);
 		diff = NULL;
 		if (!sc_check(s, e, &diff)) {
-			print_message("%s: not stable after %d rounds:\n%s", what, r, diff);
+			(void)printf("%s: not stable after %d rounds:\n%s", what, r, diff);
+			(void)fflush(stdout);
 			free(diff);
 			fail();
 		}
@@ -777,9 +778,11 @@ int sc_converge(struct sc *s, const struct sc_expect *e, int max_rounds, const c
 			print_message("%s: converged after %d rounds\n", what, r);
 		return r;
 	}
-	print_message("%s: no convergence after %d rounds; last stderr:\n%s\n"
-		      "expected (-) vs actual (+):\n%s",
-		      what, max_rounds, s->last_err ? s->last_err : "", diff);
+	/* Not print_message: it cuts at 1 KiB. */
+	(void)printf("%s: no convergence after %d rounds; last stderr:\n%s\n"
+		     "expected (-) vs actual (+):\n%s",
+		     what, max_rounds, s->last_err ? s->last_err : "", diff);
+	(void)fflush(stdout);
 	free(diff);
 	fail();
 	return -1;
