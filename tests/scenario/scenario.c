@@ -816,6 +816,8 @@ int sc_spawn(struct sc *s, const char *faketime, const char *job, const char *co
 
 	(void)snprintf(bin, sizeof(bin), "%s/gceb-%s", GCEB_BIN_DIR, job);
 	if (faketime) {
+		argv[argc++] = "timeout";
+		argv[argc++] = "60";
 		argv[argc++] = "faketime";
 		argv[argc++] = "-f";
 		argv[argc++] = faketime;

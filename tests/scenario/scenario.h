@@ -103,7 +103,7 @@ const char *sc_str(const cJSON *o, const char *name);
  * Start gceb-@job (with --state-dir and --config-dir, then @args, NULL-
  * terminated; @args may be NULL) without waiting, its stdout discarded and its
  * stderr in @err_fd (or discarded if < 0). With @faketime (e.g. "+25m") the job
- * runs under faketime. Returns its pid.
+ * runs under faketime (and timeout 60). Returns its pid.
  */
 int sc_spawn(struct sc *s, const char *faketime, const char *job, const char *const *args,
 	     int err_fd);
