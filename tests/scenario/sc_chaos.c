@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sc_chaos.c - the pipeline under crashes and overlap:
+ *
+ *  crash_rounds   every job of the pipeline started, and SIGKILLed at a
+ *                 random moment half of the time, for 30 rounds (some with
+ *                 a slow emulator), with config changes in between; then
+ *                 plain rounds must converge to the exact end state: every
+ *                 VM in a configured group, no hostname cataloged twice,
+ *                 nothing of a removed config or old revision left, store
+ *                 and emulator agreeing.
+ *  overlap_rounds all 14 jobs started at the same moment, 20 times, with a
+ *                 config change in between: no job may see a damaged store
+ *                 or exit with anything but 0 or 1; then convergence as above.
+ *
+ * The random choices come from a fixed seed (GCEB_SCENARIO_SEED overrides
+ * it), printed so that a failure can be replayed.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scenario.h"
+
+#define TEMPLATE(base, image)                                               \
+ "templates {\n"                                                            \
+ "  base_name: \"" base "\"\n"                                              \
+ "  project: \"" SC_PROJECT "\"\n"                                          \
+ "  image_name: \"" image "\"\n"                                            \
+ "  machine_type: \"n1-standard-2\"\n"                                      \
+ "  service_accounts { name: \"" base "@proj.iam.gserviceaccount.com\" }\n" \
+ "}\n"
+
+#define MGR(base, zone, min, max)                                                     \
+ "managers { template_base_name: \"" base "\" zone: \"" zone "\" minimum_size: " #min \
+ " maximum_size: " #max " }\n"
+
+static const char TEMPLATES[] = TEMPLATE("linux", "debian-12") TEMPLATE("mac", "macos-14");
+static const char TEMPLATES_EDITED[] = TEMPLATE("linux", "debian-13") TEMPLATE("mac", "macos-14");
+static const char TEMPLATES_LINUX[] = TEMPLATE("linux", "debian-13");
+static const char MANAGERS[] =
+	MGR("linux", "us-a", 2, 4) MGR("linux", "us-b", 2, 4) MGR("mac", "us-c", 1, 2);
+static const char MANAGERS_LINUX_A[] = MGR("linux", "us-a", 2, 4);
+
+static const struct sc_expect FULL = {
+	.g = { { "linux", "us-a", 2, 2 }, { "linux", "us-b", 2, 2 }, { "mac", "us-c", 1, 1 } },
+	.n = 3,
+};
+static const struct sc_expect LINUX_A = {
+	.g = { { "linux", "us-a", 2, 2 } },
+	.n = 1,
+};
+
+static int teardown(void **state)
+{
+	sc_stop(*state);
+	return 0;
+}
+
+static void set_latency(struct sc *s, int ms)
+{
+	sc_emu_post(s, "/_emu/config", "{\"latency_ms\": %d}", ms);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Wait for @pid up to @ms; SIGKILL it if it still runs. Returns true if it was killed. */
+static bool kill_after(int pid, int ms, int *status)
+{
+	long end = now_ms() + ms;
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		assert_true(r >= 0);
+		if (r == pid) {
+			*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			return false;
+		}
+		if (now_ms() >= end)
+			break;
+		(void)usleep(1000);
+	}
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	*status = sc_wait(pid);
+	/* It may have exited on its own in between. */
+	return *status == 128 + SIGKILL;
+}
+
+static void crash_rounds(void **state)
+{
+	static const char *const args[] = { "--timeout-ms", "2000", NULL };
+	unsigned seed = sc_seed(), rng = seed;
+	struct sc *s = sc_start(NULL);
+	int round, kills = 0, runs = 0;
+	char old[41];
+
+	*state = s;
+	print_message("crash_rounds: seed %u (GCEB_SCENARIO_SEED=%u to replay)\n", seed, seed);
+	sc_config(s, TEMPLATES, MANAGERS);
+	for (round = 0; round < 30; round++) {
+		/* Half the rounds with a slow emulator (each request 20-120 ms), so that a
+		 * kill in 0-200 ms lands in the middle of the job; otherwise a job takes
+		 * a few ms and is killed within 0-20 ms. */
+		bool slow = sc_rand(&rng) % 2;
+		int latency = slow ? 20 + (int)(sc_rand(&rng) % 101) : 0;
+		int window = slow ? 201 : 21;
+		size_t j;
+
+		/*
+		 * Config changes come after two rounds without kills: an insert left
+		 * pending by a kill when its revision or group is drained leaks the
+		 * GCE resource (KNOWN BUG, sc_pipeline bug_drained_pending_*).
+		 * Drop the settling rounds once that is fixed.
+		 */
+		if (round == 10 || round == 20) {
+			set_latency(s, 0);
+			sc_rounds(s, 2);
+		}
+		if (round == 10) {
+			sc_active_revision(s, "linux", old);
+			sc_config(s, TEMPLATES_EDITED, MANAGERS);
+		}
+		if (round == 20)
+			sc_config(s, TEMPLATES_LINUX, MANAGERS_LINUX_A);
+		set_latency(s, latency);
+		for (j = 0; j < 14; j++) {
+			int fd = sc_tmpfd(), st;
+			/* process-config is the one job without API options. */
+			int pid = sc_spawn(s, NULL, sc_jobs[j], j == 1 ? NULL : args, fd);
+			bool killed = false;
+			char *err;
+
+			runs++;
+			if (sc_rand(&rng) % 3)
+				killed = kill_after(pid, (int)(sc_rand(&rng) % (unsigned)window),
+						    &st);
+			else
+				st = sc_wait(pid);
+			kills += killed;
+			err = sc_slurp(fd);
+			(void)close(fd);
+			if (!killed && (st > 1 || sc_store_trouble(err)))
+				print_message("seed %u round %d: gceb-%s exit %d:\n%s", seed, round,
+					      sc_jobs[j], st, err);
+			if (!killed) {
+				assert_true(st == 0 || st == 1);
+				assert_false(sc_store_trouble(err));
+			}
+			free(err);
+		}
+		it_emu_advance(&s->env, 30);
+	}
+	print_message("crash_rounds: %d of %d job runs killed\n", kills, runs);
+	assert_true(kills >= 20);
+	set_latency(s, 0);
+	(void)sc_converge(s, &LINUX_A, 60, "after crashes");
+	assert_false(sc_revision_left(s, old));
+}
+
+static void overlap_rounds(void **state)
+{
+	struct sc *s = sc_start(NULL);
+	int round, failed = 0;
+	char old[41] = "";
+
+	*state = s;
+	sc_config(s, TEMPLATES, MANAGERS);
+	for (round = 0; round < 20; round++) {
+		int pids[14], fds[14];
+		size_t j;
+
+		if (round == 8) {
+			sc_active_revision(s, "linux", old);
+			assert_true(old[0] != '\0');
+			sc_config(s, TEMPLATES_EDITED, MANAGERS);
+		}
+		for (j = 0; j < 14; j++) {
+			fds[j] = sc_tmpfd();
+			pids[j] = sc_spawn(s, NULL, sc_jobs[j], NULL, fds[j]);
+		}
+		for (j = 0; j < 14; j++) {
+			int st = sc_wait(pids[j]);
+			char *err = sc_slurp(fds[j]);
+
+			(void)close(fds[j]);
+			if (st > 1 || sc_store_trouble(err))
+				print_message("round %d: gceb-%s exit %d:\n%s", round, sc_jobs[j],
+					      st, err);
+			assert_true(st == 0 || st == 1);
+			assert_false(sc_store_trouble(err));
+			failed += st;
+			free(err);
+		}
+		it_emu_advance(&s->env, 30);
+	}
+	print_message("overlap_rounds: %d job runs exited 1\n", failed);
+	(void)sc_converge(s, &FULL, 40, "after overlap");
+	assert_false(sc_revision_left(s, old));
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(crash_rounds, teardown),
+		cmocka_unit_test_teardown(overlap_rounds, teardown),
+	};
+
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
