@@ -124,16 +124,6 @@ static void crash_rounds(void **state)
 		int window = slow ? 201 : 21;
 		size_t j;
 
-		/*
-		 * Config changes come after two rounds without kills: an insert left
-		 * pending by a kill when its revision or group is drained leaks the
-		 * GCE resource (KNOWN BUG, sc_pipeline bug_drained_pending_*).
-		 * Drop the settling rounds once that is fixed.
-		 */
-		if (round == 10 || round == 20) {
-			set_latency(s, 0);
-			sc_rounds(s, 2);
-		}
 		if (round == 10) {
 			sc_active_revision(s, "linux", old);
 			sc_config(s, TEMPLATES_EDITED, MANAGERS);

@@ -542,12 +542,10 @@ static void edit_with_lease(void **state)
 }
 
 /*
- * KNOWN BUG (expected to fail; ctest WILL_FAIL): an insert still awaited
- * (insert_operation set, url not yet) when its group or revision is drained
- * is never polled again: create-* only scan active revisions, delete-* need
- * a url, and cleanup-entities (d)/(e) remove the url-less entity. The GCE
- * resource the insert creates leaks: a group and a template in use forever
- * (delete-instance-templates fails every run), or an unreferenced template.
+ * An insert still awaited (insert_operation set, url not yet) when its
+ * group or revision is drained: the create jobs poll it to the end and the
+ * drain deletes what it made. Before that fix, cleanup-entities removed the
+ * url-less entity and the GCE resource leaked for good.
  */
 static void drained_pending(void **state, bool group)
 {
@@ -570,12 +568,12 @@ static void drained_pending(void **state, bool group)
 	(void)sc_converge(s, &FULL, ROUNDS, "drained while inserting");
 }
 
-static void bug_drained_pending_group(void **state)
+static void drained_pending_group(void **state)
 {
 	drained_pending(state, true);
 }
 
-static void bug_drained_pending_template(void **state)
+static void drained_pending_template(void **state)
 {
 	drained_pending(state, false);
 }
@@ -599,8 +597,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(zone_capacity, teardown),
 		cmocka_unit_test_teardown(adopt_existing, teardown),
 		cmocka_unit_test_teardown(edit_with_lease, teardown),
-		cmocka_unit_test_teardown(bug_drained_pending_group, teardown),
-		cmocka_unit_test_teardown(bug_drained_pending_template, teardown),
+		cmocka_unit_test_teardown(drained_pending_group, teardown),
+		cmocka_unit_test_teardown(drained_pending_template, teardown),
 	};
 
 	if (argc > 1)
