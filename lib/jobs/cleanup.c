@@ -12,6 +12,7 @@
  *   (f) templates with nothing active or drained are removed.
  * (a) and (c) run first and together, as they are the only remote calls.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,32 +282,192 @@ static int visit_template(const char *key, const ProtobufCMessage *msg, void *pa
 	return rc;
 }
 
+/*
+ * Before a group or revision entity without URL goes, ask GCE whether the
+ * object still exists by its name. Whose DELETE GCE accepted may take a
+ * while to go: wait for the 404. One never deleted exists only if a job was
+ * killed between its insert and storing the operation: store its URL again,
+ * and the drain deletes it on a later run.
+ */
+struct verify_item {
+	struct gceb_run *run;
+	enum gceb_kind kind;
+	gceb_key key;
+	bool delete_requested;
+	struct key_list *verified;
+};
+
+static int set_url(ProtobufCMessage **msg, void *payload)
+{
+	const char *url = payload;
+	char **field;
+
+	if (!*msg)
+		return GCEB_UPDATE_KEEP;
+	field = (*msg)->descriptor == &gceb__state__revision__descriptor ?
+			&((Gceb__State__Revision *)*msg)->url :
+			&((Gceb__State__InstanceGroupManager *)*msg)->url;
+	return *field ? GCEB_UPDATE_KEEP : gceb_set_string(field, url);
+}
+
+static void on_verify(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	struct verify_item *v = payload;
+	const char *what = v->kind == GCEB_KIND_IGM ? "group" : "revision";
+	struct gceb_err e = { 0 };
+	char *self = NULL, why[1024];
+
+	(void)http;
+	if (req->result == GCEB_ENOTFOUND) {
+		if (gceb_strv_push(&v->verified->v, &v->verified->n, v->key) < 0)
+			run_fail(v->run, what, v->key, "out of memory");
+	} else if (req->result < 0) {
+		run_describe(req, why, sizeof(why));
+		run_fail(v->run, what, v->key, "%s", why);
+	} else if (gceb_gce_parse_self_link(req->response, req->response_len, &self, &e) < 0) {
+		run_fail(v->run, what, v->key, "%s: %s", req->url, e.msg);
+	} else if (v->delete_requested) {
+		gceb_info("%s '%s' is still being deleted in GCE", what, v->key);
+	} else {
+		gceb_warn("%s '%s' exists in GCE but was never recorded: adopting it to delete it",
+			  what, v->key);
+		(void)run_update(v->run, what, v->kind, v->key, set_url, self);
+	}
+	free(self);
+	free(v);
+}
+
+/* Queue the check of one candidate; one with no project can have made nothing. */
+static int verify(struct gceb_run *run, enum gceb_kind kind, const char *key,
+		  const Gceb__State__Revision *r, bool delete_requested, struct key_list *verified)
+{
+	struct gceb_http_request *req = NULL;
+	struct verify_item *v;
+	char base[64], rev[64], zone[64], name[160];
+	struct gceb_err e = { 0 };
+	int rc;
+
+	if (!r || !r->project || !*r->project || !gceb_key_token(key, 0, base, sizeof(base)) ||
+	    !gceb_key_token(key, 1, rev, sizeof(rev)))
+		return gceb_strv_push(&verified->v, &verified->n, key);
+	(void)snprintf(name, sizeof(name), "%s-%s", base, rev);
+	if (kind == GCEB_KIND_IGM)
+		rc = gceb_key_token(key, 2, zone, sizeof(zone)) ?
+			     gceb_gce_igm_get(run->root, r->project, zone, name, &req, &e) :
+			     GCEB_EPARSE;
+	else
+		rc = gceb_gce_template_get(run->root, r->project, name, &req, &e);
+	if (rc < 0) {
+		run_fail(run, kind == GCEB_KIND_IGM ? "group" : "revision", key, "%s", e.msg);
+		return 0;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v) {
+		gceb_http_request_free(req);
+		return GCEB_ENOMEM;
+	}
+	*v = (struct verify_item){
+		.run = run, .kind = kind, .delete_requested = delete_requested, .verified = verified
+	};
+	(void)snprintf(v->key, sizeof(v->key), "%s", key);
+	run->items++;
+	rc = run_submit(run, req, on_verify, v);
+	if (rc != 0)
+		free(v);
+	return rc < 0 ? rc : 0;
+}
+
+struct candidates {
+	struct key_list groups, revisions;                   /* drained, maybe removable */
+	struct key_list verified_groups, verified_revisions; /* GCE has nothing of them */
+};
+
+/* The drained groups and revisions that (d) and (e) would remove, checked with GCE. */
+static int verify_candidates(struct gceb_run *run, struct candidates *c)
+{
+	struct gceb_txn *txn = NULL;
+	size_t i;
+	int r;
+
+	r = gceb_store_begin(run->job->store, false, &txn, &run->job->err);
+	for (i = 0; r == 0 && i < c->groups.n; i++) {
+		Gceb__State__InstanceGroupManager *g = NULL;
+		Gceb__State__Revision *rev = NULL;
+		char base[64], id[64];
+		gceb_key rk;
+
+		if (gceb_txn_get(txn, GCEB_KIND_IGM, c->groups.v[i], (ProtobufCMessage **)&g,
+				 NULL) < 0 ||
+		    g->url || g->insert_operation || g->n_instances > 0 ||
+		    !gceb_key_token(c->groups.v[i], 0, base, sizeof(base)) ||
+		    !gceb_key_token(c->groups.v[i], 1, id, sizeof(id)) ||
+		    gceb_key_revision(rk, base, id) < 0) {
+			gceb_entity_free(g);
+			continue;
+		}
+		/* A revision that is gone or damaged leaves nothing to ask about: NULL. */
+		if (gceb_txn_get(txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&rev, NULL) < 0)
+			rev = NULL;
+		r = verify(run, GCEB_KIND_IGM, c->groups.v[i], rev, g->delete_requested,
+			   &c->verified_groups);
+		gceb_entity_free(g);
+		gceb_entity_free(rev);
+	}
+	for (i = 0; r == 0 && i < c->revisions.n; i++) {
+		Gceb__State__Revision *rev = NULL;
+
+		if (gceb_txn_get(txn, GCEB_KIND_REVISION, c->revisions.v[i],
+				 (ProtobufCMessage **)&rev, NULL) < 0 ||
+		    rev->url || rev->insert_operation || rev->n_active > 0 || rev->n_drained > 0) {
+			gceb_entity_free(rev);
+			continue;
+		}
+		r = verify(run, GCEB_KIND_REVISION, c->revisions.v[i], rev, rev->delete_requested,
+			   &c->verified_revisions);
+		gceb_entity_free(rev);
+	}
+	gceb_txn_abort(&txn);
+	if (r == 0)
+		r = run_wait(run);
+	if (r == GCEB_ENOMEM)
+		gceb_err_set(&run->job->err, r, "out of memory");
+	return r;
+}
+
 static int remove_entities(struct gceb_run *run)
 {
 	struct templates ts = { 0 };
+	struct candidates c = { 0 };
 	struct gceb_txn *txn = NULL;
-	char **groups = NULL, base[64];
-	size_t n = 0, i;
+	char base[64];
+	size_t i;
 	int r;
 
 	r = gceb_store_begin(run->job->store, false, &txn, &run->job->err);
 	if (r < 0)
 		return r;
-	r = drained_igm_set(txn, &groups, &n, &run->job->err);
+	r = drained_igm_set(txn, &c.groups.v, &c.groups.n, &run->job->err);
 	gceb_txn_abort(&txn);
-	for (i = 0; r == 0 && i < n; i++)
-		(void)remove_group(run, groups[i]);
-	drained_free(groups, n);
 	if (r == 0)
 		r = run_scan(run, GCEB_KIND_TEMPLATE, visit_template, &ts);
-	for (i = 0; r == 0 && i < ts.revisions.n; i++)
-		if (gceb_key_token(ts.revisions.v[i], 0, base, sizeof(base)))
-			(void)remove_revision(run, base, ts.revisions.v[i]);
+	if (r == 0) {
+		c.revisions = ts.revisions;
+		ts.revisions = (struct key_list){ 0 };
+		r = verify_candidates(run, &c);
+	}
+	for (i = 0; r == 0 && i < c.verified_groups.n; i++)
+		(void)remove_group(run, c.verified_groups.v[i]);
+	for (i = 0; r == 0 && i < c.verified_revisions.n; i++)
+		if (gceb_key_token(c.verified_revisions.v[i], 0, base, sizeof(base)))
+			(void)remove_revision(run, base, c.verified_revisions.v[i]);
 	for (i = 0; r == 0 && i < ts.keys.n; i++)
 		(void)run_update(run, "template", GCEB_KIND_TEMPLATE, ts.keys.v[i], remove_template,
 				 NULL);
 	key_list_release(&ts.keys);
-	key_list_release(&ts.revisions);
+	key_list_release(&c.groups);
+	key_list_release(&c.revisions);
+	key_list_release(&c.verified_groups);
+	key_list_release(&c.verified_revisions);
 	return r;
 }
 

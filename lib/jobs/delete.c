@@ -30,8 +30,12 @@ static int clear_url(ProtobufCMessage **msg, void *payload)
 	if (!*msg)
 		return GCEB_UPDATE_KEEP;
 	url = item->k->url(*msg);
-	if (*url && !strcmp(*url, item->url) && gceb_set_string(url, NULL) < 0)
+	if (!*url || strcmp(*url, item->url) != 0)
+		return GCEB_UPDATE_KEEP;
+	if (gceb_set_string(url, NULL) < 0)
 		return GCEB_ENOMEM;
+	/* cleanup-entities waits for a 404 before it forgets the entity. */
+	item->k->mark_delete_requested(*msg);
 	return GCEB_UPDATE_KEEP;
 }
 

@@ -14,6 +14,8 @@ struct delete_kind {
 	enum gceb_kind kind;
 	const char *what;
 	char **(*url)(ProtobufCMessage *msg);
+	/* Record on the entity that GCE accepted its DELETE. */
+	void (*mark_delete_requested)(ProtobufCMessage *msg);
 	/* The URL to delete, or NULL if the fresh entity must not be deleted now. */
 	const char *(*deletable)(const ProtobufCMessage *msg);
 	/* Scan: push the keys of candidate entities onto *@keys. */

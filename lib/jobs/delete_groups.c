@@ -16,6 +16,13 @@ static char **group_url(ProtobufCMessage *msg)
 	return &((Gceb__State__InstanceGroupManager *)msg)->url;
 }
 
+static void group_delete_requested(ProtobufCMessage *msg)
+{
+	Gceb__State__InstanceGroupManager *g = (Gceb__State__InstanceGroupManager *)msg;
+
+	g->has_delete_requested = g->delete_requested = true;
+}
+
 /* DIG-7: no URL to delete while instances are known (drained status is not re-checked). */
 static const char *deletable(const ProtobufCMessage *msg)
 {
@@ -53,6 +60,7 @@ int gceb_delete_instance_group_managers_run(struct gceb_job *job)
 		.kind = GCEB_KIND_IGM,
 		.what = "group",
 		.url = group_url,
+		.mark_delete_requested = group_delete_requested,
 		.deletable = deletable,
 		.scan = scan,
 	};

@@ -13,6 +13,13 @@ static char **revision_url(ProtobufCMessage *msg)
 	return &((Gceb__State__Revision *)msg)->url;
 }
 
+static void revision_delete_requested(ProtobufCMessage *msg)
+{
+	Gceb__State__Revision *r = (Gceb__State__Revision *)msg;
+
+	r->has_delete_requested = r->delete_requested = true;
+}
+
 /* DTP-7: nothing to delete while the revision still lists groups. */
 static const char *deletable(const ProtobufCMessage *msg)
 {
@@ -69,6 +76,7 @@ int gceb_delete_instance_templates_run(struct gceb_job *job)
 		.kind = GCEB_KIND_REVISION,
 		.what = "revision",
 		.url = revision_url,
+		.mark_delete_requested = revision_delete_requested,
 		.deletable = deletable,
 		.scan = scan,
 	};

@@ -54,9 +54,9 @@ int run_scan(struct gceb_run *run, enum gceb_kind kind, gceb_store_visit_fn fn, 
 
 /*
  * Send @req. In --dry-run a request that changes something (anything but a
- * GET, listInstances or Machine Provider's get) is printed ("would POST <url> <body>") and dropped: @done is not
- * called and 1 is returned, so the caller frees its payload. Otherwise
- * returns 0 (@done will be called) or GCEB_ENOMEM.
+ * GET, listInstances or Machine Provider's get) is printed ("would POST <url> <body>") and dropped:
+ * @done is not called and 1 is returned, so the caller frees its payload. Otherwise returns 0
+ * (@done will be called) or GCEB_ENOMEM.
  */
 int run_submit(struct gceb_run *run, struct gceb_http_request *req, gceb_http_done_fn done,
 	       void *payload);

@@ -471,27 +471,29 @@ static void revision_roll_drains(void **state)
 	run_expect(env, 0, "delete-instance-templates");
 	assert_int_equal(it_emu_count_requests(env, "DELETE", "/global/instanceTemplates/"), 0);
 
-	/* CLN-7: the group entity goes, the revision stays (it still has a url). */
+	/* CLN-7: once GCE has deleted the group (404), its entity goes; the revision stays. */
+	run_expect(env, 0, "cleanup-entities");
+	st = it_status(env);
+	assert_int_equal(groups_in_state(st, old), 1); /* the DELETE is still running */
+	cJSON_Delete(st);
+	it_emu_advance(env, 70);
 	run_expect(env, 0, "cleanup-entities");
 	st = it_status(env);
 	assert_int_equal(groups_in_state(st, old), 0);
 	assert_non_null(field(find(st, "revisions", "revision", old), "url"));
 	cJSON_Delete(st);
 
-	/* DTP-6: GCE is still deleting the group, which uses the template: 400, url kept. */
-	expect_failures(env, "delete-instance-templates", 1, "resourceInUseByAnotherResource");
-	st = it_status(env);
-	assert_non_null(field(find(st, "revisions", "revision", old), "url"));
-	cJSON_Delete(st);
-
-	/* DTP-2: once the group is gone, the template goes; then CLN-9 the revision. */
-	it_emu_advance(env, 70);
+	/*
+	 * DTP-2: the group entity went only once GCE had deleted the group, so
+	 * the template is no longer in use and goes at once; then CLN-9 the
+	 * revision. (DTP-6, a 400 in use, is in it_scenarios_9.)
+	 */
 	run_expect(env, 0, "delete-instance-templates");
 	st = it_status(env);
 	assert_null(field(find(st, "revisions", "revision", old), "url"));
 	cJSON_Delete(st);
-	run_expect(env, 0, "cleanup-entities");
 	it_emu_advance(env, 70);
+	run_expect(env, 0, "cleanup-entities");
 	run_expect(env, 0, "fetch-instances");
 
 	/* The end state, exactly. */
@@ -533,12 +535,12 @@ static void drain_pass(const struct it_env *env)
 	run_expect(env, 0, "cleanup-entities");
 	run_expect(env, 0, "fetch-instances");
 	run_expect(env, 0, "delete-instance-group-managers");
-	run_expect(env, 0, "cleanup-entities");
+	/* cleanup-entities forgets a deleted object only once GCE says 404. */
 	it_emu_advance(env, 70);
+	run_expect(env, 0, "cleanup-entities");
 	run_expect(env, 0, "delete-instance-templates");
-	run_expect(env, 0, "cleanup-entities");
-	/* GCE finishes the deletes (gceb does not wait for them). */
 	it_emu_advance(env, 70);
+	run_expect(env, 0, "cleanup-entities");
 }
 
 /* behaviour.md §6 "Zone removed": its group moves to R.drained and drains the same way. */

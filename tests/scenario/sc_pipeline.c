@@ -515,6 +515,47 @@ static void adopt_existing(void **state)
 }
 
 /*
+ * A job killed between its insert and storing the operation, and the
+ * revision drained before any run saw the object: GCE has a template and a
+ * group the store never recorded. cleanup-entities asks GCE by name before
+ * it forgets a URL-less entity, adopts them, and the drain deletes them.
+ */
+static void drained_killed_insert(void **state)
+{
+	struct sc *s = start(state, false);
+	char rev[41], body[1024];
+	long status = 0;
+
+	assert_int_equal(it_run(&s->env, NULL, "import-config", NULL), 0);
+	assert_int_equal(it_run(&s->env, NULL, "process-config", NULL), 0);
+	sc_active_revision(s, "linux", rev);
+	(void)snprintf(body, sizeof(body),
+		       "{\"name\": \"linux-%s\", \"properties\": {\"machineType\": "
+		       "\"n1-standard-2\"}}",
+		       rev);
+	cJSON_Delete(it_emu_api(&s->env, "POST",
+				"/compute/v1/projects/" SC_PROJECT "/global/instanceTemplates",
+				body, &status));
+	assert_int_equal(status, 200);
+	it_emu_advance(&s->env, 10);
+	(void)snprintf(body, sizeof(body),
+		       "{\"name\": \"linux-%s\", \"baseInstanceName\": \"linux-%.8s-us-a\", "
+		       "\"instanceTemplate\": \"global/instanceTemplates/linux-%s\", "
+		       "\"targetSize\": 0}",
+		       rev, rev, rev);
+	cJSON_Delete(it_emu_api(&s->env, "POST",
+				"/compute/v1/projects/" SC_PROJECT
+				"/zones/us-a/instanceGroupManagers",
+				body, &status));
+	assert_int_equal(status, 200);
+	it_emu_advance(&s->env, 10);
+	/* The edit drains that revision before any create-* run recorded its objects. */
+	sc_config(s, TEMPLATES_EDITED, MANAGERS);
+	(void)sc_converge(s, &FULL, ROUNDS, "killed insert drained");
+	assert_false(sc_revision_left(s, rev));
+}
+
+/*
  * wire.md §6.5.4: a revision roll while a machine of the old revision is
  * leased: delete_machine answers LEASED, so the old group keeps that VM and
  * the old template stays (in use) until the lease ends; then all of it goes.
@@ -599,6 +640,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(edit_with_lease, teardown),
 		cmocka_unit_test_teardown(drained_pending_group, teardown),
 		cmocka_unit_test_teardown(drained_pending_template, teardown),
+		cmocka_unit_test_teardown(drained_killed_insert, teardown),
 	};
 
 	if (argc > 1)
