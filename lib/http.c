@@ -14,6 +14,8 @@
  */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -83,6 +85,15 @@ struct gceb_http {
 	struct xfer *ready, *ready_tail, *flying, *timers;
 	unsigned n_flying;
 	int64_t deadline; /* monotonic ms, 0 for none */
+	/*
+	 * The sockets libcurl wants watched and when it wants to be called
+	 * back (curl_multi_socket_action): each wake-up then touches only the
+	 * transfers with something to do, where curl_multi_perform would check
+	 * every transfer in flight, with a poll(2) each.
+	 */
+	struct pollfd *fds, *hits;
+	size_t n_fds, cap_fds;
+	int64_t curl_due; /* monotonic ms, -1 for none */
 	uint64_t rng;
 	bool running;
 	unsigned long counts[GCEB_API_COUNT][STATUS_SLOTS];
@@ -166,6 +177,52 @@ out:
 	return r;
 }
 
+/* CURLMOPT_SOCKETFUNCTION: keep http->fds what libcurl wants watched. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct gceb_http *http = userp;
+	size_t i;
+
+	(void)easy;
+	(void)socketp;
+	for (i = 0; i < http->n_fds && http->fds[i].fd != s; i++)
+		;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < http->n_fds)
+			http->fds[i] = http->fds[--http->n_fds];
+		return 0;
+	}
+	if (i == http->n_fds) {
+		if (http->n_fds == http->cap_fds) {
+			size_t cap = http->cap_fds ? 2 * http->cap_fds : 16;
+			struct pollfd *f = realloc(http->fds, cap * sizeof(*f));
+			struct pollfd *h = f ? realloc(http->hits, cap * sizeof(*h)) : NULL;
+
+			if (f)
+				http->fds = f;
+			if (h)
+				http->hits = h;
+			if (!f || !h)
+				return -1; /* libcurl fails the transfer */
+			http->cap_fds = cap;
+		}
+		http->fds[http->n_fds++] = (struct pollfd){ .fd = s };
+	}
+	http->fds[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+				      ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when libcurl wants socket_action(CURL_SOCKET_TIMEOUT). */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct gceb_http *http = userp;
+
+	(void)multi;
+	http->curl_due = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return 0;
+}
+
 int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		  struct gceb_http **out, struct gceb_err *err)
 {
@@ -200,7 +257,12 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 	http->roots = calloc(n ? n : 1, sizeof(*http->roots));
 	http->idle = calloc(http->o.max_concurrency, sizeof(*http->idle));
 	http->multi = curl_multi_init();
-	if (!http->roots || !http->idle || !http->multi) {
+	http->curl_due = -1;
+	if (!http->roots || !http->idle || !http->multi ||
+	    curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+	    curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http) != CURLM_OK ||
+	    curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
+	    curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http) != CURLM_OK) {
 		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -286,6 +348,8 @@ void gceb_http_free(struct gceb_http *http)
 	}
 	(void)curl_multi_cleanup(http->multi);
 	curl_global_cleanup();
+	free(http->fds);
+	free(http->hits);
 	free(http);
 }
 
@@ -770,6 +834,38 @@ static int64_t poll_wait_ms(const struct gceb_http *http, int64_t now)
 	return wait > 0 ? wait : 0;
 }
 
+/* Waits for what comes first (a socket, libcurl's timer, ours) and lets libcurl act on it. */
+static CURLMcode drive(struct gceb_http *http, int *running)
+{
+	int64_t wait = poll_wait_ms(http, now_ms());
+	size_t i, n = 0;
+	CURLMcode mc = CURLM_OK;
+	int k;
+
+	if (http->curl_due >= 0 && http->curl_due - now_ms() < wait)
+		wait = http->curl_due - now_ms() > 0 ? http->curl_due - now_ms() : 0;
+	k = poll(http->fds, (nfds_t)http->n_fds, (int)wait);
+	if (k < 0 && errno != EINTR)
+		return CURLM_OUT_OF_MEMORY; /* poll fails only for want of memory here */
+	/* The callbacks change http->fds, so act on a copy of the ready ones. */
+	for (i = 0; k > 0 && i < http->n_fds; i++)
+		if (http->fds[i].revents)
+			http->hits[n++] = http->fds[i];
+	for (i = 0; mc == CURLM_OK && i < n; i++) {
+		short re = http->hits[i].revents;
+		int ev = ((re & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
+			 ((re & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+			 ((re & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+
+		mc = curl_multi_socket_action(http->multi, http->hits[i].fd, ev, running);
+	}
+	if (mc == CURLM_OK && http->curl_due >= 0 && now_ms() >= http->curl_due) {
+		http->curl_due = -1; /* the callback may set the next one */
+		mc = curl_multi_socket_action(http->multi, CURL_SOCKET_TIMEOUT, 0, running);
+	}
+	return mc;
+}
+
 int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 {
 	CURLMcode mc = CURLM_OK;
@@ -798,12 +894,9 @@ int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 		while (http->ready && http->n_flying < http->o.max_concurrency)
 			start(http, pop_ready(http));
 
-		mc = curl_multi_perform(http->multi, &running);
-		if (mc == CURLM_OK) {
+		mc = drive(http, &running);
+		if (mc == CURLM_OK)
 			reap(http);
-			mc = curl_multi_poll(http->multi, NULL, 0,
-					     (int)poll_wait_ms(http, now_ms()), NULL);
-		}
 		if (mc != CURLM_OK) {
 			fail_all(http, GCEB_ENET, curl_multi_strerror(mc));
 			r = gceb_err_set(err, GCEB_ENET, "libcurl: %s", curl_multi_strerror(mc));

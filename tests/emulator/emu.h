@@ -252,6 +252,7 @@ struct emu_log_ent {
 
 void emu_log_add(struct emu *e, const struct emu_req *req, const char *headers, unsigned status);
 cJSON *emu_log_dump(struct emu *e, uint64_t since);
+cJSON *emu_stats_dump(const struct emu *e);
 void emu_log_clear(struct emu *e);
 
 /* Runtime knobs: set by options and by POST /_emu/config. */
@@ -297,6 +298,11 @@ struct emu {
 	size_t log_cap;
 	size_t log_len;
 	uint64_t log_seq;
+	/* API requests answered, by kind (GET /_emu/stats), whatever --log-max says */
+	uint64_t count_compute_read;
+	uint64_t count_compute_write;
+	uint64_t count_mp;
+	uint64_t count_other;
 
 	/* schema */
 	cJSON *schema;

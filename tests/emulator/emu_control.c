@@ -241,6 +241,8 @@ void emu_control_handle(struct emu *e, struct emu_req *req, struct emu_reply *re
 
 			emu_reply_json(rep, 200,
 				       emu_log_dump(e, since ? strtoull(since, NULL, 10) : 0));
+		} else if (strcmp(what, "stats") == 0) {
+			emu_reply_json(rep, 200, emu_stats_dump(e));
 		} else if (strcmp(what, "clock") == 0) {
 			emu_reply_json(rep, 200, clock_json(e));
 		} else if (strcmp(what, "config") == 0) {

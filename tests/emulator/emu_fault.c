@@ -206,11 +206,47 @@ static void log_ent_release(struct emu_log_ent *l)
 }
 
 /* A ring of the last log_cap requests; control requests are not recorded. */
+/* Compute reads are GETs and the two list POSTs; writes are the other calls. */
+static void emu_count(struct emu *e, const struct emu_req *req)
+{
+	const char *p = req->path;
+	size_t n = strlen(p);
+
+	if (!strncmp(p, "/compute/", 9)) {
+		if (!strcmp(req->method, "GET") ||
+		    (n >= 14 && !strcmp(p + n - 14, "/listInstances")) ||
+		    (n >= 21 && !strcmp(p + n - 21, "/listManagedInstances")))
+			e->count_compute_read++;
+		else
+			e->count_compute_write++;
+	} else if (!strncmp(p, "/_ah/api/catalog/", 17) ||
+		   !strncmp(p, "/_ah/api/machine_provider/", 26)) {
+		e->count_mp++;
+	} else {
+		e->count_other++;
+	}
+}
+
+cJSON *emu_stats_dump(const struct emu *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "requests",
+				(double)(e->count_compute_read + e->count_compute_write +
+					 e->count_mp + e->count_other));
+	cJSON_AddNumberToObject(o, "compute_read", (double)e->count_compute_read);
+	cJSON_AddNumberToObject(o, "compute_write", (double)e->count_compute_write);
+	cJSON_AddNumberToObject(o, "machine_provider", (double)e->count_mp);
+	cJSON_AddNumberToObject(o, "other", (double)e->count_other);
+	return o;
+}
+
 void emu_log_add(struct emu *e, const struct emu_req *req, const char *headers, unsigned status)
 {
 	struct emu_log_ent *l;
 	size_t n = req->body_len < EMU_LOG_BODY_MAX ? req->body_len : EMU_LOG_BODY_MAX;
 
+	emu_count(e, req);
 	if (!e->log_cap)
 		return;
 	l = &e->log[e->log_seq % e->log_cap];

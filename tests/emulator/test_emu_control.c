@@ -140,6 +140,27 @@ static void request_log_and_state(void **state)
 	cJSON_Delete(st);
 }
 
+static void request_counters(void **state)
+{
+	cJSON *a, *b;
+
+	(void)state;
+	a = CALL("GET", "/_emu/stats", NULL, 200);
+	cJSON_Delete(CALL("POST", TMPL, "{\"name\":\"t\"}", 200));
+	cJSON_Delete(CALL("GET", TMPL "/t", NULL, 404));
+	cJSON_Delete(CALL("POST", "/compute/v1/projects/p/zones/z/instanceGroups/g/listInstances",
+			  "{}", 404));
+	cJSON_Delete(CALL("POST", "/_ah/api/catalog/v1/get", "{}", 404));
+	cJSON_Delete(CALL("GET", "/_emu/health", NULL, 200));
+	b = CALL("GET", "/_emu/stats", NULL, 200);
+	assert_int_equal((int)(emu_num(b, "compute_read") - emu_num(a, "compute_read")), 2);
+	assert_int_equal((int)(emu_num(b, "compute_write") - emu_num(a, "compute_write")), 1);
+	assert_int_equal((int)(emu_num(b, "machine_provider") - emu_num(a, "machine_provider")), 1);
+	assert_true(emu_num(b, "requests") - emu_num(a, "requests") >= 4);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
 static void clock_advances(void **state)
 {
 	cJSON *a, *b;
@@ -163,6 +184,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fault_reset_truncate_delay, setup, teardown),
 		cmocka_unit_test_setup_teardown(latency_knob, setup, teardown),
 		cmocka_unit_test_setup_teardown(request_log_and_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(request_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(clock_advances, setup, teardown),
 	};
 
