@@ -1132,8 +1132,9 @@ int gceb_gce_metadata_apply(const struct gceb_gce_item *cur, size_t n_cur,
 		 * nothing. */
 		if (!key || has_key(cur, n_cur, key) || update_for(update, i, key))
 			continue;
+		/* Found: key is update[i]'s own, so the last of that key is there. */
 		u = update_for(update, n_update, key);
-		if (u->value)
+		if (u && u->value)
 			r = push_item(v, &n, key, u->value);
 	}
 	if (r < 0) {

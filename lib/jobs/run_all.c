@@ -93,7 +93,11 @@ static int run_one(const char *dir, size_t job, int argc, char **argv, struct gc
 
 	if (!args)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	(void)snprintf(bin, sizeof(bin), "%s/gceb-%s", dir, pipeline[job].name);
+	if ((size_t)snprintf(bin, sizeof(bin), "%s/gceb-%s", dir, pipeline[job].name) >=
+	    sizeof(bin)) {
+		free(args);
+		return gceb_err_set(err, GCEB_EIO, "path of '%s' too long", dir);
+	}
 	args[n++] = bin;
 	for (i = 0; i < argc; i++) {
 		bool takes_value;
