@@ -35,6 +35,7 @@ struct common_args {
 	bool version;
 	unsigned max_concurrency;
 	unsigned timeout_ms;
+	unsigned deadline_s;
 	const char *token_file;
 	const char *key_file;
 	const char *luci_config;
@@ -273,6 +274,9 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 		.n_roots = s->luci_config ? 3 : 2,
 		.max_concurrency = s->max_concurrency,
 		.attempt_timeout_ms = args->timeout_ms,
+		/* A run never outlives a few cron minutes, so it cannot hold its lock for ever. */
+		.deadline_ms =
+			1000L * (args->deadline_s ? args->deadline_s : GCEB_DEFAULT_DEADLINE_S),
 	};
 	int r;
 
@@ -321,6 +325,8 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	const struct gceb_opt http_opts[] = {
 		GCEB_OPT_UINT(0, "max-concurrency", &args.max_concurrency, "N",
 			      "API requests in flight at once (default 16)"),
+		GCEB_OPT_UINT(0, "deadline", &args.deadline_s, "S",
+			      "give up on the run's requests after S seconds (default 600)"),
 		GCEB_OPT_UINT(0, "timeout-ms", &args.timeout_ms, "MS",
 			      "give up on one attempt of a request after MS (default 30000)"),
 		GCEB_OPT_STRING(0, "token-file", &args.token_file, "FILE",

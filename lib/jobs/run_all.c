@@ -41,8 +41,8 @@ enum opt_kind { OPT_COMMON, OPT_API, OPT_LUCI };
 /* Which jobs an option of gceb-run-all goes to; *@takes_value if its value is the next word. */
 static enum opt_kind classify(const char *arg, bool *takes_value)
 {
-	static const char *const api[] = { "--max-concurrency", "--timeout-ms", "--token-file",
-					   "--key-file" };
+	static const char *const api[] = { "--max-concurrency", "--timeout-ms", "--deadline",
+					   "--token-file", "--key-file" };
 	static const char *const luci[] = { "--luci-config", "--config-set" };
 	size_t i, n;
 

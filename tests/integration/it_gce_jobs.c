@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -367,6 +368,29 @@ static void hostile_link_refused(void **state)
 	assert_false(revision_has_url(env));
 }
 
+/* --deadline ends a run whose requests hang: exit 69, nothing changed, no lock held. */
+static void deadline_ends_the_run(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+	struct timespec t0, t1;
+
+	add_fault(env, "{\"path\": \"*/instanceTemplates\", \"action\": \"delay\", "
+		       "\"delay_ms\": 20000}");
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	it_run(env, &res, "create-instance-templates", "--deadline", "1", NULL);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(res.status, 69);
+	assert_non_null(strstr(res.err, "deadline"));
+	it_result_release(&res);
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	assert_false(revision_has_url(env));
+	clear_faults(env);
+	it_emu_advance(env, 10);
+	it_run_ok(env, "create-instance-templates");
+	assert_true(revision_has_url(env));
+}
+
 /* -n: says what it would send, sends no mutation, writes nothing. */
 static void dry_run_sends_nothing(void **state)
 {
@@ -402,6 +426,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fault_missing_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostile_link_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(dry_run_sends_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(deadline_ends_the_run, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("gce_jobs", tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #define GCEB_DEFAULT_COMPUTE_API_ROOT "https://compute.googleapis.com/"
 #define GCEB_DEFAULT_MAX_CONCURRENCY  16
 #define GCEB_DEFAULT_MAP_SIZE_MIB     1024
+#define GCEB_DEFAULT_DEADLINE_S       600
 #define GCEB_DEFAULT_LUCI_CONFIG_SET  "services/gceb"
 
 /* Every string is owned by the struct; release with gceb_settings_release(). */
