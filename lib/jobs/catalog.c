@@ -140,7 +140,6 @@ int gceb_catalog_instances_run(struct gceb_job *job)
 {
 	struct gceb_run run;
 	struct scan s = { 0 };
-	size_t i;
 	int r;
 
 	run_init(&run, job);
@@ -149,13 +148,11 @@ int gceb_catalog_instances_run(struct gceb_job *job)
 		return r;
 	r = gceb_txn_foreach(s.txn, GCEB_KIND_TEMPLATE, NULL, visit_template, &s, &job->err);
 	gceb_txn_abort(&s.txn);
-	for (i = 0; r == 0 && i < s.keys.n; i++)
-		run_item_start(&run, "instance", s.keys.v[i], build, on_add);
-	key_list_release(&s.keys);
 	if (r == GCEB_ENOMEM && !job->err.msg[0])
 		gceb_err_set(&job->err, r, "out of memory");
 	if (r == 0)
-		r = run_wait(&run);
+		r = run_items(&run, "instance", &s.keys, build, on_add);
+	key_list_release(&s.keys);
 	if (r == 0)
 		r = run_finish(&run);
 	return r;

@@ -484,13 +484,11 @@ int gceb_cleanup_entities_run(struct gceb_job *job)
 		return r;
 	r = gceb_txn_foreach(s.txn, GCEB_KIND_INSTANCE, NULL, visit_instance, &s, &job->err);
 	gceb_txn_abort(&s.txn);
-	for (i = 0; r == 0 && i < s.pending.n; i++)
-		run_item_start(&run, "instance", s.pending.v[i], build_pending, on_check_pending);
-	for (i = 0; r == 0 && i < s.drained_instances.n; i++)
-		run_item_start(&run, "instance", s.drained_instances.v[i], build_drained,
-			       on_check_drained);
 	if (r == 0)
-		r = run_wait(&run);
+		r = run_items(&run, "instance", &s.pending, build_pending, on_check_pending);
+	if (r == 0)
+		r = run_items(&run, "instance", &s.drained_instances, build_drained,
+			      on_check_drained);
 	for (i = 0; r == 0 && i < s.purge.n; i++)
 		(void)run_update(&run, "instance", GCEB_KIND_INSTANCE, s.purge.v[i], purge, NULL);
 	if (r == 0)

@@ -102,16 +102,13 @@ int gceb_delete_instances_pending_deletion_run(struct gceb_job *job)
 {
 	struct gceb_run run;
 	struct key_list keys = { 0 };
-	size_t i;
 	int r;
 
 	run_init(&run, job);
 	r = run_scan(&run, GCEB_KIND_INSTANCE, visit_instance, &keys);
-	for (i = 0; r == 0 && i < keys.n; i++)
-		run_item_start(&run, "instance", keys.v[i], build, on_delete);
-	key_list_release(&keys);
 	if (r == 0)
-		r = run_wait(&run);
+		r = run_items(&run, "instance", &keys, build, on_delete);
+	key_list_release(&keys);
 	if (r == 0)
 		r = run_finish(&run);
 	return r;

@@ -100,16 +100,13 @@ int gceb_remove_cataloged_instances_run(struct gceb_job *job)
 {
 	struct key_list keys = { 0 };
 	struct gceb_run run;
-	size_t i;
 	int r;
 
 	run_init(&run, job);
 	r = scan(&run, &keys);
-	for (i = 0; r == 0 && i < keys.n; i++)
-		run_item_start(&run, "instance", keys.v[i], build, on_delete);
-	key_list_release(&keys);
 	if (r == 0)
-		r = run_wait(&run);
+		r = run_items(&run, "instance", &keys, build, on_delete);
+	key_list_release(&keys);
 	if (r == 0)
 		r = run_finish(&run);
 	return r;

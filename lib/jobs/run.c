@@ -149,32 +149,84 @@ int run_wait(struct gceb_run *run)
 	return gceb_http_run(run->job->http, &run->job->err);
 }
 
-void run_item_start(struct gceb_run *run, const char *what, const char *key, run_build_fn build,
-		    gceb_http_done_fn done)
+/*
+ * Items are started a window at a time, and each answer starts the next:
+ * memory stays bounded by the window, not by the fleet, while the engine
+ * always has work queued beyond its concurrency.
+ */
+struct run_feed {
+	struct gceb_run *run;
+	const char *what;
+	char *const *keys;
+	size_t n, next, in_flight, window;
+	run_build_fn build;
+	gceb_http_done_fn done;
+};
+
+static void feed(struct run_feed *f);
+
+static void fed_done(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	struct run_item *item = payload;
+	struct run_feed *f = item->feed;
+
+	f->in_flight--;
+	f->done(http, req, item); /* frees the item */
+	feed(f);
+}
+
+/* Build and send one item; true if its request is in flight. */
+static bool start_item(struct run_feed *f, const char *key)
 {
 	struct run_item *item = calloc(1, sizeof(*item));
 	struct gceb_http_request *req = NULL;
 	struct gceb_err e = { 0 };
 	int r;
 
-	run->items++;
+	f->run->items++;
 	if (!item) {
-		run_fail(run, what, key, "out of memory");
-		return;
+		run_fail(f->run, f->what, key, "out of memory");
+		return false;
 	}
-	*item = (struct run_item){ .run = run, .what = what };
+	*item = (struct run_item){ .run = f->run, .what = f->what, .feed = f };
 	(void)snprintf(item->key, sizeof(item->key), "%s", key);
-	if (build(run, key, &req, &e) < 0) {
-		run_fail(run, what, key, "%s", e.msg[0] ? e.msg : "out of memory");
+	if (f->build(f->run, key, &req, &e) < 0) {
+		run_fail(f->run, f->what, key, "%s", e.msg[0] ? e.msg : "out of memory");
 		free(item);
-		return;
+		return false;
 	}
 	item->now = gceb_now();
-	r = req ? run_submit(run, req, done, item) : 1;
+	r = req ? run_submit(f->run, req, fed_done, item) : 1;
 	if (r < 0)
-		run_fail(run, what, key, "out of memory");
+		run_fail(f->run, f->what, key, "out of memory");
 	if (r != 0)
 		free(item);
+	return r == 0;
+}
+
+static void feed(struct run_feed *f)
+{
+	while (f->in_flight < f->window && f->next < f->n)
+		if (start_item(f, f->keys[f->next++]))
+			f->in_flight++;
+}
+
+int run_items(struct gceb_run *run, const char *what, const struct key_list *keys,
+	      run_build_fn build, gceb_http_done_fn done)
+{
+	unsigned c = run->job->settings.max_concurrency;
+	struct run_feed f = {
+		.run = run,
+		.what = what,
+		.keys = keys->v,
+		.n = keys->n,
+		.window = 4 * (size_t)(c ? c : 1),
+		.build = build,
+		.done = done,
+	};
+
+	feed(&f);
+	return run_wait(run);
 }
 
 void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req)

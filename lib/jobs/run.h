@@ -66,11 +66,14 @@ int run_update(struct gceb_run *run, const char *what, enum gceb_kind kind, cons
 	       gceb_update_fn fn, void *payload);
 
 /* The item of a job that sends one request per entity. */
+struct run_feed;
+
 struct run_item {
 	struct gceb_run *run;
 	const char *what; /* "instance", for log lines */
 	gceb_key key;
 	int64_t now; /* just before the request was sent */
+	struct run_feed *feed;
 };
 
 /*
@@ -81,11 +84,13 @@ typedef int (*run_build_fn)(struct gceb_run *run, const char *key, struct gceb_h
 			    struct gceb_err *err);
 
 /*
- * Count the item, build its request and send it; @done gets a struct
- * run_item as payload and must free() it.
+ * For each key: count the item, build its request and send it; @done gets
+ * a struct run_item as payload and must free() it. A window of four times
+ * the concurrency is in flight at a time, so memory does not grow with the
+ * fleet. Returns when every answer was handled (run_wait()'s result).
  */
-void run_item_start(struct gceb_run *run, const char *what, const char *key, run_build_fn build,
-		    gceb_http_done_fn done);
+int run_items(struct gceb_run *run, const char *what, const struct key_list *keys,
+	      run_build_fn build, gceb_http_done_fn done);
 
 /* run_fail() for an item whose request failed, with run_describe()'s text. */
 void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req);
