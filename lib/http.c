@@ -50,8 +50,11 @@
 #define CONNECT_TIMEOUT_MS      10000L
 /* A longer Retry-After than this ends the retries instead of stalling the run. */
 #define RETRY_AFTER_MAX_MS      120000L
+/* How close to the deadline a run stops starting anything. */
+#define DEADLINE_SLACK_MS       10
+
 /* Statuses 0..STATUS_SLOTS-1 are counted; others count as 0. */
-#define STATUS_SLOTS            600
+#define STATUS_SLOTS 600
 
 static const char *const api_scope[GCEB_API_COUNT] = {
 	[GCEB_API_COMPUTE] = "https://www.googleapis.com/auth/compute",
@@ -879,7 +882,12 @@ int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 
 		if (!http->flying && !http->ready && !http->timers)
 			break;
-		if (http->deadline && now >= http->deadline) {
+		/*
+		 * Within DEADLINE_SLACK_MS of the deadline nothing more can be
+		 * answered: curl cuts an attempt to what is left and may end it a
+		 * millisecond early, which must not start a queued request.
+		 */
+		if (http->deadline && now + DEADLINE_SLACK_MS >= http->deadline) {
 			fail_all(http, GCEB_ENET, "the run's deadline passed");
 			r = gceb_err_set(err, GCEB_ENET, "the run's deadline of %ld ms passed",
 					 http->o.deadline_ms);
