@@ -481,16 +481,12 @@ static void zone_capacity(void **state)
 	(void)sc_converge(s, &FULL, ROUNDS, "lifted");
 }
 
-/* wire.md §6.5.2: the template and a group exist already (a crash after insert): adopted. */
-static void adopt_existing(void **state)
+/* linux's template and its us-a group for revision @rev, made in GCE by someone else. */
+static void create_behind_our_back(struct sc *s, const char *rev)
 {
-	struct sc *s = start(state, false);
-	char rev[41], body[1024];
+	char body[1024];
 	long status = 0;
 
-	assert_int_equal(it_run(&s->env, NULL, "import-config", NULL), 0);
-	assert_int_equal(it_run(&s->env, NULL, "process-config", NULL), 0);
-	sc_active_revision(s, "linux", rev);
 	(void)snprintf(body, sizeof(body),
 		       "{\"name\": \"linux-%s\", \"properties\": {\"machineType\": "
 		       "\"n1-standard-2\"}}",
@@ -511,6 +507,18 @@ static void adopt_existing(void **state)
 				body, &status));
 	assert_int_equal(status, 200);
 	it_emu_advance(&s->env, 10);
+}
+
+/* wire.md §6.5.2: the template and a group exist already (a crash after insert): adopted. */
+static void adopt_existing(void **state)
+{
+	struct sc *s = start(state, false);
+	char rev[41];
+
+	assert_int_equal(it_run(&s->env, NULL, "import-config", NULL), 0);
+	assert_int_equal(it_run(&s->env, NULL, "process-config", NULL), 0);
+	sc_active_revision(s, "linux", rev);
+	create_behind_our_back(s, rev);
 	(void)sc_converge(s, &FULL, ROUNDS, "adopted");
 }
 
@@ -523,32 +531,12 @@ static void adopt_existing(void **state)
 static void drained_killed_insert(void **state)
 {
 	struct sc *s = start(state, false);
-	char rev[41], body[1024];
-	long status = 0;
+	char rev[41];
 
 	assert_int_equal(it_run(&s->env, NULL, "import-config", NULL), 0);
 	assert_int_equal(it_run(&s->env, NULL, "process-config", NULL), 0);
 	sc_active_revision(s, "linux", rev);
-	(void)snprintf(body, sizeof(body),
-		       "{\"name\": \"linux-%s\", \"properties\": {\"machineType\": "
-		       "\"n1-standard-2\"}}",
-		       rev);
-	cJSON_Delete(it_emu_api(&s->env, "POST",
-				"/compute/v1/projects/" SC_PROJECT "/global/instanceTemplates",
-				body, &status));
-	assert_int_equal(status, 200);
-	it_emu_advance(&s->env, 10);
-	(void)snprintf(body, sizeof(body),
-		       "{\"name\": \"linux-%s\", \"baseInstanceName\": \"linux-%.8s-us-a\", "
-		       "\"instanceTemplate\": \"global/instanceTemplates/linux-%s\", "
-		       "\"targetSize\": 0}",
-		       rev, rev, rev);
-	cJSON_Delete(it_emu_api(&s->env, "POST",
-				"/compute/v1/projects/" SC_PROJECT
-				"/zones/us-a/instanceGroupManagers",
-				body, &status));
-	assert_int_equal(status, 200);
-	it_emu_advance(&s->env, 10);
+	create_behind_our_back(s, rev);
 	/* The edit drains that revision before any create-* run recorded its objects. */
 	sc_config(s, TEMPLATES_EDITED, MANAGERS);
 	(void)sc_converge(s, &FULL, ROUNDS, "killed insert drained");
