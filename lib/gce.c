@@ -12,6 +12,7 @@
 #include "canonjson.h"
 #include "config.h"
 #include "gce.h"
+#include "json.h"
 #include "names.h"
 #include "sha1.h"
 
@@ -164,30 +165,6 @@ static int check_stored(const char *root, const char *url, struct gceb_err *err)
 
 /* ---- building JSON ---- */
 
-/*
- * Add @item to @parent (under @key, or appended when @key is NULL). A NULL
- * @item or @parent is an earlier allocation failure: *@oom records it, so a
- * builder checks once, before printing.
- */
-static cJSON *add(bool *oom, cJSON *parent, const char *key, cJSON *item)
-{
-	bool ok = item && parent &&
-		  (key ? cJSON_AddItemToObject(parent, key, item) :
-			 cJSON_AddItemToArray(parent, item));
-
-	if (!ok) {
-		cJSON_Delete(item);
-		*oom = true;
-		return NULL;
-	}
-	return item;
-}
-
-static cJSON *add_string(bool *oom, cJSON *parent, const char *key, const char *s)
-{
-	return add(oom, parent, key, cJSON_CreateString(s ? s : ""));
-}
-
 /* Make the request; consumes @url and @body (either may have failed to build: see @oom). */
 static int finish(const char *method, struct gceb_buf *url, cJSON *body, bool oom,
 		  struct gceb_http_request **out, struct gceb_err *err)
@@ -253,30 +230,30 @@ static int check_revision(const Gceb__State__Revision *r, struct gceb_err *err)
 static void add_disk(bool *oom, cJSON *props, const Gceb__State__Revision *r)
 {
 	struct gceb_buf image = GCEB_BUF_INIT;
-	cJSON *disks = add(oom, props, "disks", cJSON_CreateArray());
-	cJSON *disk = add(oom, disks, NULL, cJSON_CreateObject());
+	cJSON *disks = gceb_json_add(oom, props, "disks", cJSON_CreateArray());
+	cJSON *disk = gceb_json_add(oom, disks, NULL, cJSON_CreateObject());
 	cJSON *params;
 
-	add(oom, disk, "autoDelete", cJSON_CreateTrue());
-	add(oom, disk, "boot", cJSON_CreateTrue());
-	params = add(oom, disk, "initializeParams", cJSON_CreateObject());
+	gceb_json_add(oom, disk, "autoDelete", cJSON_CreateTrue());
+	gceb_json_add(oom, disk, "boot", cJSON_CreateTrue());
+	params = gceb_json_add(oom, disk, "initializeParams", cJSON_CreateObject());
 	/* Sent as stored, even 0 (behaviour.md §4.3). */
-	add(oom, params, "diskSizeGb", cJSON_CreateNumber(r->disk_size_gb));
+	gceb_json_add(oom, params, "diskSizeGb", cJSON_CreateNumber(r->disk_size_gb));
 	gceb_buf_addf(&image, "%scompute/v1/projects/%s/global/images/%s", GCEB_GCE_CANONICAL_ROOT,
 		      r->image_project && *r->image_project ? r->image_project : r->project,
 		      r->image_name);
 	if (image.oom)
 		*oom = true;
 	else
-		add_string(oom, params, "sourceImage", image.p);
+		gceb_json_add_string(oom, params, "sourceImage", image.p);
 	gceb_buf_release(&image);
 }
 
 static void add_network(bool *oom, cJSON *props, const Gceb__State__Revision *r)
 {
 	struct gceb_buf url = GCEB_BUF_INIT;
-	cJSON *nics = add(oom, props, "networkInterfaces", cJSON_CreateArray());
-	cJSON *nic = add(oom, nics, NULL, cJSON_CreateObject());
+	cJSON *nics = gceb_json_add(oom, props, "networkInterfaces", cJSON_CreateArray());
+	cJSON *nic = gceb_json_add(oom, nics, NULL, cJSON_CreateObject());
 	const char *net = r->network_url && *r->network_url ? r->network_url : "default";
 
 	if (is_name(net))
@@ -287,13 +264,13 @@ static void add_network(bool *oom, cJSON *props, const Gceb__State__Revision *r)
 	if (url.oom)
 		*oom = true;
 	else
-		add_string(oom, nic, "network", url.p);
+		gceb_json_add_string(oom, nic, "network", url.p);
 	gceb_buf_release(&url);
 	if (r->auto_assign_external_ip) {
-		cJSON *configs = add(oom, nic, "accessConfigs", cJSON_CreateArray());
-		cJSON *config = add(oom, configs, NULL, cJSON_CreateObject());
+		cJSON *configs = gceb_json_add(oom, nic, "accessConfigs", cJSON_CreateArray());
+		cJSON *config = gceb_json_add(oom, configs, NULL, cJSON_CreateObject());
 
-		add_string(oom, config, "type", "ONE_TO_ONE_NAT");
+		gceb_json_add_string(oom, config, "type", "ONE_TO_ONE_NAT");
 	}
 }
 
@@ -314,33 +291,33 @@ int gceb_gce_template_insert(const char *root, const char *base, const char *rev
 	gceb_buf_adds(&url, "/global/instanceTemplates");
 
 	body = cJSON_CreateObject();
-	add_string(&oom, body, "name", name);
-	props = add(&oom, body, "properties", cJSON_CreateObject());
+	gceb_json_add_string(&oom, body, "name", name);
+	props = gceb_json_add(&oom, body, "properties", cJSON_CreateObject());
 	add_disk(&oom, props, r);
-	add_string(&oom, props, "machineType", r->machine_type);
-	obj = add(&oom, props, "metadata", cJSON_CreateObject());
-	list = add(&oom, obj, "items", cJSON_CreateArray());
+	gceb_json_add_string(&oom, props, "machineType", r->machine_type);
+	obj = gceb_json_add(&oom, props, "metadata", cJSON_CreateObject());
+	list = gceb_json_add(&oom, obj, "items", cJSON_CreateArray());
 	for (i = 0; i < r->n_metadata; i++) {
-		obj = add(&oom, list, NULL, cJSON_CreateObject());
-		add_string(&oom, obj, "key", r->metadata[i]->key);
-		add_string(&oom, obj, "value", r->metadata[i]->value);
+		obj = gceb_json_add(&oom, list, NULL, cJSON_CreateObject());
+		gceb_json_add_string(&oom, obj, "key", r->metadata[i]->key);
+		gceb_json_add_string(&oom, obj, "value", r->metadata[i]->value);
 	}
 	add_network(&oom, props, r);
-	list = add(&oom, props, "serviceAccounts", cJSON_CreateArray());
+	list = gceb_json_add(&oom, props, "serviceAccounts", cJSON_CreateArray());
 	for (i = 0; i < r->n_service_accounts; i++) {
 		const Gceb__State__ServiceAccount *sa = r->service_accounts[i];
 		cJSON *scopes;
 
-		obj = add(&oom, list, NULL, cJSON_CreateObject());
-		add_string(&oom, obj, "email", sa->name);
-		scopes = add(&oom, obj, "scopes", cJSON_CreateArray());
+		obj = gceb_json_add(&oom, list, NULL, cJSON_CreateObject());
+		gceb_json_add_string(&oom, obj, "email", sa->name);
+		scopes = gceb_json_add(&oom, obj, "scopes", cJSON_CreateArray());
 		for (j = 0; j < sa->n_scopes; j++)
-			add_string(&oom, scopes, NULL, sa->scopes[j]);
+			gceb_json_add_string(&oom, scopes, NULL, sa->scopes[j]);
 	}
-	obj = add(&oom, props, "tags", cJSON_CreateObject());
-	list = add(&oom, obj, "items", cJSON_CreateArray());
+	obj = gceb_json_add(&oom, props, "tags", cJSON_CreateObject());
+	list = gceb_json_add(&oom, obj, "items", cJSON_CreateArray());
 	for (i = 0; i < r->n_tags; i++)
-		add_string(&oom, list, NULL, r->tags[i]);
+		gceb_json_add_string(&oom, list, NULL, r->tags[i]);
 	return finish("POST", &url, body, oom || !body, out, err);
 }
 
@@ -402,10 +379,10 @@ int gceb_gce_igm_insert(const char *root, const char *project, const char *zone,
 	    0)
 		return r;
 	body = cJSON_CreateObject();
-	add_string(&oom, body, "baseInstanceName", base_instance);
-	add_string(&oom, body, "instanceTemplate", template_url);
-	add_string(&oom, body, "name", name);
-	add(&oom, body, "targetSize", cJSON_CreateNumber(0));
+	gceb_json_add_string(&oom, body, "baseInstanceName", base_instance);
+	gceb_json_add_string(&oom, body, "instanceTemplate", template_url);
+	gceb_json_add_string(&oom, body, "name", name);
+	gceb_json_add(&oom, body, "targetSize", cJSON_CreateNumber(0));
 	return finish("POST", &url, body, oom || !body, out, err);
 }
 
@@ -483,9 +460,9 @@ int gceb_gce_delete_instances(const char *root, const char *project, const char 
 		return r;
 	gceb_buf_adds(&url, "/deleteInstances");
 	body = cJSON_CreateObject();
-	list = add(&oom, body, "instances", cJSON_CreateArray());
+	list = gceb_json_add(&oom, body, "instances", cJSON_CreateArray());
 	for (i = 0; i < n_urls; i++)
-		add_string(&oom, list, NULL, urls[i]);
+		gceb_json_add_string(&oom, list, NULL, urls[i]);
 	return finish("POST", &url, body, oom || !body, out, err);
 }
 
@@ -534,15 +511,15 @@ int gceb_gce_set_metadata(const char *root, const char *project, const char *zon
 		return r;
 	gceb_buf_adds(&url, "/setMetadata");
 	body = cJSON_CreateObject();
-	add_string(&oom, body, "kind", "compute#metadata");
-	add_string(&oom, body, "fingerprint", fingerprint);
-	list = add(&oom, body, "items", cJSON_CreateArray());
+	gceb_json_add_string(&oom, body, "kind", "compute#metadata");
+	gceb_json_add_string(&oom, body, "fingerprint", fingerprint);
+	list = gceb_json_add(&oom, body, "items", cJSON_CreateArray());
 	for (i = 0; i < n_items; i++) {
-		cJSON *item = add(&oom, list, NULL, cJSON_CreateObject());
+		cJSON *item = gceb_json_add(&oom, list, NULL, cJSON_CreateObject());
 
-		add_string(&oom, item, "key", items[i].key);
+		gceb_json_add_string(&oom, item, "key", items[i].key);
 		if (items[i].value)
-			add_string(&oom, item, "value", items[i].value);
+			gceb_json_add_string(&oom, item, "value", items[i].value);
 	}
 	return finish("POST", &url, body, oom || !body, out, err);
 }
@@ -574,38 +551,6 @@ int gceb_gce_delete_stored(const char *root, const char *url, struct gceb_http_r
 }
 
 /* ---- reading JSON ---- */
-
-/* Parse @body as one JSON object followed by nothing but white space. */
-static int parse_object(const char *what, const char *body, size_t len, cJSON **out,
-			struct gceb_err *err)
-{
-	const char *end = NULL;
-	cJSON *json;
-	size_t i;
-
-	if (!body || len == 0)
-		return gceb_err_set(err, GCEB_EPARSE, "%s: empty response", what);
-	json = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (!json) {
-		for (i = 0; i < len && body[i] && strchr(" \t\r\n", body[i]); i++)
-			;
-		if (i < len && body[i] == '<')
-			return gceb_err_set(err, GCEB_EPARSE, "%s: response is HTML, not JSON",
-					    what);
-		return gceb_err_set(err, GCEB_EPARSE,
-				    "%s: response is not JSON (error at byte %zu)", what,
-				    end ? (size_t)(end - body) : (size_t)0);
-	}
-	for (i = (size_t)(end - body); i < len; i++)
-		if (!strchr(" \t\r\n", body[i]) || body[i] == '\0')
-			break;
-	if (i < len || !cJSON_IsObject(json)) {
-		cJSON_Delete(json);
-		return gceb_err_set(err, GCEB_EPARSE, "%s: response is not one JSON object", what);
-	}
-	*out = json;
-	return 0;
-}
 
 static int bad_field(const char *what, const char *field, const char *why, struct gceb_err *err)
 {
@@ -726,7 +671,7 @@ int gceb_gce_parse_operation(const char *body, size_t len, struct gceb_gce_opera
 	bool present;
 	int r;
 
-	if ((r = parse_object(what, body, len, &json, err)) < 0)
+	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	if ((r = get_string(what, json, "name", false, &name, err)) < 0 ||
 	    (r = get_string(what, json, "status", true, &status, err)) < 0 ||
@@ -772,7 +717,7 @@ int gceb_gce_parse_self_link(const char *body, size_t len, char **out, struct gc
 	char *copy = NULL;
 	int r;
 
-	if ((r = parse_object("resource", body, len, &json, err)) < 0)
+	if ((r = gceb_json_parse_object("resource", body, len, &json, err)) < 0)
 		return r;
 	if ((r = get_string("resource", json, "selfLink", true, &self, err)) < 0)
 		goto out;
@@ -804,7 +749,7 @@ int gceb_gce_parse_igm(const char *body, size_t len, struct gceb_gce_igm *out, s
 	bool present;
 	int r;
 
-	if ((r = parse_object(what, body, len, &json, err)) < 0)
+	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	/* An int32 of 0 may be left out by the encoder: an absent targetSize is 0. */
 	if ((r = get_string(what, json, "name", true, &name, err)) < 0 ||
@@ -853,7 +798,7 @@ int gceb_gce_parse_instance_page(const char *body, size_t len, struct gceb_gce_i
 	size_t n;
 	int r;
 
-	if ((r = parse_object(what, body, len, &json, err)) < 0)
+	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	if ((r = get_typed(what, json, "items", cJSON_Array, &items, err)) < 0 ||
 	    (r = get_string(what, json, "nextPageToken", false, &token, err)) < 0)
@@ -936,7 +881,7 @@ int gceb_gce_parse_instance_metadata(const char *body, size_t len, struct gceb_g
 	size_t n;
 	int r;
 
-	if ((r = parse_object(what, body, len, &json, err)) < 0)
+	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	if ((r = get_typed(what, json, "metadata", cJSON_Object, &metadata, err)) < 0)
 		goto out;
@@ -1008,7 +953,7 @@ int gceb_gce_parse_error(const char *body, size_t len, struct gceb_gce_error *ou
 	bool present;
 	int r;
 
-	if ((r = parse_object(what, body, len, &json, err)) < 0)
+	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	if ((r = get_typed(what, json, "error", cJSON_Object, &error, err)) < 0)
 		goto out;

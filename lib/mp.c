@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "json.h"
 #include "mp.h"
 #include "names.h"
 
@@ -75,26 +76,6 @@ bool gceb_mp_machine_type(const char *type, int64_t *num_cpus, double *memory_gb
 
 /* ---- request builders ---- */
 
-/* As in gce.c: add @item to @parent, recording a failed allocation in *@oom. */
-static cJSON *add(bool *oom, cJSON *parent, const char *key, cJSON *item)
-{
-	bool ok = item && parent &&
-		  (key ? cJSON_AddItemToObject(parent, key, item) :
-			 cJSON_AddItemToArray(parent, item));
-
-	if (!ok) {
-		cJSON_Delete(item);
-		*oom = true;
-		return NULL;
-	}
-	return item;
-}
-
-static cJSON *add_string(bool *oom, cJSON *parent, const char *key, const char *s)
-{
-	return add(oom, parent, key, cJSON_CreateString(s ? s : ""));
-}
-
 static int check_hostname(const char *hostname, struct gceb_err *err)
 {
 	if (!hostname || !gceb_name_is_rfc1035(hostname))
@@ -143,7 +124,7 @@ static int add_enum(bool *oom, cJSON *dims, const char *key, const ProtobufCEnum
 	if (!v)
 		return gceb_err_set(err, GCEB_EPARSE, "dimension %s has the unknown value %d", key,
 				    value);
-	add_string(oom, dims, key, v->name);
+	gceb_json_add_string(oom, dims, key, v->name);
 	return 0;
 }
 
@@ -153,7 +134,7 @@ static int add_dimensions(bool *oom, cJSON *body, const char *hostname,
 {
 	static const Gceb__State__Dimensions none = GCEB__STATE__DIMENSIONS__INIT;
 	const Gceb__State__Dimensions *d = r->dimensions ? r->dimensions : &none;
-	cJSON *dims = add(oom, body, "dimensions", cJSON_CreateObject());
+	cJSON *dims = gceb_json_add(oom, body, "dimensions", cJSON_CreateObject());
 	bool has_cpus = d->has_num_cpus, has_memory = d->has_memory_gb;
 	int64_t cpus = d->num_cpus;
 	double memory = d->memory_gb;
@@ -163,27 +144,27 @@ static int add_dimensions(bool *oom, cJSON *body, const char *hostname,
 	if (r->machine_type && *r->machine_type &&
 	    gceb_mp_machine_type(r->machine_type, &cpus, &memory))
 		has_cpus = has_memory = true;
-	add_string(oom, dims, "backend", "GCE");
+	gceb_json_add_string(oom, dims, "backend", "GCE");
 	if (r->disk_size_gb != 0)
-		add(oom, dims, "disk_gb", cJSON_CreateNumber(r->disk_size_gb));
+		gceb_json_add(oom, dims, "disk_gb", cJSON_CreateNumber(r->disk_size_gb));
 	else if (d->has_disk_gb)
-		add(oom, dims, "disk_gb", cJSON_CreateNumber((double)d->disk_gb));
-	add_string(oom, dims, "hostname", hostname);
+		gceb_json_add(oom, dims, "disk_gb", cJSON_CreateNumber((double)d->disk_gb));
+	gceb_json_add_string(oom, dims, "hostname", hostname);
 	if (d->has_linux_flavor &&
 	    (rc = add_enum(oom, dims, "linux_flavor",
 			   &gceb__state__dimensions__linux_flavor__descriptor, d->linux_flavor,
 			   err)) < 0)
 		return rc;
 	if (has_memory)
-		add(oom, dims, "memory_gb", cJSON_CreateNumber(memory));
+		gceb_json_add(oom, dims, "memory_gb", cJSON_CreateNumber(memory));
 	if (has_cpus)
-		add(oom, dims, "num_cpus", cJSON_CreateNumber((double)cpus));
+		gceb_json_add(oom, dims, "num_cpus", cJSON_CreateNumber((double)cpus));
 	if (d->has_os_family &&
 	    (rc = add_enum(oom, dims, "os_family", &gceb__state__dimensions__osfamily__descriptor,
 			   d->os_family, err)) < 0)
 		return rc;
 	if (d->os_version)
-		add_string(oom, dims, "os_version", d->os_version);
+		gceb_json_add_string(oom, dims, "os_version", d->os_version);
 	return 0;
 }
 
@@ -208,13 +189,14 @@ int gceb_mp_add_machine(const char *mp, const char *hostname, const char *instan
 		cJSON_Delete(body);
 		return rc;
 	}
-	policies = add(&oom, body, "policies", cJSON_CreateObject());
+	policies = gceb_json_add(&oom, body, "policies", cJSON_CreateObject());
 	/* One object, not a list: Machine Provider takes it as a one-element list (§5.1). */
-	attrs = add(&oom, policies, "backend_attributes", cJSON_CreateObject());
-	add_string(&oom, attrs, "key", "key");
-	add_string(&oom, attrs, "value", instance_key);
-	add_string(&oom, policies, "machine_service_account", r->service_accounts[0]->name);
-	add_string(&oom, policies, "on_reclamation", "DELETE");
+	attrs = gceb_json_add(&oom, policies, "backend_attributes", cJSON_CreateObject());
+	gceb_json_add_string(&oom, attrs, "key", "key");
+	gceb_json_add_string(&oom, attrs, "value", instance_key);
+	gceb_json_add_string(&oom, policies, "machine_service_account",
+			     r->service_accounts[0]->name);
+	gceb_json_add_string(&oom, policies, "on_reclamation", "DELETE");
 	return finish(mp, "add_machine", body, oom, out, err);
 }
 
@@ -228,7 +210,7 @@ int gceb_mp_get(const char *mp, const char *hostname, struct gceb_http_request *
 	if ((rc = check_hostname(hostname, err)) < 0)
 		return rc;
 	body = cJSON_CreateObject();
-	add_string(&oom, body, "hostname", hostname);
+	gceb_json_add_string(&oom, body, "hostname", hostname);
 	return finish(mp, "get", body, oom, out, err);
 }
 
@@ -242,44 +224,12 @@ int gceb_mp_delete_machine(const char *mp, const char *hostname, struct gceb_htt
 	if ((rc = check_hostname(hostname, err)) < 0)
 		return rc;
 	body = cJSON_CreateObject();
-	dims = add(&oom, body, "dimensions", cJSON_CreateObject());
-	add_string(&oom, dims, "hostname", hostname);
+	dims = gceb_json_add(&oom, body, "dimensions", cJSON_CreateObject());
+	gceb_json_add_string(&oom, dims, "hostname", hostname);
 	return finish(mp, "delete_machine", body, oom, out, err);
 }
 
 /* ---- response mappers ---- */
-
-/* Parse @body as one JSON object followed by nothing but white space. */
-static int parse_object(const char *what, const char *body, size_t len, cJSON **out,
-			struct gceb_err *err)
-{
-	const char *end = NULL;
-	cJSON *json;
-	size_t i;
-
-	if (!body || len == 0)
-		return gceb_err_set(err, GCEB_EPARSE, "%s: empty response", what);
-	json = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (!json) {
-		for (i = 0; i < len && body[i] && strchr(" \t\r\n", body[i]); i++)
-			;
-		if (i < len && body[i] == '<')
-			return gceb_err_set(err, GCEB_EPARSE, "%s: response is HTML, not JSON",
-					    what);
-		return gceb_err_set(err, GCEB_EPARSE,
-				    "%s: response is not JSON (error at byte %zu)", what,
-				    end ? (size_t)(end - body) : (size_t)0);
-	}
-	for (i = (size_t)(end - body); i < len; i++)
-		if (!body[i] || !strchr(" \t\r\n", body[i]))
-			break;
-	if (i < len || !cJSON_IsObject(json)) {
-		cJSON_Delete(json);
-		return gceb_err_set(err, GCEB_EPARSE, "%s: response is not one JSON object", what);
-	}
-	*out = json;
-	return 0;
-}
 
 /* A member, null being absent. */
 static const cJSON *member(const cJSON *o, const char *key)
@@ -313,7 +263,7 @@ int gceb_mp_parse_manipulation(const char *body, size_t len, char **error, struc
 	char *copy = NULL;
 	int r;
 
-	if ((r = parse_object(what, body, len, &json, err)) < 0)
+	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	v = member(json, "error");
 	if (cJSON_IsString(v)) {
@@ -382,7 +332,7 @@ int gceb_mp_parse_get(const char *body, size_t len, struct gceb_mp_machine *out,
 	cJSON *json = NULL;
 	int r;
 
-	if ((r = parse_object(what, body, len, &json, err)) < 0)
+	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	if (get_ts(member(json, "lease_expiration_ts"), &m.has_lease_expiration_ts,
 		   &m.lease_expiration_ts) < 0) {
