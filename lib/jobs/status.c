@@ -3,6 +3,7 @@
  * status.c - gceb-status: the store as a table for people or as JSON for
  * scripts (schema in docs/gceb-status.md). Read-only; takes no lock.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,9 @@ static int print_instance(const char *key, const ProtobufCMessage *msg, void *pa
 		(void)fputs("\t\t", stdout);
 	}
 	(void)fputs(p, stdout);
+	/* Stop at once when the reader has gone (EPIPE) or the disk is full. */
+	if (ferror(stdout))
+		r = gceb_err_set(l->err, GCEB_EIO, "cannot write the output: %s", strerror(errno));
 out:
 	free(text);
 	cJSON_Delete(o);
@@ -416,8 +420,8 @@ static char *metrics_lines(const struct snapshot *s)
  * with an empty "instances" array and the instances are printed into it as
  * they are read, so memory does not grow with the fleet. The first walk
  * (the counts) has read every value in this transaction, so a damaged one
- * failed before anything was printed; only running out of memory can stop
- * this one midway, and that is not reported as success.
+ * failed before anything was printed; only running out of memory or a write
+ * error can stop this one midway, and that is not reported as success.
  */
 static int print_json(struct gceb_txn *txn, const cJSON *root, bool list_instances,
 		      struct gceb_err *err)
@@ -449,6 +453,14 @@ static int print_json(struct gceb_txn *txn, const cJSON *root, bool list_instanc
 out:
 	free(text);
 	return r;
+}
+
+/* Output that did not all reach its reader must not be reported as success. */
+static int check_output(struct gceb_err *err)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	return gceb_err_set(err, GCEB_EIO, "cannot write the output: %s", strerror(errno));
 }
 
 int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
@@ -499,7 +511,10 @@ int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
 			goto out;
 		}
 		r = print_json(txn, root, list_instances, &job->err);
+		if (r < 0)
+			goto out;
 	}
+	r = check_output(&job->err);
 out:
 	if (r == GCEB_ENOMEM && !job->err.msg[0])
 		gceb_err_set(&job->err, r, "out of memory");

@@ -2,8 +2,7 @@
 /*
  * it_status.c - gceb-status --json --instances prints the instances as it
  * reads them. The document must be the one cJSON_Print() makes of the whole
- * tree, byte for byte, and a damaged value must still fail the run before
- * anything is printed.
+ * tree, byte for byte, and a run that cannot print all of it must not exit 0.
  * The store is seeded directly through lib/store.h (and raw LMDB for a
  * damaged value).
  */
@@ -14,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <lmdb.h>
@@ -298,6 +298,50 @@ static void damaged_value_prints_nothing(void **state)
 	}
 }
 
+/* gceb-status @args with stdout on /dev/full; its exit status, its stderr in @err. */
+static int run_to_full(const struct it_env *env, const char *args, char *err, size_t len)
+{
+	char cmd[1024], path[256];
+	FILE *f;
+	size_t n;
+	int st;
+
+	(void)snprintf(path, sizeof(path), "%s/stderr", env->root);
+	(void)snprintf(cmd, sizeof(cmd), "%s/gceb-status --state-dir %s %s >/dev/full 2>%s",
+		       GCEB_BIN_DIR, env->state_dir, args, path);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(err, 1, len - 1, f);
+	err[n] = '\0';
+	(void)fclose(f);
+	return WEXITSTATUS(st);
+}
+
+/*
+ * Output that cannot be written fails the run (EX_IOERR): while listing
+ * (more instances than stdio buffers), and at the end for the short table.
+ */
+static void write_error_is_not_success(void **state)
+{
+	struct it_env *env = *state;
+	struct seed extra = { .url = "https://c/extra" };
+	char key[128], err[1024];
+	int i;
+
+	seed_fleet(env);
+	for (i = 0; i < 100; i++) {
+		(void)snprintf(key, sizeof(key), "linux " R1 " us-a x-%03d", i);
+		extra.key = key;
+		seed_instance(env, &extra);
+	}
+	assert_int_equal(run_to_full(env, "--json --instances", err, sizeof(err)), 74);
+	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
+	assert_int_equal(run_to_full(env, "", err, sizeof(err)), 74);
+	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +349,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(empty_store_lists_no_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_value_prints_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
