@@ -3,6 +3,7 @@
  * status.c - gceb-status: the store as a table for people or as JSON for
  * scripts (schema in docs/gceb-status.md). Read-only; takes no lock.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +30,16 @@ struct zone_counts {
 static const char *const state_names[4] = { "idle", "leased", "pending_deletion", "deleted" };
 
 struct snapshot {
-	cJSON *templates, *revisions, *groups, *instances; /* arrays */
+	cJSON *templates, *revisions, *groups; /* arrays */
 	struct counts counts;
-	bool list_instances;
 	struct zone_counts *zones;
 	size_t n_zones;
+};
+
+/* The instances, printed one at a time into the document's "instances" array. */
+struct listing {
+	size_t n; /* printed so far */
+	struct gceb_err *err;
 };
 
 static int count_zone(struct snapshot *s, const char *key, int state)
@@ -217,12 +223,16 @@ static int visit_group(const char *key, const ProtobufCMessage *msg, void *paylo
 	return 0;
 }
 
+static bool is_leased(const Gceb__State__Instance *in)
+{
+	return in->has_lease_expiration_ts || in->leased_indefinitely;
+}
+
 static int visit_instance(const char *key, const ProtobufCMessage *msg, void *payload)
 {
 	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
 	struct snapshot *s = payload;
-	bool leased = in->has_lease_expiration_ts || in->leased_indefinitely;
-	cJSON *o;
+	bool leased = is_leased(in);
 
 	s->counts.total++;
 	s->counts.cataloged += in->cataloged;
@@ -231,23 +241,60 @@ static int visit_instance(const char *key, const ProtobufCMessage *msg, void *pa
 	s->counts.deleted += in->deleted;
 	if (count_zone(s, key, in->deleted ? 3 : in->pending_deletion ? 2 : leased ? 1 : 0) < 0)
 		return GCEB_ENOMEM;
-	if (!s->list_instances)
-		return 0;
-	o = cJSON_CreateObject();
+	return 0;
+}
+
+static cJSON *instance_json(const char *key, const Gceb__State__Instance *in)
+{
+	cJSON *o = cJSON_CreateObject();
+
 	if (!o)
-		return GCEB_ENOMEM;
-	cJSON_AddItemToArray(s->instances, o);
+		return NULL;
 	add_key_parts(o, key, 4);
 	cJSON_AddItemToObject(o, "url", str_or_null(in->url));
 	cJSON_AddBoolToObject(o, "cataloged", in->cataloged);
-	cJSON_AddBoolToObject(o, "leased", leased);
+	cJSON_AddBoolToObject(o, "leased", is_leased(in));
 	if (in->has_lease_expiration_ts)
 		cJSON_AddNumberToObject(o, "lease_expiration_ts", (double)in->lease_expiration_ts);
 	cJSON_AddBoolToObject(o, "pending_deletion", in->pending_deletion);
 	if (in->has_deletion_ts)
 		cJSON_AddNumberToObject(o, "deletion_ts", (double)in->deletion_ts);
 	cJSON_AddBoolToObject(o, "deleted", in->deleted);
-	return 0;
+	return o;
+}
+
+/*
+ * Print one instance as cJSON_Print() lays it out as an element of the
+ * document's "instances" array: after ", " from the second on, and two tabs
+ * deeper than on its own. JSON strings escape newlines, so every newline in
+ * the text is one of the layout's.
+ */
+static int print_instance(const char *key, const ProtobufCMessage *msg, void *payload)
+{
+	struct listing *l = payload;
+	cJSON *o = instance_json(key, (const Gceb__State__Instance *)msg);
+	char *text = o ? cJSON_Print(o) : NULL;
+	const char *p, *nl;
+	int r = 0;
+
+	if (!text) {
+		r = gceb_err_set(l->err, GCEB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (l->n++)
+		(void)fputs(", ", stdout);
+	for (p = text; (nl = strchr(p, '\n')); p = nl + 1) {
+		(void)fwrite(p, 1, (size_t)(nl - p) + 1, stdout);
+		(void)fputs("\t\t", stdout);
+	}
+	(void)fputs(p, stdout);
+	/* Stop at once when the reader has gone (EPIPE) or the disk is full. */
+	if (ferror(stdout))
+		r = gceb_err_set(l->err, GCEB_EIO, "cannot write the output: %s", strerror(errno));
+out:
+	free(text);
+	cJSON_Delete(o);
+	return r;
 }
 
 static cJSON *counts_json(const struct counts *c)
@@ -368,19 +415,65 @@ static char *metrics_lines(const struct snapshot *s)
 	return gceb_buf_detach(&b);
 }
 
+/*
+ * Print @root as cJSON_Print() lays it out. With @list_instances, @root ends
+ * with an empty "instances" array and the instances are printed into it as
+ * they are read, so memory does not grow with the fleet. The first walk
+ * (the counts) has read every value in this transaction, so a damaged one
+ * failed before anything was printed; only running out of memory or a write
+ * error can stop this one midway, and that is not reported as success.
+ */
+static int print_json(struct gceb_txn *txn, const cJSON *root, bool list_instances,
+		      struct gceb_err *err)
+{
+	struct listing l = { .err = err };
+	char *text = cJSON_Print(root);
+	size_t len;
+	int r = 0;
+
+	if (!text) {
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!list_instances) {
+		(void)printf("%s\n", text);
+		goto out;
+	}
+	/* Formatted, the document ends with the empty array and the root's brace. */
+	len = strlen(text);
+	if (len < 4 || strcmp(text + len - 4, "[]\n}") != 0) {
+		r = gceb_err_set(err, GCEB_EBUG, "cJSON laid out the status document unexpectedly");
+		goto out;
+	}
+	(void)fwrite(text, 1, len - 3, stdout);
+	r = gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, NULL, print_instance, &l, err);
+	if (r < 0)
+		goto out;
+	(void)fputs("]\n}\n", stdout);
+out:
+	free(text);
+	return r;
+}
+
+/* Output that did not all reach its reader must not be reported as success. */
+static int check_output(struct gceb_err *err)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	return gceb_err_set(err, GCEB_EIO, "cannot write the output: %s", strerror(errno));
+}
+
 int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
 {
-	struct snapshot s = { .list_instances = list_instances };
+	struct snapshot s = { 0 };
 	struct gceb_txn *txn = NULL;
 	cJSON *root = cJSON_CreateObject(), *config = cJSON_CreateObject();
-	char *text = NULL;
 	int r;
 
 	s.templates = cJSON_CreateArray();
 	s.revisions = cJSON_CreateArray();
 	s.groups = cJSON_CreateArray();
-	s.instances = cJSON_CreateArray();
-	if (!root || !config || !s.templates || !s.revisions || !s.groups || !s.instances) {
+	if (!root || !config || !s.templates || !s.revisions || !s.groups) {
 		r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -404,37 +497,33 @@ int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
 	}
 	if (!json) {
 		print_table(config, &s);
-		goto out;
+	} else {
+		cJSON_AddNumberToObject(root, "schema", STATUS_SCHEMA);
+		cJSON_AddItemToObject(root, "config", config);
+		config = NULL;
+		cJSON_AddItemToObject(root, "templates", s.templates);
+		cJSON_AddItemToObject(root, "revisions", s.revisions);
+		cJSON_AddItemToObject(root, "groups", s.groups);
+		s.templates = s.revisions = s.groups = NULL;
+		cJSON_AddItemToObject(root, "instance_counts", counts_json(&s.counts));
+		if (list_instances && !cJSON_AddArrayToObject(root, "instances")) {
+			r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
+			goto out;
+		}
+		r = print_json(txn, root, list_instances, &job->err);
+		if (r < 0)
+			goto out;
 	}
-	cJSON_AddNumberToObject(root, "schema", STATUS_SCHEMA);
-	cJSON_AddItemToObject(root, "config", config);
-	config = NULL;
-	cJSON_AddItemToObject(root, "templates", s.templates);
-	cJSON_AddItemToObject(root, "revisions", s.revisions);
-	cJSON_AddItemToObject(root, "groups", s.groups);
-	cJSON_AddItemToObject(root, "instance_counts", counts_json(&s.counts));
-	if (list_instances) {
-		cJSON_AddItemToObject(root, "instances", s.instances);
-		s.instances = NULL;
-	}
-	s.templates = s.revisions = s.groups = NULL;
-	text = cJSON_Print(root);
-	if (!text) {
-		r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
-		goto out;
-	}
-	(void)printf("%s\n", text);
+	r = check_output(&job->err);
 out:
 	if (r == GCEB_ENOMEM && !job->err.msg[0])
 		gceb_err_set(&job->err, r, "out of memory");
 	gceb_txn_abort(&txn);
-	free(text);
 	cJSON_Delete(root);
 	cJSON_Delete(config);
 	cJSON_Delete(s.templates);
 	cJSON_Delete(s.revisions);
 	cJSON_Delete(s.groups);
-	cJSON_Delete(s.instances);
 	free(s.zones);
 	return r;
 }

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * it_status.c - gceb-status --json --instances prints the instances as it
+ * reads them. The document must be the one cJSON_Print() makes of the whole
+ * tree, byte for byte, and a run that cannot print all of it must not exit 0.
+ * The store is seeded directly through lib/store.h (and raw LMDB for a
+ * damaged value).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "entity.h"
+#include "harness.h"
+#include "store.h"
+
+#define R1 "1111111111111111111111111111111111111111"
+#define R2 "2222222222222222222222222222222222222222"
+
+static int setup(void **state)
+{
+	struct it_env *env = calloc(1, sizeof(*env));
+
+	assert_non_null(env);
+	it_env_init(env);
+	*state = env;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct it_env *env = *state;
+
+	it_env_cleanup(env);
+	free(env);
+	return 0;
+}
+
+/* Open (creating it) the store of @env. */
+static struct gceb_store *store_open(const struct it_env *env)
+{
+	struct gceb_store *s = NULL;
+
+	assert_int_equal(gceb_store_open(env->state_dir, (size_t)GCEB_STORE_DEFAULT_MAP_MIB << 20,
+					 0, &s, NULL),
+			 0);
+	return s;
+}
+
+static void put(const struct it_env *env, enum gceb_kind kind, const char *key, const void *msg)
+{
+	struct gceb_store *s = store_open(env);
+	struct gceb_txn *txn = NULL;
+
+	assert_int_equal(gceb_store_begin(s, true, &txn, NULL), 0);
+	assert_int_equal(gceb_txn_put(txn, kind, key, msg, NULL), 0);
+	assert_int_equal(gceb_txn_commit(&txn, NULL), 0);
+	gceb_store_close(s);
+}
+
+/* Write raw bytes with plain LMDB, as a bad disk would. */
+static void raw_put(const struct it_env *env, const char *name, const char *key, const void *val,
+		    size_t len)
+{
+	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)val };
+	char db[256];
+	MDB_env *menv;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	(void)snprintf(db, sizeof(db), "%s/db", env->state_dir);
+	assert_int_equal(mdb_env_create(&menv), 0);
+	assert_int_equal(mdb_env_set_maxdbs(menv, 8), 0);
+	assert_int_equal(mdb_env_open(menv, db, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(menv, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, name, 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(menv);
+}
+
+/* One instance of every state, and URLs that JSON must escape or that are unset. */
+struct seed {
+	const char *key, *url;
+	bool cataloged, indefinitely, pending, deleted;
+	int64_t lease_ts, deletion_ts; /* 0: unset */
+};
+
+static const struct seed seeds[] = {
+	{ "linux " R1 " us-a a-idle", "https://c/a-idle", false, false, false, false, 0, 0 },
+	{ "linux " R1 " us-a b-cataloged", "https://c/b", true, false, false, false, 0, 0 },
+	{ "linux " R1 " us-a c-leased", "https://c/c", true, false, false, false, 1700000000, 0 },
+	{ "linux " R1 " us-a d-indefinitely", "https://c/d", true, true, false, false, 0, 0 },
+	{ "linux " R1 " us-a e-pending", "https://c/e", false, false, true, false, 0, 1700000100 },
+	{ "linux " R1 " us-a f-deleted", "https://c/f", false, false, true, true, 0, 1700000200 },
+	{ "linux " R2 " us-b g-no-url", NULL, false, false, false, false, 0, 0 },
+	{ "linux " R2 " us-b h-odd-url", "q\"b\\s\nn\tt\xc3\xa9", false, false, false, false, 0,
+	  0 },
+};
+
+#define N_SEEDS (sizeof(seeds) / sizeof(seeds[0]))
+
+static void seed_instance(const struct it_env *env, const struct seed *s)
+{
+	Gceb__State__Instance in = GCEB__STATE__INSTANCE__INIT;
+
+	in.url = (char *)s->url;
+	in.has_cataloged = s->cataloged;
+	in.cataloged = s->cataloged;
+	in.has_leased_indefinitely = s->indefinitely;
+	in.leased_indefinitely = s->indefinitely;
+	in.has_pending_deletion = s->pending;
+	in.pending_deletion = s->pending;
+	in.has_deleted = s->deleted;
+	in.deleted = s->deleted;
+	in.has_lease_expiration_ts = s->lease_ts != 0;
+	in.lease_expiration_ts = s->lease_ts;
+	in.has_deletion_ts = s->deletion_ts != 0;
+	in.deletion_ts = s->deletion_ts;
+	put(env, GCEB_KIND_INSTANCE, s->key, &in);
+}
+
+static void seed_fleet(const struct it_env *env)
+{
+	Gceb__State__StoredConfig c = GCEB__STATE__STORED_CONFIG__INIT;
+	Gceb__State__InstanceTemplate t = GCEB__STATE__INSTANCE_TEMPLATE__INIT;
+	Gceb__State__Revision r = GCEB__STATE__REVISION__INIT;
+	Gceb__State__InstanceGroupManager g = GCEB__STATE__INSTANCE_GROUP_MANAGER__INIT;
+	char *drained[] = { (char *)"linux " R2 }, *groups[] = { (char *)"linux " R1 " us-a" };
+	size_t i;
+
+	c.revision = (char *)"cccccccccccccccccccccccccccccccccccccccc";
+	c.has_updated_ts = true;
+	c.updated_ts = 1690000000;
+	put(env, GCEB_KIND_CONFIG, "current", &c);
+	t.active = (char *)"linux " R1;
+	t.drained = drained;
+	t.n_drained = 1;
+	put(env, GCEB_KIND_TEMPLATE, "linux", &t);
+	r.project = (char *)"proj";
+	r.url = (char *)"https://c/templates/linux-1";
+	r.active = groups;
+	r.n_active = 1;
+	put(env, GCEB_KIND_REVISION, "linux " R1, &r);
+	put(env, GCEB_KIND_REVISION, "linux " R2,
+	    &(Gceb__State__Revision)GCEB__STATE__REVISION__INIT);
+	g.has_minimum_size = true;
+	g.minimum_size = 2;
+	g.url = (char *)"https://c/igm/us-a";
+	put(env, GCEB_KIND_IGM, "linux " R1 " us-a", &g);
+	for (i = 0; i < N_SEEDS; i++)
+		seed_instance(env, &seeds[i]);
+}
+
+/* @s as docs/gceb-status.md lists an instance, keys in that order. */
+static cJSON *seed_json(const struct seed *s)
+{
+	static const char *const names[] = { "base_name", "revision", "zone", "name" };
+	cJSON *o = cJSON_CreateObject();
+	char part[128];
+	unsigned i;
+
+	assert_non_null(o);
+	for (i = 0; i < 4; i++) {
+		assert_true(gceb_key_token(s->key, i, part, sizeof(part)));
+		cJSON_AddStringToObject(o, names[i], part);
+	}
+	if (s->url)
+		cJSON_AddStringToObject(o, "url", s->url);
+	else
+		cJSON_AddNullToObject(o, "url");
+	cJSON_AddBoolToObject(o, "cataloged", s->cataloged);
+	cJSON_AddBoolToObject(o, "leased", s->lease_ts || s->indefinitely);
+	if (s->lease_ts)
+		cJSON_AddNumberToObject(o, "lease_expiration_ts", (double)s->lease_ts);
+	cJSON_AddBoolToObject(o, "pending_deletion", s->pending);
+	if (s->deletion_ts)
+		cJSON_AddNumberToObject(o, "deletion_ts", (double)s->deletion_ts);
+	cJSON_AddBoolToObject(o, "deleted", s->deleted);
+	return o;
+}
+
+/*
+ * The whole document as one cJSON tree would print it: the plain --json
+ * document (which is printed whole) with @n_seeds instances appended.
+ */
+static char *expected_document(const struct it_env *env, size_t n_seeds)
+{
+	struct it_result res;
+	cJSON *doc, *list;
+	char *text;
+	size_t i;
+
+	assert_int_equal(it_run(env, &res, "status", "--json", NULL), 0);
+	doc = cJSON_Parse(res.out);
+	assert_non_null(doc);
+	it_result_release(&res);
+	list = cJSON_AddArrayToObject(doc, "instances");
+	assert_non_null(list);
+	for (i = 0; i < n_seeds; i++)
+		cJSON_AddItemToArray(list, seed_json(&seeds[i]));
+	text = cJSON_Print(doc);
+	assert_non_null(text);
+	cJSON_Delete(doc);
+	return text;
+}
+
+static void assert_count(const cJSON *doc, const char *name, int want)
+{
+	const cJSON *counts = cJSON_GetObjectItemCaseSensitive(doc, "instance_counts");
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(counts, name);
+
+	assert_true(cJSON_IsNumber(n));
+	assert_int_equal(n->valueint, want);
+}
+
+static void streamed_list_is_the_whole_document(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+	char *want;
+	cJSON *got, *w;
+
+	seed_fleet(env);
+	want = expected_document(env, N_SEEDS);
+	assert_int_equal(it_run(env, &res, "status", "--json", "--instances", NULL), 0);
+	assert_string_equal(res.err, "");
+	/* Byte for byte, with the newline after the root's brace. */
+	assert_int_equal(strlen(res.out), strlen(want) + 1);
+	assert_memory_equal(res.out, want, strlen(want));
+	assert_string_equal(res.out + strlen(want), "\n");
+	/* And it reads back as the document, instances in key order. */
+	got = cJSON_Parse(res.out);
+	w = cJSON_Parse(want);
+	assert_non_null(got);
+	assert_non_null(w);
+	assert_true(cJSON_Compare(got, w, true));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(got, "instances")),
+			 N_SEEDS);
+	assert_count(got, "total", N_SEEDS);
+	assert_count(got, "cataloged", 3);
+	assert_count(got, "leased", 2);
+	assert_count(got, "pending_deletion", 2);
+	assert_count(got, "deleted", 1);
+	cJSON_Delete(got);
+	cJSON_Delete(w);
+	free(want);
+	it_result_release(&res);
+}
+
+static void empty_store_lists_no_instances(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+	char *want;
+
+	gceb_store_close(store_open(env));
+	want = expected_document(env, 0);
+	assert_int_equal(it_run(env, &res, "status", "--json", "--instances", NULL), 0);
+	assert_non_null(strstr(want, "\"instances\":\t[]\n}"));
+	assert_int_equal(strlen(res.out), strlen(want) + 1);
+	assert_memory_equal(res.out, want, strlen(want));
+	free(want);
+	it_result_release(&res);
+}
+
+/*
+ * A damaged value after good ones: the counts, which come before the list,
+ * read every value first, so the run fails (EX_PROTOCOL, as every read of a
+ * damaged value) before printing anything, as it did when the document was
+ * built whole.
+ */
+static void damaged_value_prints_nothing(void **state)
+{
+	static const char *const modes[][2] = { { "--json", "--instances" },
+						{ "--json", NULL },
+						{ NULL, NULL } };
+	struct it_env *env = *state;
+	struct it_result res;
+	size_t i;
+
+	seed_fleet(env);
+	raw_put(env, "instances", "linux " R1 " us-a c-leased-too", "\x0a\x7f", 2);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		assert_int_equal(it_run(env, &res, "status", modes[i][0], modes[i][1], NULL), 76);
+		assert_string_equal(res.out, "");
+		assert_non_null(strstr(res.err, "stored instance 'linux " R1
+						" us-a c-leased-too' is damaged"));
+		it_result_release(&res);
+	}
+}
+
+/* gceb-status @args with stdout on /dev/full; its exit status, its stderr in @err. */
+static int run_to_full(const struct it_env *env, const char *args, char *err, size_t len)
+{
+	char cmd[1024], path[256];
+	FILE *f;
+	size_t n;
+	int st;
+
+	(void)snprintf(path, sizeof(path), "%s/stderr", env->root);
+	(void)snprintf(cmd, sizeof(cmd), "%s/gceb-status --state-dir %s %s >/dev/full 2>%s",
+		       GCEB_BIN_DIR, env->state_dir, args, path);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(err, 1, len - 1, f);
+	err[n] = '\0';
+	(void)fclose(f);
+	return WEXITSTATUS(st);
+}
+
+/*
+ * Output that cannot be written fails the run (EX_IOERR): while listing
+ * (more instances than stdio buffers), and at the end for the short table.
+ */
+static void write_error_is_not_success(void **state)
+{
+	struct it_env *env = *state;
+	struct seed extra = { .url = "https://c/extra" };
+	char key[128], err[1024];
+	int i;
+
+	seed_fleet(env);
+	for (i = 0; i < 100; i++) {
+		(void)snprintf(key, sizeof(key), "linux " R1 " us-a x-%03d", i);
+		extra.key = key;
+		seed_instance(env, &extra);
+	}
+	assert_int_equal(run_to_full(env, "--json --instances", err, sizeof(err)), 74);
+	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
+	assert_int_equal(run_to_full(env, "", err, sizeof(err)), 74);
+	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(streamed_list_is_the_whole_document, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(empty_store_lists_no_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(damaged_value_prints_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
