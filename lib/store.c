@@ -526,21 +526,35 @@ int gceb_txn_del(struct gceb_txn *txn, enum gceb_kind kind, const char *key, str
 int gceb_txn_foreach(struct gceb_txn *txn, enum gceb_kind kind, const char *prefix,
 		     gceb_store_visit_fn fn, void *payload, struct gceb_err *err)
 {
+	return gceb_txn_foreach_after(txn, kind, prefix, NULL, fn, payload, err);
+}
+
+int gceb_txn_foreach_after(struct gceb_txn *txn, enum gceb_kind kind, const char *prefix,
+			   const char *after, gceb_store_visit_fn fn, void *payload,
+			   struct gceb_err *err)
+{
 	char key[GCEB_STORE_MAX_KEY + 1];
 	ProtobufCMessage *msg = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_cursor_op op = MDB_FIRST;
 	const char *pfx = prefix ? prefix : "";
-	MDB_val k = str_val(pfx), v;
+	MDB_val k = str_val(pfx), v, a = str_val(after ? after : "");
 	size_t plen = k.mv_size;
+	bool skip = false;
 	int r;
 
 	assert((unsigned)kind < GCEB_KIND_COUNT);
-	if (plen > GCEB_STORE_MAX_KEY)
-		return gceb_err_set(err, GCEB_EUSAGE, "%s key prefix is longer than %d bytes",
-				    kinds[kind].noun, GCEB_STORE_MAX_KEY);
-	if (plen > 0)
-		op = MDB_SET_RANGE; /* the first key >= prefix */
+	if (plen > GCEB_STORE_MAX_KEY || a.mv_size > GCEB_STORE_MAX_KEY)
+		return gceb_err_set(
+			err, GCEB_EUSAGE, "%s key %s is longer than %d bytes", kinds[kind].noun,
+			plen > GCEB_STORE_MAX_KEY ? "prefix" : "bound", GCEB_STORE_MAX_KEY);
+	/* LMDB orders keys as strcmp() does: start at whichever bound is later. */
+	if (after && strcmp(after, pfx) >= 0) {
+		k = a;
+		skip = true;
+	}
+	if (k.mv_size > 0)
+		op = MDB_SET_RANGE; /* the first key >= k */
 	r = mdb_cursor_open(txn->txn, txn->store->dbi[kind], &cur);
 	if (r != 0)
 		return store_err(txn->store, err, r, "cannot read %s", kinds[kind].db);
@@ -555,6 +569,12 @@ int gceb_txn_foreach(struct gceb_txn *txn, enum gceb_kind kind, const char *pref
 			r = store_err(txn->store, err, r, "cannot read %s", kinds[kind].db);
 			goto out;
 		}
+		/* @after itself, if it still exists, was visited by the last walk. */
+		if (skip && k.mv_size == a.mv_size && !memcmp(k.mv_data, a.mv_data, a.mv_size)) {
+			skip = false;
+			continue;
+		}
+		skip = false;
 		if (k.mv_size < plen || memcmp(k.mv_data, pfx, plen) != 0)
 			goto out; /* past the prefix; r is 0 */
 		/* LMDB bounds keys itself; checking keeps the copy safe on any build. */

@@ -102,6 +102,15 @@ GCEB_NODISCARD int gceb_txn_del(struct gceb_txn *txn, enum gceb_kind kind, const
 typedef int (*gceb_store_visit_fn)(const char *key, const ProtobufCMessage *msg, void *payload);
 GCEB_NODISCARD int gceb_txn_foreach(struct gceb_txn *txn, enum gceb_kind kind, const char *prefix,
 				    gceb_store_visit_fn fn, void *payload, struct gceb_err *err);
+/*
+ * gceb_txn_foreach() from the first key after @after (NULL: from the start),
+ * which need not exist any more: a long walk can go in short transactions,
+ * each taking up where the last one stopped.
+ */
+GCEB_NODISCARD int gceb_txn_foreach_after(struct gceb_txn *txn, enum gceb_kind kind,
+					  const char *prefix, const char *after,
+					  gceb_store_visit_fn fn, void *payload,
+					  struct gceb_err *err);
 
 /*
  * What an update callback decided. The callback gets *@msg as read in the

@@ -78,81 +78,61 @@ out:
 	return rc;
 }
 
-struct scan {
-	struct gceb_txn *txn;
-	struct key_list keys;
-};
-
-static int add_instances(struct scan *s, const Gceb__State__InstanceGroupManager *g)
+/*
+ * The scan of §4.6 (template, its active revision, that revision's active
+ * groups, their instances) asked from the instance's side: its key names
+ * its group's, whose key names its revision's.
+ */
+static int in_active_group(struct gceb_txn *txn, const char *key, struct gceb_err *err)
 {
-	size_t i;
-	int rc = 0;
+	Gceb__State__InstanceTemplate *t = NULL;
+	Gceb__State__Revision *r = NULL;
+	Gceb__State__InstanceGroupManager *g = NULL;
+	gceb_key base, rev, zone, rk, gk;
+	int rc, yes = 0;
 
-	for (i = 0; rc == 0 && i < g->n_instances; i++) {
-		Gceb__State__Instance *in = NULL;
-
-		rc = gceb_txn_get(s->txn, GCEB_KIND_INSTANCE, g->instances[i],
-				  (ProtobufCMessage **)&in, NULL);
-		if (rc == GCEB_ENOTFOUND) {
-			rc = 0;
-			continue;
-		}
-		if (rc == 0 && !in->cataloged && !in->pending_deletion)
-			rc = gceb_strv_push(&s->keys.v, &s->keys.n, g->instances[i]);
-		gceb_entity_free(in);
-	}
-	return rc;
+	if (!gceb_key_token(key, 0, base, sizeof(base)) ||
+	    !gceb_key_token(key, 1, rev, sizeof(rev)) ||
+	    !gceb_key_token(key, 2, zone, sizeof(zone)) || gceb_key_revision(rk, base, rev) < 0 ||
+	    gceb_key_igm(gk, base, rev, zone) < 0)
+		return 0;
+	rc = gceb_txn_get(txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, err);
+	if (rc < 0 || !t->active || strcmp(t->active, rk) != 0)
+		goto out;
+	rc = gceb_txn_get(txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&r, err);
+	if (rc < 0 || gceb_strv_find(r->active, r->n_active, gk) < 0)
+		goto out;
+	rc = gceb_txn_get(txn, GCEB_KIND_IGM, gk, (ProtobufCMessage **)&g, err);
+	if (rc == 0)
+		yes = gceb_strv_find(g->instances, g->n_instances, key) >= 0;
+out:
+	gceb_entity_free(t);
+	gceb_entity_free(r);
+	gceb_entity_free(g);
+	if (rc == GCEB_ENOTFOUND)
+		return 0;
+	return rc < 0 ? rc : yes;
 }
 
 /* Only instances of active groups of active revisions are cataloged. */
-static int visit_template(const char *key, const ProtobufCMessage *msg, void *payload)
+static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg, void *payload,
+		struct gceb_err *err)
 {
-	const Gceb__State__InstanceTemplate *t = (const Gceb__State__InstanceTemplate *)msg;
-	struct scan *s = payload;
-	Gceb__State__Revision *r = NULL;
-	size_t i;
-	int rc;
+	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
 
-	(void)key;
-	if (!t->active)
+	if (in->cataloged || in->pending_deletion)
 		return 0;
-	rc = gceb_txn_get(s->txn, GCEB_KIND_REVISION, t->active, (ProtobufCMessage **)&r, NULL);
-	if (rc == GCEB_ENOTFOUND)
-		return 0;
-	for (i = 0; rc == 0 && i < r->n_active; i++) {
-		Gceb__State__InstanceGroupManager *g = NULL;
-
-		rc = gceb_txn_get(s->txn, GCEB_KIND_IGM, r->active[i], (ProtobufCMessage **)&g,
-				  NULL);
-		if (rc == GCEB_ENOTFOUND) {
-			rc = 0;
-			continue;
-		}
-		if (rc == 0)
-			rc = add_instances(s, g);
-		gceb_entity_free(g);
-	}
-	gceb_entity_free(r);
-	return rc;
+	return in_active_group(txn, key, err);
 }
 
 int gceb_catalog_instances_run(struct gceb_job *job)
 {
+	static const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick };
 	struct gceb_run run;
-	struct scan s = { 0 };
 	int r;
 
 	run_init(&run, job);
-	r = gceb_store_begin(job->store, false, &s.txn, &job->err);
-	if (r < 0)
-		return r;
-	r = gceb_txn_foreach(s.txn, GCEB_KIND_TEMPLATE, NULL, visit_template, &s, &job->err);
-	gceb_txn_abort(&s.txn);
-	if (r == GCEB_ENOMEM && !job->err.msg[0])
-		gceb_err_set(&job->err, r, "out of memory");
-	if (r == 0)
-		r = run_items(&run, "instance", &s.keys, build, on_add);
-	key_list_release(&s.keys);
+	r = run_items(&run, "instance", &src, build, on_add);
 	if (r == 0)
 		r = run_finish(&run);
 	return r;

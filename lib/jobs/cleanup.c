@@ -80,19 +80,20 @@ static int build_drained(struct gceb_run *run, const char *key, struct gceb_http
 	return rc;
 }
 
-struct scan {
-	struct gceb_txn *txn;
-	char **drained; /* the drained IGM set */
-	size_t n_drained;
-	struct key_list pending, drained_instances, purge;
-	int64_t now;
-};
+/* CLN-1's scan: pending deletion, not deleted, with a URL. */
+static int pick_pending(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
+			void *payload, struct gceb_err *err)
+{
+	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
+
+	return !in->deleted && in->pending_deletion && in->url;
+}
 
 /*
  * CLN-3: the group is explicitly drained (in R.drained) or implicitly
  * (R in T.drained); a group entity that no longer exists makes an orphan.
  */
-static int drained_or_orphan(struct scan *s, const char *igm_key, bool *yes)
+static int drained_or_orphan(struct gceb_txn *txn, const char *igm_key, bool *yes)
 {
 	Gceb__State__InstanceGroupManager *g = NULL;
 	Gceb__State__Revision *r = NULL;
@@ -102,7 +103,7 @@ static int drained_or_orphan(struct scan *s, const char *igm_key, bool *yes)
 	int rc;
 
 	*yes = false;
-	rc = gceb_txn_get(s->txn, GCEB_KIND_IGM, igm_key, (ProtobufCMessage **)&g, NULL);
+	rc = gceb_txn_get(txn, GCEB_KIND_IGM, igm_key, (ProtobufCMessage **)&g, NULL);
 	if (rc == GCEB_ENOTFOUND) {
 		*yes = true; /* decisions.md: orphans are handled */
 		return 0;
@@ -110,9 +111,9 @@ static int drained_or_orphan(struct scan *s, const char *igm_key, bool *yes)
 	if (rc < 0 || !gceb_key_token(igm_key, 0, base, sizeof(base)) ||
 	    !gceb_key_token(igm_key, 1, rev, sizeof(rev)) || gceb_key_revision(rk, base, rev) < 0)
 		goto out;
-	rc = gceb_txn_get(s->txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&r, NULL);
+	rc = gceb_txn_get(txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&r, NULL);
 	if (rc == 0)
-		rc = gceb_txn_get(s->txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, NULL);
+		rc = gceb_txn_get(txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, NULL);
 	if (rc == 0)
 		*yes = gceb_strv_find(r->drained, r->n_drained, igm_key) >= 0 ||
 		       gceb_strv_find(t->drained, t->n_drained, rk) >= 0;
@@ -123,32 +124,39 @@ out:
 	return rc == GCEB_ENOTFOUND ? 0 : rc;
 }
 
-static int visit_instance(const char *key, const ProtobufCMessage *msg, void *payload)
+/* CLN-3's scan: not cataloged, not deleted or pending deletion, of a drained group. */
+static int pick_drained(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
+			void *payload, struct gceb_err *err)
 {
 	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
-	struct scan *s = payload;
 	bool yes;
 	int rc;
 
-	if (in->deleted) {
-		/* (b), with total elapsed seconds (§10.6); a clock moved back selects too. */
-		int64_t age = s->now - in->last_updated;
-
-		if (age > PURGE_DELAY || age < 0)
-			return gceb_strv_push(&s->purge.v, &s->purge.n, key);
+	if (in->deleted || in->pending_deletion || in->cataloged || !in->url ||
+	    !in->instance_group_manager)
 		return 0;
-	}
-	if (in->pending_deletion)
-		return in->url ? gceb_strv_push(&s->pending.v, &s->pending.n, key) : 0;
-	if (in->cataloged || !in->url || !in->instance_group_manager)
-		return 0;
-	rc = drained_or_orphan(s, in->instance_group_manager, &yes);
-	if (rc == 0 && yes)
-		rc = gceb_strv_push(&s->drained_instances.v, &s->drained_instances.n, key);
-	return rc;
+	rc = drained_or_orphan(txn, in->instance_group_manager, &yes);
+	return rc < 0 ? rc : yes;
 }
 
 /* ---- (b) purge ---- */
+
+struct purge_scan {
+	struct key_list keys;
+	int64_t now;
+};
+
+/* (b), with total elapsed seconds (§10.6); a clock moved back selects too. */
+static int visit_purge(const char *key, const ProtobufCMessage *msg, void *payload)
+{
+	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
+	struct purge_scan *s = payload;
+	int64_t age = s->now - in->last_updated;
+
+	if (in->deleted && (age > PURGE_DELAY || age < 0))
+		return gceb_strv_push(&s->keys.v, &s->keys.n, key);
+	return 0;
+}
 
 static int purge(ProtobufCMessage **msg, void *payload)
 {
@@ -473,29 +481,30 @@ static int remove_entities(struct gceb_run *run)
 
 int gceb_cleanup_entities_run(struct gceb_job *job)
 {
-	struct scan s = { .now = gceb_now() };
+	static const struct run_source pending = { .kind = GCEB_KIND_INSTANCE,
+						   .pick = pick_pending };
+	static const struct run_source drained = { .kind = GCEB_KIND_INSTANCE,
+						   .pick = pick_drained };
+	struct purge_scan s = { .now = gceb_now() };
 	struct gceb_run run;
 	size_t i;
 	int r;
 
 	run_init(&run, job);
-	r = gceb_store_begin(job->store, false, &s.txn, &job->err);
-	if (r < 0)
-		return r;
-	r = gceb_txn_foreach(s.txn, GCEB_KIND_INSTANCE, NULL, visit_instance, &s, &job->err);
-	gceb_txn_abort(&s.txn);
+	/*
+	 * (b) selects before (a) and (c) run, as one scan did: what they mark
+	 * deleted is stamped after s.now, and a negative age selects.
+	 */
+	r = run_scan(&run, GCEB_KIND_INSTANCE, visit_purge, &s);
 	if (r == 0)
-		r = run_items(&run, "instance", &s.pending, build_pending, on_check_pending);
+		r = run_items(&run, "instance", &pending, build_pending, on_check_pending);
 	if (r == 0)
-		r = run_items(&run, "instance", &s.drained_instances, build_drained,
-			      on_check_drained);
-	for (i = 0; r == 0 && i < s.purge.n; i++)
-		(void)run_update(&run, "instance", GCEB_KIND_INSTANCE, s.purge.v[i], purge, NULL);
+		r = run_items(&run, "instance", &drained, build_drained, on_check_drained);
+	for (i = 0; r == 0 && i < s.keys.n; i++)
+		(void)run_update(&run, "instance", GCEB_KIND_INSTANCE, s.keys.v[i], purge, NULL);
 	if (r == 0)
 		r = remove_entities(&run);
-	key_list_release(&s.pending);
-	key_list_release(&s.drained_instances);
-	key_list_release(&s.purge);
+	key_list_release(&s.keys);
 	if (r == GCEB_ENOMEM && !job->err.msg[0])
 		gceb_err_set(&job->err, r, "out of memory");
 	if (r == 0)

@@ -88,27 +88,22 @@ out:
 	return rc;
 }
 
-static int visit_instance(const char *key, const ProtobufCMessage *msg, void *payload)
+static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg, void *payload,
+		struct gceb_err *err)
 {
 	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
-	struct key_list *keys = payload;
 
-	if (!in->pending_deletion || in->deleted)
-		return 0;
-	return gceb_strv_push(&keys->v, &keys->n, key);
+	return in->pending_deletion && !in->deleted;
 }
 
 int gceb_delete_instances_pending_deletion_run(struct gceb_job *job)
 {
+	static const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick };
 	struct gceb_run run;
-	struct key_list keys = { 0 };
 	int r;
 
 	run_init(&run, job);
-	r = run_scan(&run, GCEB_KIND_INSTANCE, visit_instance, &keys);
-	if (r == 0)
-		r = run_items(&run, "instance", &keys, build, on_delete);
-	key_list_release(&keys);
+	r = run_items(&run, "instance", &src, build, on_delete);
 	if (r == 0)
 		r = run_finish(&run);
 	return r;

@@ -54,59 +54,54 @@ static int build(struct gceb_run *run, const char *key, struct gceb_http_request
 	return rc;
 }
 
-/* Instances of the drained groups (§2.10) not yet pending deletion. */
-static int scan(struct gceb_run *run, struct key_list *keys)
+struct drained {
+	char **groups; /* the drained IGM set */
+	size_t n;
+};
+
+/*
+ * Instances of the drained groups (§2.10) not yet pending deletion, asked
+ * from the instance's side: its key names its group's.
+ */
+static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg, void *payload,
+		struct gceb_err *err)
 {
-	struct gceb_txn *txn = NULL;
-	char **groups = NULL;
-	size_t n = 0, i, j;
+	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
+	const struct drained *d = payload;
+	Gceb__State__InstanceGroupManager *g = NULL;
+	gceb_key base, rev, zone, gk;
 	int r;
 
-	r = gceb_store_begin(run->job->store, false, &txn, &run->job->err);
-	if (r < 0)
-		return r;
-	r = drained_igm_set(txn, &groups, &n, &run->job->err);
-	for (i = 0; r == 0 && i < n; i++) {
-		Gceb__State__InstanceGroupManager *g = NULL;
-
-		r = gceb_txn_get(txn, GCEB_KIND_IGM, groups[i], (ProtobufCMessage **)&g,
-				 &run->job->err);
-		if (r == GCEB_ENOTFOUND) {
-			r = 0;
-			continue;
-		}
-		for (j = 0; r == 0 && j < g->n_instances; j++) {
-			Gceb__State__Instance *in = NULL;
-
-			r = gceb_txn_get(txn, GCEB_KIND_INSTANCE, g->instances[j],
-					 (ProtobufCMessage **)&in, &run->job->err);
-			if (r == GCEB_ENOTFOUND) {
-				r = 0;
-				continue;
-			}
-			if (r == 0 && !in->pending_deletion &&
-			    gceb_strv_push(&keys->v, &keys->n, g->instances[j]) < 0)
-				r = gceb_err_set(&run->job->err, GCEB_ENOMEM, "out of memory");
-			gceb_entity_free(in);
-		}
-		gceb_entity_free(g);
-	}
-	drained_free(groups, n);
-	gceb_txn_abort(&txn);
-	return r;
+	if (in->pending_deletion || !gceb_key_token(key, 0, base, sizeof(base)) ||
+	    !gceb_key_token(key, 1, rev, sizeof(rev)) ||
+	    !gceb_key_token(key, 2, zone, sizeof(zone)) || gceb_key_igm(gk, base, rev, zone) < 0 ||
+	    gceb_strv_find(d->groups, d->n, gk) < 0)
+		return 0;
+	r = gceb_txn_get(txn, GCEB_KIND_IGM, gk, (ProtobufCMessage **)&g, err);
+	if (r == 0)
+		r = gceb_strv_find(g->instances, g->n_instances, key) >= 0;
+	gceb_entity_free(g);
+	return r == GCEB_ENOTFOUND ? 0 : r;
 }
 
 int gceb_remove_cataloged_instances_run(struct gceb_job *job)
 {
-	struct key_list keys = { 0 };
+	struct drained d = { 0 };
+	struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick, .payload = &d };
+	struct gceb_txn *txn = NULL;
 	struct gceb_run run;
 	int r;
 
 	run_init(&run, job);
-	r = scan(&run, &keys);
-	if (r == 0)
-		r = run_items(&run, "instance", &keys, build, on_delete);
-	key_list_release(&keys);
+	r = gceb_store_begin(job->store, false, &txn, &job->err);
+	if (r < 0)
+		return r;
+	r = drained_igm_set(txn, &d.groups, &d.n, &job->err);
+	gceb_txn_abort(&txn);
+	/* Nothing drained, nothing to walk. */
+	if (r == 0 && d.n > 0)
+		r = run_items(&run, "instance", &src, build, on_delete);
+	drained_free(d.groups, d.n);
 	if (r == 0)
 		r = run_finish(&run);
 	return r;

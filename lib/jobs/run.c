@@ -152,16 +152,73 @@ int run_wait(struct gceb_run *run)
 /*
  * Items are started a window at a time, and each answer starts the next:
  * memory stays bounded by the window, not by the fleet, while the engine
- * always has work queued beyond its concurrency.
+ * always has work queued beyond its concurrency. Keys are read a window at a
+ * time too, in a read transaction that ends before any request is sent.
  */
 struct run_feed {
 	struct gceb_run *run;
 	const char *what;
-	char *const *keys;
+	const struct run_source *src;
+	gceb_key *keys; /* the chunk read last: window entries */
+	gceb_key last;  /* its last key, where the next read starts; "" before the first */
 	size_t n, next, in_flight, window;
+	bool more; /* the walk has not reached the end of the source */
+	int r;     /* the error that ended the walk early */
 	run_build_fn build;
 	gceb_http_done_fn done;
 };
+
+/* A positive visit result stops the walk: the chunk is full. */
+#define CHUNK_FULL 1
+
+struct chunk_read {
+	struct run_feed *f;
+	struct gceb_txn *txn;
+};
+
+static int take(const char *key, const ProtobufCMessage *msg, void *payload)
+{
+	struct chunk_read *c = payload;
+	struct run_feed *f = c->f;
+	int r = f->src->pick(c->txn, key, msg, f->src->payload, &f->run->job->err);
+
+	if (r <= 0)
+		return r;
+	(void)snprintf(f->keys[f->n++], sizeof(gceb_key), "%s", key);
+	return f->n == f->window ? CHUNK_FULL : 0;
+}
+
+/*
+ * Read the next chunk. Keys added, changed or removed since the last read
+ * need no care: the walk goes on from the last key read, whether or not it
+ * still exists, and each item re-reads its entity anyway.
+ */
+static int read_chunk(struct run_feed *f)
+{
+	struct gceb_err *err = &f->run->job->err;
+	struct chunk_read c = { .f = f };
+	int r;
+
+	f->n = f->next = 0;
+	r = gceb_store_begin(f->run->job->store, false, &c.txn, err);
+	if (r == 0)
+		r = gceb_txn_foreach_after(c.txn, f->src->kind, f->src->prefix,
+					   f->last[0] ? f->last : NULL, take, &c, err);
+	gceb_txn_abort(&c.txn);
+	if (r == CHUNK_FULL)
+		r = 0;
+	else
+		f->more = false;
+	if (r < 0) {
+		if (r == GCEB_ENOMEM && !err->msg[0])
+			gceb_err_set(err, r, "out of memory");
+		f->r = r;
+		f->n = 0;
+	} else if (f->n > 0) {
+		memcpy(f->last, f->keys[f->n - 1], sizeof(f->last));
+	}
+	return r;
+}
 
 static void feed(struct run_feed *f);
 
@@ -206,27 +263,39 @@ static bool start_item(struct run_feed *f, const char *key)
 
 static void feed(struct run_feed *f)
 {
-	while (f->in_flight < f->window && f->next < f->n)
+	while (f->in_flight < f->window) {
+		if (f->next == f->n && (!f->more || read_chunk(f) < 0 || f->n == 0))
+			break;
 		if (start_item(f, f->keys[f->next++]))
 			f->in_flight++;
+	}
 }
 
-int run_items(struct gceb_run *run, const char *what, const struct key_list *keys,
+int run_items(struct gceb_run *run, const char *what, const struct run_source *src,
 	      run_build_fn build, gceb_http_done_fn done)
 {
 	unsigned c = run->job->settings.max_concurrency;
 	struct run_feed f = {
 		.run = run,
 		.what = what,
-		.keys = keys->v,
-		.n = keys->n,
+		.src = src,
 		.window = 4 * (size_t)(c ? c : 1),
+		.more = true,
 		.build = build,
 		.done = done,
 	};
+	int r;
 
+	f.keys = calloc(f.window, sizeof(*f.keys));
+	if (!f.keys)
+		return gceb_err_set(&run->job->err, GCEB_ENOMEM, "out of memory");
 	feed(&f);
-	return run_wait(run);
+	/* Even after a failed read: the items in flight point at f. */
+	r = run_wait(run);
+	if (f.r < 0)
+		r = f.r;
+	free(f.keys);
+	return r;
 }
 
 void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req)

@@ -84,12 +84,30 @@ typedef int (*run_build_fn)(struct gceb_run *run, const char *key, struct gceb_h
 			    struct gceb_err *err);
 
 /*
- * For each key: count the item, build its request and send it; @done gets
- * a struct run_item as payload and must free() it. A window of four times
- * the concurrency is in flight at a time, so memory does not grow with the
- * fleet. Returns when every answer was handled (run_wait()'s result).
+ * Whether the scan takes entity @key (what it was when read): 1 to take, 0
+ * to skip, or an error that ends the scan (setting @err). @txn is the scan's
+ * read transaction, for the entities the decision depends on.
  */
-int run_items(struct gceb_run *run, const char *what, const struct key_list *keys,
+typedef int (*run_pick_fn)(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
+			   void *payload, struct gceb_err *err);
+
+/* The entities of @kind under key @prefix (NULL for all) that @pick takes. */
+struct run_source {
+	enum gceb_kind kind;
+	const char *prefix;
+	run_pick_fn pick;
+	void *payload;
+};
+
+/*
+ * For each key of @src: count the item, build its request and send it;
+ * @done gets a struct run_item as payload and must free() it. A window of
+ * four times the concurrency is in flight at a time, and keys are read a
+ * window at a time, each read in its own short read transaction taking up
+ * after the last key read, so memory does not grow with the fleet. Returns
+ * when every answer was handled (run_wait()'s result), or a scan's error.
+ */
+int run_items(struct gceb_run *run, const char *what, const struct run_source *src,
 	      run_build_fn build, gceb_http_done_fn done);
 
 /* run_fail() for an item whose request failed, with run_describe()'s text. */

@@ -282,6 +282,95 @@ static void foreach_walks_prefix_in_key_order_and_stops(void **state)
 	gceb_txn_abort(&txn);
 }
 
+/* Walk @prefix from after @after in a read transaction of its own; "" in @want ends it. */
+static void walk_after(struct fixture *f, const char *prefix, const char *after, int stop_after,
+		       const char *const *want)
+{
+	struct gceb_err err = { 0 };
+	struct gceb_txn *txn = NULL;
+	struct visits v = { .stop_after = stop_after };
+	size_t i;
+
+	assert_int_equal(gceb_store_begin(f->store, false, &txn, &err), 0);
+	assert_int_equal(gceb_txn_foreach_after(txn, GCEB_KIND_INSTANCE, prefix, after,
+						record_visit, &v, &err),
+			 stop_after ? 42 : 0);
+	gceb_txn_abort(&txn);
+	for (i = 0; want[i][0]; i++) {
+		assert_true(i < v.n);
+		assert_string_equal(v.keys[i], want[i]);
+	}
+	assert_int_equal(v.n, i);
+}
+
+static void foreach_after_starts_past_the_key_within_the_prefix(void **state)
+{
+	static const char *const keys[] = { "b r z i3", "b r z i1", "b r z2 i2", "b2 r z i1",
+					    "a r z i" };
+	static const char *const all[] = { "a r z i",   "b r z i1",  "b r z i3",
+					   "b r z2 i2", "b2 r z i1", "" };
+	static const char *const none[] = { "" };
+	struct fixture *f = *state;
+	Gceb__State__Instance inst = GCEB__STATE__INSTANCE__INIT;
+	size_t i;
+
+	open_store(f, MAP_SIZE, 0);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		put_one(f, GCEB_KIND_INSTANCE, keys[i], &inst.base);
+
+	walk_after(f, NULL, NULL, 0, all);
+	walk_after(f, NULL, "0", 0, all);            /* before every key */
+	walk_after(f, NULL, "a r z i", 0, all + 1);  /* at a key: not that key again */
+	walk_after(f, NULL, "b r z i2", 0, all + 2); /* between keys */
+	walk_after(f, NULL, "b r z", 0, all + 1);    /* a prefix of the next key */
+	walk_after(f, "", "b2 r z i1", 0, none);     /* at the last key */
+	walk_after(f, NULL, "c", 0, none);           /* after every key */
+	walk_after(f, NULL, "b r z i1", 2, (const char *const[]){ "b r z i3", "b r z2 i2", "" });
+
+	/* The prefix bounds both ends, whichever of it and the key starts later. */
+	walk_after(f, "b r z ", NULL, 0, (const char *const[]){ "b r z i1", "b r z i3", "" });
+	walk_after(f, "b r z ", "a", 0, (const char *const[]){ "b r z i1", "b r z i3", "" });
+	walk_after(f, "b r z ", "b r z ", 0, (const char *const[]){ "b r z i1", "b r z i3", "" });
+	walk_after(f, "b r z ", "b r z i1", 0, (const char *const[]){ "b r z i3", "" });
+	walk_after(f, "b r z ", "b r z i3", 0, none);
+	walk_after(f, "b r z ", "b r z2", 0, none);
+	walk_after(f, "b", "b r z2 i2", 0, (const char *const[]){ "b2 r z i1", "" });
+}
+
+/* A walk in chunks of two, with the store changed between chunks. */
+static void foreach_after_survives_changes_between_calls(void **state)
+{
+	static const char *const keys[] = { "k1", "k2", "k3", "k4", "k5", "k6", "k7" };
+	struct fixture *f = *state;
+	Gceb__State__Instance inst = GCEB__STATE__INSTANCE__INIT;
+	struct gceb_err err = { 0 };
+	struct gceb_txn *txn = NULL;
+	size_t i;
+
+	open_store(f, MAP_SIZE, 0);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		put_one(f, GCEB_KIND_INSTANCE, keys[i], &inst.base);
+
+	walk_after(f, NULL, NULL, 2, (const char *const[]){ "k1", "k2", "" });
+	/* The key the walk stopped at goes, and the one after it. */
+	assert_int_equal(gceb_store_begin(f->store, true, &txn, &err), 0);
+	assert_int_equal(gceb_txn_del(txn, GCEB_KIND_INSTANCE, "k2", &err), 0);
+	assert_int_equal(gceb_txn_del(txn, GCEB_KIND_INSTANCE, "k3", &err), 0);
+	assert_int_equal(gceb_txn_commit(&txn, &err), 0);
+	walk_after(f, NULL, "k2", 2, (const char *const[]){ "k4", "k5", "" });
+	/* Added behind the walk: not seen; ahead of it: seen. */
+	put_one(f, GCEB_KIND_INSTANCE, "k0", &inst.base);
+	put_one(f, GCEB_KIND_INSTANCE, "k55", &inst.base);
+	put_one(f, GCEB_KIND_INSTANCE, "k8", &inst.base);
+	walk_after(f, NULL, "k5", 2, (const char *const[]){ "k55", "k6", "" });
+	/* The last key goes: the walk ends where it would have. */
+	assert_int_equal(gceb_store_begin(f->store, true, &txn, &err), 0);
+	assert_int_equal(gceb_txn_del(txn, GCEB_KIND_INSTANCE, "k8", &err), 0);
+	assert_int_equal(gceb_txn_commit(&txn, &err), 0);
+	walk_after(f, NULL, "k6", 0, (const char *const[]){ "k7", "" });
+	walk_after(f, NULL, "k7", 0, (const char *const[]){ "" });
+}
+
 struct set_active {
 	const char *active; /* the value to set; NULL leaves the message alone */
 	int ret;            /* what the callback returns */
@@ -773,6 +862,8 @@ int main(void)
 		STORE_TEST(get_missing_is_enotfound_without_message),
 		STORE_TEST(del_removes_and_missing_is_enotfound),
 		STORE_TEST(foreach_walks_prefix_in_key_order_and_stops),
+		STORE_TEST(foreach_after_starts_past_the_key_within_the_prefix),
+		STORE_TEST(foreach_after_survives_changes_between_calls),
 		STORE_TEST(update_writes_only_what_changed),
 		STORE_TEST(instance_put_stamps_last_updated),
 		STORE_TEST(instance_update_stamps_only_when_written),

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_run.c - run_items() reads its keys a chunk at a time from the store
+ * while requests are in flight (against the scripted server of testserver.c)
+ */
+#define _XOPEN_SOURCE 700 /* nftw; NOLINT(bugprone-reserved-identifier) */
+
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "jobs/run.h"
+#include "state.pb-c.h"
+#include "testserver.h"
+
+#define MAP_SIZE ((size_t)16 * 1024 * 1024)
+#define MAX_SEEN 32
+
+struct fixture {
+	char dir[64];
+	struct testserver *ts;
+	struct ts_script script;
+	struct ts_reply reply;
+	char root[128];
+	const char *roots[1];
+	struct gceb_job job;
+	struct gceb_run run;
+	/* What build() and done saw, in order. */
+	gceb_key built[MAX_SEEN], answered[MAX_SEEN];
+	size_t n_built, n_answered;
+};
+
+/* build() and done have no payload of their own: the test's fixture. */
+static struct fixture *fx;
+
+static int fixture_setup(void **state)
+{
+	struct gceb_http_options o = { .max_concurrency = 1, .max_attempts = 1 };
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct gceb_err err = { 0 };
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/gceb-test-run-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->script = (struct ts_script){ .replies = &f->reply, .n = 1 };
+	f->reply = (struct ts_reply){ .body = "{}" };
+	f->ts = ts_start(ts_script_handler, &f->script);
+	if (!f->ts)
+		return -1;
+	f->roots[0] = ts_url(f->ts, "/", f->root, sizeof(f->root));
+	o.roots = f->roots;
+	o.n_roots = 1;
+	/* --max-concurrency 1: a window, and so a chunk, of four. */
+	f->job.settings.max_concurrency = 1;
+	if (gceb_store_open(f->dir, MAP_SIZE, 0, &f->job.store, &err) < 0 ||
+	    gceb_http_new(&o, NULL, &f->job.http, &err) < 0)
+		return -1;
+	run_init(&f->run, &f->job);
+	fx = f;
+	*state = f;
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	gceb_http_free(f->job.http);
+	gceb_store_close(f->job.store);
+	ts_stop(f->ts);
+	(void)nftw(f->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	fx = NULL;
+	return 0;
+}
+
+static void put(struct fixture *f, const char *key, bool cataloged)
+{
+	Gceb__State__Instance in = GCEB__STATE__INSTANCE__INIT;
+	struct gceb_err err = { 0 };
+	struct gceb_txn *txn = NULL;
+
+	in.has_cataloged = true;
+	in.cataloged = cataloged;
+	assert_int_equal(gceb_store_begin(f->job.store, true, &txn, &err), 0);
+	assert_int_equal(gceb_txn_put(txn, GCEB_KIND_INSTANCE, key, &in.base, &err), 0);
+	assert_int_equal(gceb_txn_commit(&txn, &err), 0);
+}
+
+static void del(struct fixture *f, const char *key)
+{
+	struct gceb_err err = { 0 };
+	struct gceb_txn *txn = NULL;
+
+	assert_int_equal(gceb_store_begin(f->job.store, true, &txn, &err), 0);
+	assert_int_equal(gceb_txn_del(txn, GCEB_KIND_INSTANCE, key, &err), 0);
+	assert_int_equal(gceb_txn_commit(&txn, &err), 0);
+}
+
+static int pick_cataloged(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
+			  void *payload, struct gceb_err *err)
+{
+	return ((const Gceb__State__Instance *)msg)->cataloged;
+}
+
+/*
+ * While the first chunk is being started, the store changes under the
+ * walk: an instance of the second chunk goes, one joins it, and one joins
+ * behind the walk, where it must not be seen.
+ */
+static int build(struct gceb_run *run, const char *key, struct gceb_http_request **out,
+		 struct gceb_err *err)
+{
+	char path[64], url[192];
+
+	assert_true(fx->n_built < MAX_SEEN);
+	(void)snprintf(fx->built[fx->n_built++], sizeof(fx->built[0]), "%s", key);
+	if (!strcmp(key, "k02")) {
+		del(fx, "k06");
+		put(fx, "k07a", true);
+		put(fx, "k00a", true);
+	}
+	(void)snprintf(path, sizeof(path), "/item/%s", key);
+	*out = gceb_http_request_new("GET", GCEB_API_COMPUTE,
+				     ts_url(fx->ts, path, url, sizeof(url)), NULL);
+	return *out ? 0 : GCEB_ENOMEM;
+}
+
+static void done(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	struct run_item *item = payload;
+
+	assert_int_equal(req->result, 0);
+	assert_true(fx->n_answered < MAX_SEEN);
+	(void)snprintf(fx->answered[fx->n_answered++], sizeof(fx->answered[0]), "%s", item->key);
+	free(item);
+}
+
+static void items_span_chunks_each_once(void **state)
+{
+	static const char *const want[] = { "k00", "k01",  "k02", "k04", "k05",
+					    "k07", "k07a", "k08", "k09", "k10" };
+	const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick_cataloged };
+	struct fixture *f = *state;
+	size_t i, j, n = sizeof(want) / sizeof(want[0]);
+	char key[16];
+
+	for (i = 0; i <= 10; i++) {
+		(void)snprintf(key, sizeof(key), "k%02zu", i);
+		put(f, key, i != 3); /* k03 is not picked */
+	}
+	assert_int_equal(run_items(&f->run, "instance", &src, build, done), 0);
+
+	/* In key order, as the walk reads them; k06 went before its chunk was read. */
+	assert_int_equal(f->n_built, n);
+	for (i = 0; i < n; i++)
+		assert_string_equal(f->built[i], want[i]);
+	assert_int_equal(f->run.items, n);
+	assert_int_equal(f->run.failed, 0);
+	assert_int_equal(ts_requests(f->ts), n);
+	/* Every answer once, whatever the order they came in. */
+	assert_int_equal(f->n_answered, n);
+	for (i = 0; i < n; i++) {
+		size_t seen = 0;
+
+		for (j = 0; j < n; j++)
+			seen += !strcmp(f->answered[j], want[i]);
+		assert_int_equal(seen, 1);
+	}
+}
+
+static void empty_source_sends_nothing(void **state)
+{
+	const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick_cataloged };
+	struct fixture *f = *state;
+
+	put(f, "k00", false);
+	assert_int_equal(run_items(&f->run, "instance", &src, build, done), 0);
+	assert_int_equal(f->n_built, 0);
+	assert_int_equal(f->run.items, 0);
+	assert_int_equal(ts_requests(f->ts), 0);
+}
+
+static int pick_fails_at_k05(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
+			     void *payload, struct gceb_err *err)
+{
+	if (!strcmp(key, "k05"))
+		return gceb_err_set(err, GCEB_EPARSE, "stored instance '%s' is damaged", key);
+	return 1;
+}
+
+/* A failed read ends the walk, the requests in flight are answered, and the job fails. */
+static void failed_read_ends_the_walk(void **state)
+{
+	const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick_fails_at_k05 };
+	struct fixture *f = *state;
+	char key[16];
+	size_t i;
+
+	for (i = 0; i < 8; i++) {
+		(void)snprintf(key, sizeof(key), "k%02zu", i);
+		put(f, key, true);
+	}
+	assert_int_equal(run_items(&f->run, "instance", &src, build, done), GCEB_EPARSE);
+	assert_string_equal(f->job.err.msg, "stored instance 'k05' is damaged");
+	/* The first chunk, k00..k03; the second read failed at k05, so k04 was dropped. */
+	assert_int_equal(f->n_built, 4);
+	assert_int_equal(f->n_answered, 4);
+	assert_string_equal(f->built[3], "k03");
+}
+
+#define RUN_TEST(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		RUN_TEST(items_span_chunks_each_once),
+		RUN_TEST(empty_source_sends_nothing),
+		RUN_TEST(failed_read_ends_the_walk),
+	};
+
+	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
+}
