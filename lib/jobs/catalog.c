@@ -9,6 +9,7 @@
 
 #include "entity.h"
 #include "gceb/jobs.h"
+#include "group_memo.h"
 #include "mp.h"
 #include "run.h"
 
@@ -78,61 +79,66 @@ out:
 	return rc;
 }
 
-/*
- * The scan of §4.6 (template, its active revision, that revision's active
- * groups, their instances) asked from the instance's side: its key names
- * its group's, whose key names its revision's.
- */
-static int in_active_group(struct gceb_txn *txn, const char *key, struct gceb_err *err)
+/* Whether revision @rk is its template's active one and lists group @gk as active. */
+static int group_is_active(struct gceb_txn *txn, const char *base, const char *rk, const char *gk,
+			   struct gceb_err *err)
 {
 	Gceb__State__InstanceTemplate *t = NULL;
 	Gceb__State__Revision *r = NULL;
-	Gceb__State__InstanceGroupManager *g = NULL;
-	gceb_key base, rev, zone, rk, gk;
 	int rc, yes = 0;
 
-	if (!gceb_key_token(key, 0, base, sizeof(base)) ||
-	    !gceb_key_token(key, 1, rev, sizeof(rev)) ||
-	    !gceb_key_token(key, 2, zone, sizeof(zone)) || gceb_key_revision(rk, base, rev) < 0 ||
-	    gceb_key_igm(gk, base, rev, zone) < 0)
-		return 0;
 	rc = gceb_txn_get(txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, err);
 	if (rc < 0 || !t->active || strcmp(t->active, rk) != 0)
 		goto out;
 	rc = gceb_txn_get(txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&r, err);
-	if (rc < 0 || gceb_strv_find(r->active, r->n_active, gk) < 0)
-		goto out;
-	rc = gceb_txn_get(txn, GCEB_KIND_IGM, gk, (ProtobufCMessage **)&g, err);
 	if (rc == 0)
-		yes = gceb_strv_find(g->instances, g->n_instances, key) >= 0;
+		yes = gceb_strv_find(r->active, r->n_active, gk) >= 0;
 out:
 	gceb_entity_free(t);
 	gceb_entity_free(r);
-	gceb_entity_free(g);
 	if (rc == GCEB_ENOTFOUND)
 		return 0;
 	return rc < 0 ? rc : yes;
 }
 
-/* Only instances of active groups of active revisions are cataloged. */
+/*
+ * The scan of §4.6 (template, its active revision, that revision's active
+ * groups, their instances) asked from the instance's side: its key names
+ * its group's, whose key names its revision's. @payload is the group memo.
+ */
 static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg, void *payload,
 		struct gceb_err *err)
 {
 	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
+	struct group_memo *m = payload;
+	gceb_key base, rev, zone, rk, gk;
+	int rc;
 
 	if (in->cataloged || in->pending_deletion)
 		return 0;
-	return in_active_group(txn, key, err);
+	if (!gceb_key_token(key, 0, base, sizeof(base)) ||
+	    !gceb_key_token(key, 1, rev, sizeof(rev)) ||
+	    !gceb_key_token(key, 2, zone, sizeof(zone)) || gceb_key_revision(rk, base, rev) < 0 ||
+	    gceb_key_igm(gk, base, rev, zone) < 0)
+		return 0;
+	rc = group_memo_load(m, txn, gk, err);
+	if (rc == 0 && m->verdict < 0)
+		rc = m->verdict = group_is_active(txn, base, rk, gk, err);
+	if (rc < 0)
+		return rc;
+	return m->verdict && group_memo_lists(m, key);
 }
 
 int gceb_catalog_instances_run(struct gceb_job *job)
 {
-	static const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick };
+	struct group_memo m = { .verdict = -1 };
+	const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick, .payload = &m };
 	struct gceb_run run;
 	int r;
 
 	run_init(&run, job);
 	r = run_items(&run, "instance", &src, build, on_add);
+	group_memo_release(&m);
 	if (r == 0)
 		r = run_finish(&run);
 	return r;

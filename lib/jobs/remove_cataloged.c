@@ -10,6 +10,7 @@
 
 #include "drained.h"
 #include "gceb/jobs.h"
+#include "group_memo.h"
 #include "instance_mark.h"
 #include "mp.h"
 #include "run.h"
@@ -57,6 +58,7 @@ static int build(struct gceb_run *run, const char *key, struct gceb_http_request
 struct drained {
 	char **groups; /* the drained IGM set */
 	size_t n;
+	struct group_memo memo;
 };
 
 /*
@@ -67,8 +69,7 @@ static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *m
 		struct gceb_err *err)
 {
 	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
-	const struct drained *d = payload;
-	Gceb__State__InstanceGroupManager *g = NULL;
+	struct drained *d = payload;
 	gceb_key base, rev, zone, gk;
 	int r;
 
@@ -77,16 +78,13 @@ static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *m
 	    !gceb_key_token(key, 2, zone, sizeof(zone)) || gceb_key_igm(gk, base, rev, zone) < 0 ||
 	    gceb_strv_find(d->groups, d->n, gk) < 0)
 		return 0;
-	r = gceb_txn_get(txn, GCEB_KIND_IGM, gk, (ProtobufCMessage **)&g, err);
-	if (r == 0)
-		r = gceb_strv_find(g->instances, g->n_instances, key) >= 0;
-	gceb_entity_free(g);
-	return r == GCEB_ENOTFOUND ? 0 : r;
+	r = group_memo_load(&d->memo, txn, gk, err);
+	return r < 0 ? r : group_memo_lists(&d->memo, key);
 }
 
 int gceb_remove_cataloged_instances_run(struct gceb_job *job)
 {
-	struct drained d = { 0 };
+	struct drained d = { .memo.verdict = -1 };
 	struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick, .payload = &d };
 	struct gceb_txn *txn = NULL;
 	struct gceb_run run;
@@ -102,6 +100,7 @@ int gceb_remove_cataloged_instances_run(struct gceb_job *job)
 	if (r == 0 && d.n > 0)
 		r = run_items(&run, "instance", &src, build, on_delete);
 	drained_free(d.groups, d.n);
+	group_memo_release(&d.memo);
 	if (r == 0)
 		r = run_finish(&run);
 	return r;
