@@ -5,7 +5,15 @@
  * One LMDB environment in <state_dir>/db holds one named database per entity
  * kind ("config", "templates", "revisions", "igms", "instances") and "meta",
  * whose record "schema" is STORE_SCHEMA. Values are packed protobuf-c
- * messages from proto/state.proto.
+ * messages from proto/state.proto, Instances and groups in the compact form
+ * of lib/compact.c: written compact, expanded on every read, so callers
+ * only ever see full messages.
+ *
+ * Schema "gceb-store 1" had full values only. They still read right, so a
+ * version 1 store opened for writing just gets the new marker, and its
+ * values are compacted as they are rewritten; read-only or in a dry run it is
+ * read as it is, and left for an older gceb. Older gcebs refuse version 2,
+ * whose values they would misread.
  *
  * Keys (behaviour.md §2.1) are an entity's id tokens joined by single ASCII
  * spaces, stored without a terminating NUL:
@@ -20,7 +28,8 @@
  * prefix walk finds them; the prefix should end with the space ("<base> "),
  * or "web" would also match "web2 ...". A key is 1 to GCEB_STORE_MAX_KEY (511)
  * bytes, the MDB_MAXKEYSIZE of a default LMDB build; any other length is
- * GCEB_EUSAGE. The store never parses keys: callers build them.
+ * GCEB_EUSAGE. Callers build keys; the store only parses Instance and group
+ * keys to compact their values (lib/compact.c).
  */
 #include <assert.h>
 #include <errno.h>
@@ -32,11 +41,13 @@
 
 #include <lmdb.h>
 
+#include "compact.h"
 #include "state.pb-c.h"
 #include "store.h"
 
-#define STORE_SCHEMA "gceb-store 1"
-#define MIB          ((size_t)1024 * 1024)
+#define STORE_SCHEMA    "gceb-store 2"
+#define STORE_SCHEMA_V1 "gceb-store 1"
+#define MIB             ((size_t)1024 * 1024)
 
 struct gceb_store {
 	MDB_env *env;
@@ -131,6 +142,11 @@ static MDB_val str_val(const char *str)
 	return (MDB_val){ .mv_size = strlen(str), .mv_data = (void *)str };
 }
 
+static bool val_is(const MDB_val *val, const char *str)
+{
+	return val->mv_size == strlen(str) && memcmp(val->mv_data, str, val->mv_size) == 0;
+}
+
 static int make_key(enum gceb_kind kind, const char *key, MDB_val *out, struct gceb_err *err)
 {
 	size_t len = strlen(key);
@@ -184,14 +200,18 @@ static bool has_field_zero(const ProtobufCMessage *msg)
 	return false;
 }
 
-ProtobufCMessage *gceb_kind_unpack(enum gceb_kind kind, const void *data, size_t len)
+ProtobufCMessage *gceb_kind_unpack(enum gceb_kind kind, const char *key, const void *data,
+				   size_t len)
 {
 	ProtobufCMessage *msg;
 
 	assert((unsigned)kind < GCEB_KIND_COUNT);
 	msg = protobuf_c_message_unpack(kinds[kind].desc, NULL, len, data);
-	/* Kept, such a value would be written back unreadable by the next update. */
-	if (msg && has_field_zero(msg)) {
+	/*
+	 * Kept, a field 0 would be written back unreadable by the next update;
+	 * a value that cannot be expanded is as unusable as bad bytes.
+	 */
+	if (msg && (has_field_zero(msg) || gceb_expand(kind, key, msg) != 0)) {
 		protobuf_c_message_free_unpacked(msg, NULL);
 		msg = NULL;
 	}
@@ -201,7 +221,7 @@ ProtobufCMessage *gceb_kind_unpack(enum gceb_kind kind, const void *data, size_t
 static int unpack(enum gceb_kind kind, const char *key, const MDB_val *val, ProtobufCMessage **out,
 		  struct gceb_err *err)
 {
-	ProtobufCMessage *msg = gceb_kind_unpack(kind, val->mv_data, val->mv_size);
+	ProtobufCMessage *msg = gceb_kind_unpack(kind, key, val->mv_data, val->mv_size);
 
 	/* protobuf-c gives no reason: bad bytes and out of memory look the same. */
 	if (!msg)
@@ -230,7 +250,7 @@ static int make_dir(const char *path, struct gceb_err *err)
 	return 0;
 }
 
-/* Write the schema into a new store, or check the one found. */
+/* Write the schema into a new store, or check (and upgrade from version 1) the one found. */
 static int check_schema(const struct gceb_store *s, MDB_txn *txn, struct gceb_err *err)
 {
 	MDB_val key = str_val("schema"), want = str_val(STORE_SCHEMA), found;
@@ -260,9 +280,15 @@ static int check_schema(const struct gceb_store *s, MDB_txn *txn, struct gceb_er
 		return foreign_err(s, err, NULL);
 	if (rc != 0)
 		return open_err(s, err, rc);
-	if (found.mv_size != want.mv_size || memcmp(found.mv_data, want.mv_data, want.mv_size) != 0)
+	if (val_is(&found, STORE_SCHEMA))
+		return 0;
+	if (!val_is(&found, STORE_SCHEMA_V1))
 		return foreign_err(s, err, &found);
-	return 0;
+	/* Version 1 values are full ones, which read as they are (header comment). */
+	if (s->flags & (GCEB_STORE_READONLY | GCEB_STORE_DRY_RUN))
+		return 0;
+	rc = mdb_put(txn, dbi, &key, &want, 0);
+	return rc != 0 ? open_err(s, err, rc) : 0;
 }
 
 static int open_dbs(struct gceb_store *s, struct gceb_err *err)
@@ -478,7 +504,9 @@ static void dry_run_report(const struct gceb_txn *txn, const char *verb, enum gc
 int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 		 const ProtobufCMessage *msg, struct gceb_err *err)
 {
+	const ProtobufCMessage *stored;
 	Gceb__State__Instance stamped;
+	struct gceb_compact c;
 	MDB_val k, v;
 	int r;
 
@@ -494,14 +522,23 @@ int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 		stamped.last_updated = gceb_now();
 		msg = &stamped.base;
 	}
-	v = (MDB_val){ .mv_size = protobuf_c_message_get_packed_size(msg) };
+	r = gceb_compact(kind, key, msg, &c, &stored);
+	if (r < 0) {
+		r = gceb_err_set(err, r, "out of memory writing %s '%s'", kinds[kind].noun, key);
+		goto out;
+	}
+	v = (MDB_val){ .mv_size = protobuf_c_message_get_packed_size(stored) };
 	/* MDB_RESERVE hands out room in the map, so the message is packed in place. */
 	r = mdb_put(txn->txn, txn->store->dbi[kind], &k, &v, MDB_RESERVE);
-	if (r != 0)
-		return store_err(txn->store, err, r, "cannot write %s '%s'", kinds[kind].noun, key);
-	(void)protobuf_c_message_pack(msg, v.mv_data);
+	if (r != 0) {
+		r = store_err(txn->store, err, r, "cannot write %s '%s'", kinds[kind].noun, key);
+		goto out;
+	}
+	(void)protobuf_c_message_pack(stored, v.mv_data);
 	dry_run_report(txn, "write", kind, key);
-	return 0;
+out:
+	gceb_compact_release(&c);
+	return r;
 }
 
 int gceb_txn_del(struct gceb_txn *txn, enum gceb_kind kind, const char *key, struct gceb_err *err)

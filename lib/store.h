@@ -3,9 +3,11 @@
  * store.h - the entity store: one LMDB environment under <state_dir>/db.
  *
  * One named database per entity kind; values are packed protobuf-c messages
- * from proto/state.proto. Entities handed out are owned copies (free them
- * with protobuf_c_message_free_unpacked(msg, NULL)); nothing returned
- * outlives a transaction unless copied. Internal to lib/ (protobuf-c types).
+ * from proto/state.proto, stored without what their keys already say and
+ * handed out whole (lib/compact.h). Entities handed out are owned copies
+ * (free them with protobuf_c_message_free_unpacked(msg, NULL)); nothing
+ * returned outlives a transaction unless copied. Internal to lib/
+ * (protobuf-c types).
  *
  * No network I/O may happen while a write transaction is open: scan in a read
  * transaction, talk to the network, then apply each result with
@@ -61,10 +63,13 @@ const ProtobufCMessageDescriptor *gceb_kind_descriptor(enum gceb_kind kind);
 /* Database name of @kind ("config", "templates", ...). */
 const char *gceb_kind_name(enum gceb_kind kind);
 /*
- * Unpack @len bytes of a stored value of @kind, as every read does. Returns
- * a new message, or NULL for bytes that are not one (or out of memory).
+ * Unpack @len bytes stored as entity @key of @kind, as every read does,
+ * expanding the compact form (lib/compact.h): the key is part of the value.
+ * Returns a new message, or NULL for bytes that are not one, a compact form
+ * @key cannot expand, or out of memory.
  */
-ProtobufCMessage *gceb_kind_unpack(enum gceb_kind kind, const void *data, size_t len);
+ProtobufCMessage *gceb_kind_unpack(enum gceb_kind kind, const char *key, const void *data,
+				   size_t len);
 
 GCEB_NODISCARD int gceb_store_begin(struct gceb_store *store, bool write, struct gceb_txn **out,
 				    struct gceb_err *err);
@@ -84,8 +89,9 @@ void gceb_txn_abort(struct gceb_txn **txn); /* NULL or *txn NULL is a no-op */
 GCEB_NODISCARD int gceb_txn_get(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 				ProtobufCMessage **out, struct gceb_err *err);
 /*
- * Write @msg as entity @key; an Instance is stored with last_updated = now.
- * Keys longer than GCEB_STORE_MAX_KEY give GCEB_EUSAGE.
+ * Write @msg as entity @key, in its compact form (lib/compact.h); an
+ * Instance is stored with last_updated = now. Keys longer than
+ * GCEB_STORE_MAX_KEY give GCEB_EUSAGE.
  */
 GCEB_NODISCARD int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 				const ProtobufCMessage *msg, struct gceb_err *err);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_store.c - a stored value as the store reads it (gceb_kind_unpack()):
- * unpacked as each entity kind, then freed. Where it unpacks, packing is a fixed
- * point (pack, unpack, pack gives the same bytes), and the fields the jobs
- * hand to the request builders (gce.h, mp.h) come back as a request or a
- * coded refusal, never a crash.
+ * unpacked and expanded as each entity kind under a key of that kind, and
+ * under a key too short to expand it, then freed. Where it unpacks, no
+ * stored-form field is left (lib/compact.h), packing is a fixed point (pack,
+ * unpack, pack gives the same bytes), and the fields the jobs hand to the
+ * request builders (gce.h, mp.h) come back as a request or a coded refusal,
+ * never a crash.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -17,6 +19,14 @@
 
 #define ROOT "https://compute.googleapis.com/"
 #define REV  "0123abcd89ef0123abcd89ef0123abcd89ef0123"
+#define IGM  "fuzz " REV " us-central1-b"
+
+/* A key of each kind, as the store would read the value under it. */
+static const char *const keys[GCEB_KIND_COUNT] = {
+	[GCEB_KIND_CONFIG] = "current",       [GCEB_KIND_TEMPLATE] = "fuzz",
+	[GCEB_KIND_REVISION] = "fuzz " REV,   [GCEB_KIND_IGM] = IGM,
+	[GCEB_KIND_INSTANCE] = IGM " fuzz-1",
+};
 
 static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
 {
@@ -86,19 +96,35 @@ static void use_instance(const Gceb__State__Instance *inst)
 	}
 }
 
-static void decode(enum gceb_kind kind, const uint8_t *data, size_t size)
+/* Callers must never see the compact form. */
+static bool expanded(enum gceb_kind kind, const ProtobufCMessage *msg)
+{
+	const Gceb__State__Instance *inst = (const Gceb__State__Instance *)(const void *)msg;
+	const Gceb__State__InstanceGroupManager *igm =
+		(const Gceb__State__InstanceGroupManager *)(const void *)msg;
+
+	if (kind == GCEB_KIND_INSTANCE)
+		return !inst->has_igm_from_key && !inst->url_prefix;
+	if (kind == GCEB_KIND_IGM)
+		return !igm->has_instances_by_name;
+	return true;
+}
+
+static void decode(enum gceb_kind kind, const char *key, const uint8_t *data, size_t size)
 {
 	const ProtobufCMessageDescriptor *desc = gceb_kind_descriptor(kind);
 	ProtobufCMessage *msg, *again;
 	uint8_t *a, *b;
 	size_t alen, blen;
 
-	msg = gceb_kind_unpack(kind, data, size);
+	msg = gceb_kind_unpack(kind, key, data, size);
 	if (!msg)
 		return;
 	FUZZ_CHECK(msg->descriptor == desc && protobuf_c_message_check(msg));
+	FUZZ_CHECK(expanded(kind, msg));
+	/* The full form is a value too (all of "gceb-store 1"), and reads as itself. */
 	a = pack(msg, &alen);
-	again = gceb_kind_unpack(kind, a, alen);
+	again = gceb_kind_unpack(kind, key, a, alen);
 	FUZZ_CHECK(again);
 	b = pack(again, &blen);
 	FUZZ_CHECK(alen == blen && !memcmp(a, b, alen));
@@ -128,7 +154,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned kind;
 
-	for (kind = 0; kind < GCEB_KIND_COUNT; kind++)
-		decode((enum gceb_kind)kind, data, size);
+	for (kind = 0; kind < GCEB_KIND_COUNT; kind++) {
+		decode((enum gceb_kind)kind, keys[kind], data, size);
+		decode((enum gceb_kind)kind, "fuzz", data, size);
+	}
 	return 0;
 }

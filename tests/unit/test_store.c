@@ -68,7 +68,8 @@ static void open_store(struct fixture *f, size_t map_size, unsigned flags)
 
 	gceb_store_close(f->store);
 	f->store = NULL;
-	assert_int_equal(gceb_store_open(f->dir, map_size, flags, &f->store, &err), 0);
+	if (gceb_store_open(f->dir, map_size, flags, &f->store, &err) != 0)
+		fail_msg("%s", err.msg);
 	assert_non_null(f->store);
 }
 
@@ -94,6 +95,46 @@ static void raw_put(const char *db, const char *name, const char *key, const voi
 	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
+}
+
+/* A copy of a raw value with plain LMDB (free it), or NULL if absent. */
+static void *raw_get(const char *db, const char *name, const char *key, size_t *len)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	void *copy = NULL;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int rc;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, db, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, name, 0, &dbi), 0);
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc == 0) {
+		copy = malloc(v.mv_size + 1);
+		assert_non_null(copy);
+		memcpy(copy, v.mv_data, v.mv_size);
+		((char *)copy)[v.mv_size] = '\0';
+		*len = v.mv_size;
+	} else {
+		assert_int_equal(rc, MDB_NOTFOUND);
+	}
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return copy;
+}
+
+static void assert_schema(const char *db, const char *want)
+{
+	size_t len = 0;
+	char *found = raw_get(db, "meta", "schema", &len);
+
+	assert_non_null(found);
+	assert_string_equal(found, want);
+	free(found);
 }
 
 static void put_one(struct fixture *f, enum gceb_kind kind, const char *key,
@@ -589,8 +630,8 @@ static void other_schema_is_estore(void **state)
 
 	open_store(f, MAP_SIZE, 0);
 	close_store(f);
-	raw_put(f->db, "meta", "schema", "gceb-store 2\x01", 13);
-	open_fails(f, f->dir, 0, GCEB_ESTORE, "(found 'gceb-store 2?', expected 'gceb-store 1')");
+	raw_put(f->db, "meta", "schema", "gceb-store 9\x01", 13);
+	open_fails(f, f->dir, 0, GCEB_ESTORE, "(found 'gceb-store 9?', expected 'gceb-store 2')");
 	open_fails(f, f->dir, GCEB_STORE_READONLY, GCEB_ESTORE, "written by another program");
 }
 
@@ -600,7 +641,7 @@ static void lmdb_of_another_program_is_estore(void **state)
 
 	assert_int_equal(mkdir(f->db, 0700), 0);
 	raw_put(f->db, NULL, "hello", "world", 5);
-	open_fails(f, f->dir, 0, GCEB_ESTORE, "(found no schema, expected 'gceb-store 1')");
+	open_fails(f, f->dir, 0, GCEB_ESTORE, "(found no schema, expected 'gceb-store 2')");
 	open_fails(f, f->dir, GCEB_STORE_READONLY, GCEB_ESTORE, f->db);
 }
 
@@ -788,6 +829,228 @@ static void field_zero_is_damaged(void **state)
 	}
 }
 
+#define PREFIX "https://compute.googleapis.com/compute/v1/projects/p"
+#define IGM    "web 0123abcd us-central1-a"
+#define KEY    IGM " web-0123abcd-x9k2"
+#define URL    PREFIX "/zones/us-central1-a/instances/web-0123abcd-x9k2"
+
+/* Checks an Instance as every caller must see it, in each kind of read. */
+static void assert_full_instance(const Gceb__State__Instance *inst)
+{
+	assert_string_equal(inst->instance_group_manager, IGM);
+	assert_string_equal(inst->url, URL);
+	assert_false(inst->has_igm_from_key);
+	assert_null(inst->url_prefix);
+}
+
+static int full_instance_visit(const char *key, const ProtobufCMessage *msg, void *payload)
+{
+	assert_full_instance((const Gceb__State__Instance *)(const void *)msg);
+	(*(int *)payload)++;
+	return 0;
+}
+
+static int full_instance_update(ProtobufCMessage **msg, void *payload)
+{
+	assert_full_instance((const Gceb__State__Instance *)(const void *)*msg);
+	return GCEB_UPDATE_KEEP;
+}
+
+static int full_igm_visit(const char *key, const ProtobufCMessage *msg, void *payload)
+{
+	const Gceb__State__InstanceGroupManager *igm = (const void *)msg;
+
+	assert_int_equal(igm->n_instances, 2);
+	assert_string_equal(igm->instances[0], KEY);
+	assert_string_equal(igm->instances[1], "web 0123abcd us-central1-b web-0123abcd-b");
+	assert_false(igm->has_instances_by_name);
+	(*(int *)payload)++;
+	return 0;
+}
+
+static void instances_and_groups_are_stored_compact_and_read_whole(void **state)
+{
+	struct fixture *f = *state;
+	Gceb__State__Instance inst = GCEB__STATE__INSTANCE__INIT, *got, *raw;
+	Gceb__State__InstanceGroupManager igm = GCEB__STATE__INSTANCE_GROUP_MANAGER__INIT, *raw_igm;
+	char group[] = IGM, url[] = URL, own[] = KEY,
+	     other[] = "web 0123abcd us-central1-b web-0123abcd-b";
+	char *list[] = { own, other };
+	struct gceb_err err = { 0 };
+	struct gceb_txn *txn = NULL;
+	bool changed = true;
+	size_t len = 0, full;
+	int visits = 0;
+	void *bytes;
+
+	open_store(f, MAP_SIZE, 0);
+	inst.instance_group_manager = group;
+	inst.url = url;
+	inst.has_last_updated = 1; /* as the store will stamp it */
+	inst.last_updated = gceb_now();
+	full = gceb__state__instance__get_packed_size(&inst);
+	put_one(f, GCEB_KIND_INSTANCE, KEY, &inst.base);
+	igm.n_instances = 2;
+	igm.instances = list;
+	put_one(f, GCEB_KIND_IGM, IGM, &igm.base);
+	close_store(f);
+
+	bytes = raw_get(f->db, "instances", KEY, &len);
+	assert_non_null(bytes);
+	assert_true(len + strlen(IGM) + strlen(URL) - strlen(PREFIX) <= full);
+	raw = gceb__state__instance__unpack(NULL, len, bytes);
+	assert_non_null(raw);
+	assert_null(raw->instance_group_manager);
+	assert_null(raw->url);
+	assert_string_equal(raw->url_prefix, PREFIX);
+	gceb__state__instance__free_unpacked(raw, NULL);
+	free(bytes);
+	bytes = raw_get(f->db, "igms", IGM, &len);
+	assert_non_null(bytes);
+	raw_igm = gceb__state__instance_group_manager__unpack(NULL, len, bytes);
+	assert_non_null(raw_igm);
+	assert_string_equal(raw_igm->instances[0], "web-0123abcd-x9k2");
+	assert_string_equal(raw_igm->instances[1], other);
+	gceb__state__instance_group_manager__free_unpacked(raw_igm, NULL);
+	free(bytes);
+
+	open_store(f, MAP_SIZE, 0);
+	got = get_instance(f, KEY);
+	assert_full_instance(got);
+	protobuf_c_message_free_unpacked(&got->base, NULL);
+	assert_int_equal(gceb_store_begin(f->store, false, &txn, &err), 0);
+	assert_int_equal(
+		gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, NULL, full_instance_visit, &visits, &err),
+		0);
+	assert_int_equal(gceb_txn_foreach(txn, GCEB_KIND_IGM, NULL, full_igm_visit, &visits, &err),
+			 0);
+	gceb_txn_abort(&txn);
+	assert_int_equal(visits, 2);
+	/* The update's re-read is whole too, and the same value is not rewritten. */
+	assert_int_equal(gceb_store_update(f->store, GCEB_KIND_INSTANCE, KEY, full_instance_update,
+					   NULL, &changed, &err),
+			 0);
+	assert_false(changed);
+}
+
+/* A "gceb-store 1" store as that version left it: its marker and full values. */
+static void make_v1_store(struct fixture *f, size_t *full_len)
+{
+	Gceb__State__Instance inst = GCEB__STATE__INSTANCE__INIT;
+	char group[] = IGM, url[] = URL;
+	uint8_t buf[256];
+
+	inst.instance_group_manager = group;
+	inst.url = url;
+	assert_true(gceb__state__instance__get_packed_size(&inst) <= sizeof(buf));
+	*full_len = gceb__state__instance__pack(&inst, buf);
+	open_store(f, MAP_SIZE, 0);
+	close_store(f);
+	raw_put(f->db, "meta", "schema", "gceb-store 1", 12);
+	raw_put(f->db, "instances", KEY, buf, *full_len);
+}
+
+static void v1_store_opened_writable_is_upgraded(void **state)
+{
+	struct fixture *f = *state;
+	Gceb__State__Instance *got;
+	struct gceb_err err = { 0 };
+	bool deleted = true, changed = false;
+	size_t full, len = 0;
+	void *bytes;
+
+	make_v1_store(f, &full);
+	open_store(f, MAP_SIZE, 0);
+	got = get_instance(f, KEY);
+	assert_full_instance(got);
+	protobuf_c_message_free_unpacked(&got->base, NULL);
+	close_store(f); /* raw LMDB must not share the process with the store */
+	assert_schema(f->db, "gceb-store 2");
+	/* Values stay full until rewritten, then shrink. */
+	bytes = raw_get(f->db, "instances", KEY, &len);
+	assert_int_equal(len, full);
+	free(bytes);
+
+	open_store(f, MAP_SIZE, 0); /* version 2 now, which opens as it is */
+	assert_int_equal(gceb_store_update(f->store, GCEB_KIND_INSTANCE, KEY, set_deleted_fn,
+					   &deleted, &changed, &err),
+			 0);
+	assert_true(changed);
+	got = get_instance(f, KEY);
+	assert_full_instance(got);
+	protobuf_c_message_free_unpacked(&got->base, NULL);
+	close_store(f);
+	bytes = raw_get(f->db, "instances", KEY, &len);
+	assert_true(len < full);
+	free(bytes);
+	assert_schema(f->db, "gceb-store 2");
+}
+
+static void v1_store_read_only_or_dry_run_is_left_as_is(void **state)
+{
+	struct fixture *f = *state;
+	Gceb__State__Instance *got;
+	size_t full;
+
+	make_v1_store(f, &full);
+	open_store(f, MAP_SIZE, GCEB_STORE_READONLY);
+	got = get_instance(f, KEY);
+	assert_full_instance(got);
+	protobuf_c_message_free_unpacked(&got->base, NULL);
+	close_store(f);
+	assert_schema(f->db, "gceb-store 1");
+
+	open_store(f, MAP_SIZE, GCEB_STORE_DRY_RUN);
+	got = get_instance(f, KEY);
+	assert_full_instance(got);
+	protobuf_c_message_free_unpacked(&got->base, NULL);
+	close_store(f);
+	assert_schema(f->db, "gceb-store 1");
+}
+
+static void compact_value_the_key_cannot_expand_is_damaged(void **state)
+{
+	struct fixture *f = *state;
+	Gceb__State__Instance inst = GCEB__STATE__INSTANCE__INIT;
+	struct gceb_err err = { 0 };
+	struct gceb_txn *txn = NULL;
+	ProtobufCMessage *msg = NULL;
+	uint8_t buf[16];
+	bool deleted = true;
+	int visits = 0;
+	size_t len;
+
+	/* A group's key, under which a stored-form Instance has no name to expand with. */
+	inst.has_igm_from_key = 1;
+	inst.igm_from_key = 1;
+	len = gceb__state__instance__pack(&inst, buf);
+	open_store(f, MAP_SIZE, 0);
+	close_store(f);
+	raw_put(f->db, "instances", "b r z", buf, len);
+	open_store(f, MAP_SIZE, 0);
+
+	assert_int_equal(get_one(f, GCEB_KIND_INSTANCE, "b r z", &msg, &err), GCEB_EPARSE);
+	assert_null(msg);
+	assert_string_equal(err.msg, "stored instance 'b r z' is damaged");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(gceb_store_begin(f->store, false, &txn, &err), 0);
+	assert_int_equal(
+		gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, NULL, count_visit, &visits, &err),
+		GCEB_EPARSE);
+	assert_int_equal(visits, 0);
+	assert_string_equal(err.msg, "stored instance 'b r z' is damaged");
+	gceb_txn_abort(&txn);
+	assert_int_equal(gceb_store_update(f->store, GCEB_KIND_INSTANCE, "b r z", set_deleted_fn,
+					   &deleted, NULL, &err),
+			 GCEB_EPARSE);
+
+	/* Under a full Instance key the very same bytes read. */
+	raw_put(f->db, "instances", "b r z i", buf, len);
+	assert_int_equal(get_one(f, GCEB_KIND_INSTANCE, "b r z i", &msg, &err), 0);
+	assert_string_equal(((Gceb__State__Instance *)msg)->instance_group_manager, "b r z");
+	protobuf_c_message_free_unpacked(msg, NULL);
+}
+
 static void txn_end_is_null_safe(void **state)
 {
 	struct fixture *f = *state;
@@ -878,6 +1141,10 @@ int main(void)
 		STORE_TEST(dry_run_never_persists),
 		STORE_TEST(damaged_value_is_eparse),
 		STORE_TEST(field_zero_is_damaged),
+		STORE_TEST(instances_and_groups_are_stored_compact_and_read_whole),
+		STORE_TEST(v1_store_opened_writable_is_upgraded),
+		STORE_TEST(v1_store_read_only_or_dry_run_is_left_as_is),
+		STORE_TEST(compact_value_the_key_cannot_expand_is_damaged),
 		STORE_TEST(txn_end_is_null_safe),
 		STORE_TEST(killed_writer_loses_only_its_transaction),
 	};
