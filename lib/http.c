@@ -78,9 +78,22 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER: lives as long as the transfer */
 };
 
+/*
+ * A configured root, checked once. A pinned root is "http[s]://host[:port]/..."
+ * with a plain host and a port curl accepts, and passed gceb_http_check_url():
+ * a URL that starts with it has its scheme and host, whatever follows.
+ */
+struct root {
+	char *url;
+	size_t len;
+	size_t path_at; /* offset of the '/' that ends the authority */
+	bool pinned;
+	bool plain_http;
+};
+
 struct gceb_http {
-	struct gceb_http_options o; /* defaults filled in; roots point into @roots */
-	char **roots;
+	struct gceb_http_options o; /* defaults filled in; o.roots is not kept */
+	struct root *roots;
 	struct gceb_auth *auth; /* borrowed */
 	CURLM *multi;
 	CURL **idle; /* easy handles kept for reuse, at most max_concurrency */
@@ -226,6 +239,59 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* isalnum() without the locale: URLs are ASCII. */
+static bool ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Whether the authority @a .. @end is host[:port] with a plain or bracketed IPv6 host. */
+static bool plain_authority(const char *a, const char *end)
+{
+	if (a < end && *a == '[') {
+		for (a++; a < end && (ascii_alnum(*a) || *a == ':' || *a == '.'); a++)
+			;
+		if (a == end || *a++ != ']')
+			return false;
+	} else {
+		const char *host = a;
+
+		for (; a < end && (ascii_alnum(*a) || *a == '.' || *a == '-'); a++)
+			;
+		if (a == host)
+			return false;
+	}
+	if (a < end && *a == ':')
+		for (a++; a < end && *a >= '0' && *a <= '9'; a++)
+			;
+	return a == end;
+}
+
+static int add_root(struct gceb_http *http, const char *url, struct gceb_err *err)
+{
+	struct root *root = &http->roots[http->o.n_roots];
+	const char *auth = strstr(url, "://") + 3;
+	bool plain = false;
+
+	root->url = strdup(url);
+	if (!root->url)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	http->o.n_roots++;
+	root->len = strlen(url);
+	root->path_at = (size_t)(strchr(auth, '/') - url);
+	/*
+	 * Anything else (user info, an odd host, a scheme curl refuses) is
+	 * left to gceb_http_check_url() on every URL, as for any root before.
+	 */
+	if ((!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7)) &&
+	    plain_authority(auth, url + root->path_at) &&
+	    gceb_http_check_url(url, &plain, NULL, NULL) == 0) {
+		root->pinned = true;
+		root->plain_http = plain;
+	}
+	return 0;
+}
+
 int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		  struct gceb_http **out, struct gceb_err *err)
 {
@@ -257,6 +323,8 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		http->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 
 	n = opts->n_roots;
+	http->o.roots = NULL;
+	http->o.n_roots = 0;
 	http->roots = calloc(n ? n : 1, sizeof(*http->roots));
 	http->idle = calloc(http->o.max_concurrency, sizeof(*http->idle));
 	http->multi = curl_multi_init();
@@ -282,13 +350,10 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 					 "API root '%s' must end in a path ('/')", root);
 			goto out;
 		}
-		http->roots[i] = strdup(root);
-		if (!http->roots[i]) {
-			r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		r = add_root(http, root, err);
+		if (r < 0)
 			goto out;
-		}
 	}
-	http->o.roots = (const char *const *)http->roots;
 	*out = http;
 	http = NULL;
 	r = 0;
@@ -344,11 +409,9 @@ void gceb_http_free(struct gceb_http *http)
 	for (i = 0; http->idle && i < http->n_idle; i++)
 		curl_easy_cleanup(http->idle[i]);
 	free(http->idle);
-	if (http->roots) {
-		for (i = 0; i < http->o.n_roots; i++)
-			free(http->roots[i]);
-		free(http->roots);
-	}
+	for (i = 0; i < http->o.n_roots; i++)
+		free(http->roots[i].url);
+	free(http->roots);
 	(void)curl_multi_cleanup(http->multi);
 	curl_global_cleanup();
 	free(http->fds);
@@ -421,14 +484,47 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	return x->body.oom ? 0 : n;
 }
 
-static bool url_in_roots(const struct gceb_http *http, const char *url)
+/*
+ * Whether everything after the authority is a path and query that curl takes
+ * as it is: RFC 3986 characters, no fragment, no dot segment (curl would
+ * remove it), no escape in the path (nothing to decode), not over curl's
+ * length limit. Stricter than curl, so that a URL passing it under a pinned
+ * root is one gceb_http_check_url() would accept with that root's scheme and
+ * host and with the same path.
+ */
+static bool plain_tail(const char *tail)
 {
+	bool query = false;
 	size_t i;
 
-	for (i = 0; i < http->o.n_roots; i++)
-		if (!strncmp(url, http->o.roots[i], strlen(http->o.roots[i])))
-			return true;
-	return false;
+	for (i = 0; tail[i]; i++) {
+		char c = tail[i];
+
+		if (!ascii_alnum(c) && !strchr("-._~!$&'()*+,;=:@/?%", c))
+			return false;
+		if ((c == '%' && !query) || (c == '/' && tail[i + 1] == '.'))
+			return false;
+		query = query || c == '?';
+	}
+	return i < 1000000; /* far under curl's 8,000,000 for a whole URL */
+}
+
+/* The root @url starts with: a pinned one if any, else any, else NULL. */
+static const struct root *find_root(const struct gceb_http *http, const char *url)
+{
+	const struct root *found = NULL;
+	size_t i;
+
+	for (i = 0; i < http->o.n_roots; i++) {
+		const struct root *root = &http->roots[i];
+
+		if (strncmp(url, root->url, root->len) != 0)
+			continue;
+		if (root->pinned)
+			return root;
+		found = root;
+	}
+	return found;
 }
 
 /* The host of @url for a message, or the URL itself if it cannot be parsed. */
@@ -453,25 +549,33 @@ static void url_host(const char *url, char *buf, size_t size)
 static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, const char **token)
 {
 	struct gceb_http_request *req = x->req;
+	const struct root *root;
 	struct gceb_err err = { 0 };
 	char host[256];
 	char *path = NULL;
 	int r;
 
-	if (!url_in_roots(http, req->url)) {
+	root = find_root(http, req->url);
+	if (!root) {
 		url_host(req->url, host, sizeof(host));
 		set_error(req,
 			  "refusing to send a request to '%s' outside the configured API roots",
 			  host);
 		return GCEB_EAUTH;
 	}
-	r = gceb_http_check_url(req->url, plain_http, &path, &err);
-	if (r < 0) {
-		set_error(req, "%s", err.msg);
-		return r;
+	if (root->pinned && plain_tail(req->url + root->path_at)) {
+		/* The host was checked once, with the root. */
+		*plain_http = root->plain_http;
+		x->endpoints = !strncmp(req->url + root->path_at, "/_ah/api/", 9);
+	} else {
+		r = gceb_http_check_url(req->url, plain_http, &path, &err);
+		if (r < 0) {
+			set_error(req, "%s", err.msg);
+			return r;
+		}
+		x->endpoints = path && !strncmp(path, "/_ah/api/", 9);
+		free(path);
 	}
-	x->endpoints = path && !strncmp(path, "/_ah/api/", 9);
-	free(path);
 	*token = NULL;
 	if (http->auth) {
 		r = gceb_auth_token(http->auth, api_scope[req->api], token, &err);
