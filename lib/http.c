@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,6 +113,7 @@ struct gceb_http {
 	int64_t curl_due; /* monotonic ms, -1 for none */
 	uint64_t rng;
 	bool running;
+	bool nosignal; /* CURLOPT_NOSIGNAL: SIGPIPE is ignored already */
 	unsigned long counts[GCEB_API_COUNT][STATUS_SLOTS];
 };
 
@@ -296,6 +298,7 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		  struct gceb_http **out, struct gceb_err *err)
 {
 	struct gceb_http *http = calloc(1, sizeof(*http));
+	struct sigaction sa;
 	size_t i, n;
 	int r;
 
@@ -321,6 +324,15 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		http->deadline = now_ms() + http->o.deadline_ms;
 	if (getrandom(&http->rng, sizeof(http->rng), GRND_NONBLOCK) != (ssize_t)sizeof(http->rng))
 		http->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+
+	/*
+	 * Unless told that the application ignores SIGPIPE, libcurl ignores it
+	 * around every call, with three rt_sigaction(2) each time. The job
+	 * main ignores it. CURLOPT_NOSIGNAL would also stop the alarm() that
+	 * times out a synchronous resolver, so only with the threaded one.
+	 */
+	http->nosignal = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN &&
+			 (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS);
 
 	n = opts->n_roots;
 	http->o.roots = NULL;
@@ -646,6 +658,7 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
 	SETOPT(c, e, CURLOPT_WRITEDATA, x);
 	SETOPT(c, e, CURLOPT_PRIVATE, x);
+	SETOPT(c, e, CURLOPT_NOSIGNAL, (long)http->nosignal);
 	SETOPT(c, e, CURLOPT_USERAGENT, "gceb/" GCEB_VERSION);
 	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
 	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
