@@ -63,6 +63,19 @@ static const char *const api_scope[GCEB_API_COUNT] = {
 	[GCEB_API_CONFIG] = "https://www.googleapis.com/auth/userinfo.email",
 };
 
+/*
+ * The header lists of requests sent with one token (or none): built when the
+ * token changes, not for every request. Requests in flight hold a reference,
+ * as does the engine while the token is current.
+ */
+enum { HDR_PLAIN, HDR_JSON, HDR_EMPTY_POST, HDR_KINDS };
+
+struct headers {
+	unsigned refs;
+	char *token; /* NULL without auth */
+	struct curl_slist *list[HDR_KINDS];
+};
+
 struct xfer {
 	struct gceb_http_request *req;
 	gceb_http_done_fn done;
@@ -72,7 +85,8 @@ struct xfer {
 	int64_t first_ms;  /* start of the first attempt, for the debug log */
 	bool endpoints;    /* path starts with /_ah/api/ (cold-start 404s are retried) */
 	CURL *easy;        /* while flying */
-	struct curl_slist *headers;
+	/* While flying, a reference to the lists it was sent with. */
+	struct headers *headers;
 	struct gceb_buf body;
 	size_t max_body;
 	bool too_big;
@@ -99,6 +113,8 @@ struct gceb_http {
 	CURLM *multi;
 	CURL **idle; /* easy handles kept for reuse, at most max_concurrency */
 	size_t n_idle;
+	/* The lists for each API's current token (their scopes differ). */
+	struct headers *headers[GCEB_API_COUNT];
 	struct xfer *ready, *ready_tail, *flying, *timers;
 	unsigned n_flying;
 	int64_t deadline; /* monotonic ms, 0 for none */
@@ -374,12 +390,23 @@ out:
 	return r;
 }
 
+static void headers_put(struct headers *h)
+{
+	size_t i;
+
+	if (!h || --h->refs > 0)
+		return;
+	for (i = 0; i < HDR_KINDS; i++)
+		curl_slist_free_all(h->list[i]);
+	free(h->token);
+	free(h);
+}
+
 static void xfer_free(struct xfer *x)
 {
 	if (!x)
 		return;
 	gceb_http_request_free(x->req);
-	curl_slist_free_all(x->headers);
 	gceb_buf_release(&x->body);
 	free(x);
 }
@@ -394,7 +421,7 @@ static void release_easy(struct gceb_http *http, struct xfer *x)
 	else
 		curl_easy_cleanup(x->easy);
 	x->easy = NULL;
-	curl_slist_free_all(x->headers);
+	headers_put(x->headers);
 	x->headers = NULL;
 }
 
@@ -421,6 +448,8 @@ void gceb_http_free(struct gceb_http *http)
 	for (i = 0; http->idle && i < http->n_idle; i++)
 		curl_easy_cleanup(http->idle[i]);
 	free(http->idle);
+	for (i = 0; i < GCEB_API_COUNT; i++)
+		headers_put(http->headers[i]);
 	for (i = 0; i < http->o.n_roots; i++)
 		free(http->roots[i].url);
 	free(http->roots);
@@ -599,33 +628,64 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 	return 0;
 }
 
-/* Headers for one attempt in x->headers; false when out of memory. */
-static bool add_headers(struct xfer *x, const char *token, bool post)
+/* A header list starting with @auth (if any) and going on with @a and @b (if any). */
+static struct curl_slist *header_list(const char *auth, const char *a, const char *b)
 {
-	struct gceb_buf auth = GCEB_BUF_INIT;
-	struct curl_slist *h = NULL;
+	struct curl_slist *h = NULL, *next;
+	const char *v[] = { auth, a, b };
+	size_t i;
 
-	if (token) {
-		gceb_buf_addf(&auth, "Authorization: Bearer %s", token);
-		if (auth.oom)
-			return false;
-		h = curl_slist_append(NULL, auth.p);
-		gceb_buf_release(&auth);
+	for (i = 0; i < 3; i++) {
+		if (!v[i])
+			continue;
+		next = curl_slist_append(h, v[i]);
+		if (!next) {
+			curl_slist_free_all(h);
+			return NULL;
+		}
+		h = next;
+	}
+	return h;
+}
+
+/* Headers for one attempt in x->headers, built anew only for a new token; false when out of memory.
+ */
+static bool add_headers(struct gceb_http *http, struct xfer *x, const char *token)
+{
+	struct headers *h = http->headers[x->req->api];
+	struct gceb_buf auth = GCEB_BUF_INIT;
+	bool oom;
+
+	if (!h || (token ? !h->token || strcmp(token, h->token) : h->token != NULL)) {
+		h = calloc(1, sizeof(*h));
 		if (!h)
 			return false;
-		x->headers = h;
+		h->refs = 1;
+		if (token)
+			gceb_buf_addf(&auth, "Authorization: Bearer %s", token);
+		h->token = token ? strdup(token) : NULL;
+		oom = auth.oom || (token && !h->token);
+		/*
+		 * "Content-Type:" drops the form type curl would give an empty
+		 * POST; "Expect:", the 100-continue round trip for large bodies.
+		 */
+		h->list[HDR_PLAIN] = token ? header_list(auth.p, NULL, NULL) : NULL;
+		h->list[HDR_JSON] = header_list(
+			auth.p, "Content-Type: application/json; charset=utf-8", "Expect:");
+		h->list[HDR_EMPTY_POST] = header_list(auth.p, "Content-Type:", "Expect:");
+		gceb_buf_release(&auth);
+		if (oom || (token && !h->list[HDR_PLAIN]) || !h->list[HDR_JSON] ||
+		    !h->list[HDR_EMPTY_POST]) {
+			headers_put(h);
+			return false;
+		}
+		/* Requests in flight keep the old lists until they are done. */
+		headers_put(http->headers[x->req->api]);
+		http->headers[x->req->api] = h;
 	}
-	if (!x->req->body && !post)
-		return true;
-	/* "Content-Type:" drops the form type curl would give an empty POST. */
-	h = curl_slist_append(x->headers, x->req->body ?
-						  "Content-Type: application/json; charset=utf-8" :
-						  "Content-Type:");
-	/* No "Expect: 100-continue" round trip for large bodies. */
-	h = h ? curl_slist_append(h, "Expect:") : NULL;
-	if (h)
-		x->headers = h;
-	return h != NULL;
+	h->refs++;
+	x->headers = h;
+	return true;
 }
 
 static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_http,
@@ -644,7 +704,7 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 		if (left < timeout)
 			timeout = left > 1 ? (long)left : 1;
 	}
-	if (!add_headers(x, token, post))
+	if (!add_headers(http, x, token))
 		return CURLE_OUT_OF_MEMORY;
 
 	SETOPT(c, e, CURLOPT_URL, req->url);
@@ -662,7 +722,10 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	SETOPT(c, e, CURLOPT_USERAGENT, "gceb/" GCEB_VERSION);
 	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
 	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
-	SETOPT(c, e, CURLOPT_HTTPHEADER, x->headers);
+	SETOPT(c, e, CURLOPT_HTTPHEADER,
+	       x->headers->list[req->body ? HDR_JSON :
+				post      ? HDR_EMPTY_POST :
+					    HDR_PLAIN]);
 	if (req->body || post) {
 		/* No body: POSTFIELDS "" so curl sends Content-Length: 0, not stdin. */
 		SETOPT(c, e, CURLOPT_POSTFIELDS, body);

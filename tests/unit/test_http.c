@@ -764,6 +764,55 @@ static void token_is_sent_and_never_logged(void **state)
 	ts_stop(ts);
 }
 
+/* Header lists are kept while the token lasts, and the next token gets its own. */
+static void a_new_token_is_sent_once_it_comes(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .body = "{\"access_token\":\"t-1\",\"expires_in\":2,\"token_type\":\"Bearer\"}" },
+		{ .body = "{}" },
+		{ .body = "{}" },
+		{ .body = "{\"access_token\":\"t-2\",\"expires_in\":2,\"token_type\":\"Bearer\"}" },
+		{ .body = "{}" },
+	};
+	struct ts_script script = { replies, 5, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o[3] = { { 0 } };
+	struct gceb_auth_options ao = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_err err = { 0 };
+	struct gceb_auth *auth;
+	struct gceb_http *http;
+	char root[64], url[128], host[64];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	(void)snprintf(host, sizeof(host), "%s", root + strlen("http://"));
+	*strchr(host, '/') = '\0';
+	ao.metadata_host = host;
+	assert_int_equal(gceb_auth_new(&ao, &auth, &err), 0);
+	opts = options(roots, 1);
+	opts.max_concurrency = 1; /* keep the server's order */
+	http = engine(&opts, auth);
+	submit(http, "GET", ts_url(ts, "/a", url, sizeof(url)), NULL, &o[0]);
+	submit(http, "POST", ts_url(ts, "/b", url, sizeof(url)), "{}", &o[1]);
+	assert_int_equal(run(http), 0);
+	usleep(1100 * 1000); /* the token is refreshed halfway through its 2 s */
+	submit(http, "POST", ts_url(ts, "/c", url, sizeof(url)), "{}", &o[2]);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(ts_requests(ts), 5);
+	assert_string_equal(ts_request(ts, 1)->authorization, "Bearer t-1");
+	assert_null(ts_request(ts, 1)->content_type);
+	assert_string_equal(ts_request(ts, 2)->authorization, "Bearer t-1");
+	assert_string_equal(ts_request(ts, 2)->content_type, "application/json; charset=utf-8");
+	assert_string_equal(ts_request(ts, 4)->path, "/c");
+	assert_string_equal(ts_request(ts, 4)->authorization, "Bearer t-2");
+	assert_string_equal(ts_request(ts, 4)->content_type, "application/json; charset=utf-8");
+	gceb_http_free(http);
+	gceb_auth_free(auth);
+	ts_stop(ts);
+}
+
 static void auth_failure_fails_the_request_unsent(void **state)
 {
 	static const struct ts_reply ok = { .body = "{}" };
@@ -859,6 +908,7 @@ int main(void)
 		cmocka_unit_test(callbacks_can_submit_follow_ups),
 		cmocka_unit_test(deadline_fails_what_is_left),
 		cmocka_unit_test(token_is_sent_and_never_logged),
+		cmocka_unit_test(a_new_token_is_sent_once_it_comes),
 		cmocka_unit_test(auth_failure_fails_the_request_unsent),
 		cmocka_unit_test(post_bodies_and_empty_posts),
 	};
