@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +63,19 @@ static const char *const api_scope[GCEB_API_COUNT] = {
 	[GCEB_API_CONFIG] = "https://www.googleapis.com/auth/userinfo.email",
 };
 
+/*
+ * The header lists of requests sent with one token (or none): built when the
+ * token changes, not for every request. Requests in flight hold a reference,
+ * as does the engine while the token is current.
+ */
+enum { HDR_PLAIN, HDR_JSON, HDR_EMPTY_POST, HDR_KINDS };
+
+struct headers {
+	unsigned refs;
+	char *token; /* NULL without auth */
+	struct curl_slist *list[HDR_KINDS];
+};
+
 struct xfer {
 	struct gceb_http_request *req;
 	gceb_http_done_fn done;
@@ -71,20 +85,36 @@ struct xfer {
 	int64_t first_ms;  /* start of the first attempt, for the debug log */
 	bool endpoints;    /* path starts with /_ah/api/ (cold-start 404s are retried) */
 	CURL *easy;        /* while flying */
-	struct curl_slist *headers;
+	/* While flying, a reference to the lists it was sent with. */
+	struct headers *headers;
 	struct gceb_buf body;
 	size_t max_body;
 	bool too_big;
 	char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER: lives as long as the transfer */
 };
 
+/*
+ * A configured root, checked once. A pinned root is "http[s]://host[:port]/..."
+ * with a plain host and a port curl accepts, and passed gceb_http_check_url():
+ * a URL that starts with it has its scheme and host, whatever follows.
+ */
+struct root {
+	char *url;
+	size_t len;
+	size_t path_at; /* offset of the '/' that ends the authority */
+	bool pinned;
+	bool plain_http;
+};
+
 struct gceb_http {
-	struct gceb_http_options o; /* defaults filled in; roots point into @roots */
-	char **roots;
+	struct gceb_http_options o; /* defaults filled in; o.roots is not kept */
+	struct root *roots;
 	struct gceb_auth *auth; /* borrowed */
 	CURLM *multi;
 	CURL **idle; /* easy handles kept for reuse, at most max_concurrency */
 	size_t n_idle;
+	/* The lists for each API's current token (their scopes differ). */
+	struct headers *headers[GCEB_API_COUNT];
 	struct xfer *ready, *ready_tail, *flying, *timers;
 	unsigned n_flying;
 	int64_t deadline; /* monotonic ms, 0 for none */
@@ -99,6 +129,7 @@ struct gceb_http {
 	int64_t curl_due; /* monotonic ms, -1 for none */
 	uint64_t rng;
 	bool running;
+	bool nosignal; /* CURLOPT_NOSIGNAL: SIGPIPE is ignored already */
 	unsigned long counts[GCEB_API_COUNT][STATUS_SLOTS];
 };
 
@@ -226,10 +257,64 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* isalnum() without the locale: URLs are ASCII. */
+static bool ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Whether the authority @a .. @end is host[:port] with a plain or bracketed IPv6 host. */
+static bool plain_authority(const char *a, const char *end)
+{
+	if (a < end && *a == '[') {
+		for (a++; a < end && (ascii_alnum(*a) || *a == ':' || *a == '.'); a++)
+			;
+		if (a == end || *a++ != ']')
+			return false;
+	} else {
+		const char *host = a;
+
+		for (; a < end && (ascii_alnum(*a) || *a == '.' || *a == '-'); a++)
+			;
+		if (a == host)
+			return false;
+	}
+	if (a < end && *a == ':')
+		for (a++; a < end && *a >= '0' && *a <= '9'; a++)
+			;
+	return a == end;
+}
+
+static int add_root(struct gceb_http *http, const char *url, struct gceb_err *err)
+{
+	struct root *root = &http->roots[http->o.n_roots];
+	const char *auth = strstr(url, "://") + 3;
+	bool plain = false;
+
+	root->url = strdup(url);
+	if (!root->url)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	http->o.n_roots++;
+	root->len = strlen(url);
+	root->path_at = (size_t)(strchr(auth, '/') - url);
+	/*
+	 * Anything else (user info, an odd host, a scheme curl refuses) is
+	 * left to gceb_http_check_url() on every URL, as for any root before.
+	 */
+	if ((!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7)) &&
+	    plain_authority(auth, url + root->path_at) &&
+	    gceb_http_check_url(url, &plain, NULL, NULL) == 0) {
+		root->pinned = true;
+		root->plain_http = plain;
+	}
+	return 0;
+}
+
 int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		  struct gceb_http **out, struct gceb_err *err)
 {
 	struct gceb_http *http = calloc(1, sizeof(*http));
+	struct sigaction sa;
 	size_t i, n;
 	int r;
 
@@ -256,7 +341,18 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 	if (getrandom(&http->rng, sizeof(http->rng), GRND_NONBLOCK) != (ssize_t)sizeof(http->rng))
 		http->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 
+	/*
+	 * Unless told that the application ignores SIGPIPE, libcurl ignores it
+	 * around every call, with three rt_sigaction(2) each time. The job
+	 * main ignores it. CURLOPT_NOSIGNAL would also stop the alarm() that
+	 * times out a synchronous resolver, so only with the threaded one.
+	 */
+	http->nosignal = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN &&
+			 (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS);
+
 	n = opts->n_roots;
+	http->o.roots = NULL;
+	http->o.n_roots = 0;
 	http->roots = calloc(n ? n : 1, sizeof(*http->roots));
 	http->idle = calloc(http->o.max_concurrency, sizeof(*http->idle));
 	http->multi = curl_multi_init();
@@ -282,13 +378,10 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 					 "API root '%s' must end in a path ('/')", root);
 			goto out;
 		}
-		http->roots[i] = strdup(root);
-		if (!http->roots[i]) {
-			r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		r = add_root(http, root, err);
+		if (r < 0)
 			goto out;
-		}
 	}
-	http->o.roots = (const char *const *)http->roots;
 	*out = http;
 	http = NULL;
 	r = 0;
@@ -297,12 +390,23 @@ out:
 	return r;
 }
 
+static void headers_put(struct headers *h)
+{
+	size_t i;
+
+	if (!h || --h->refs > 0)
+		return;
+	for (i = 0; i < HDR_KINDS; i++)
+		curl_slist_free_all(h->list[i]);
+	free(h->token);
+	free(h);
+}
+
 static void xfer_free(struct xfer *x)
 {
 	if (!x)
 		return;
 	gceb_http_request_free(x->req);
-	curl_slist_free_all(x->headers);
 	gceb_buf_release(&x->body);
 	free(x);
 }
@@ -317,7 +421,7 @@ static void release_easy(struct gceb_http *http, struct xfer *x)
 	else
 		curl_easy_cleanup(x->easy);
 	x->easy = NULL;
-	curl_slist_free_all(x->headers);
+	headers_put(x->headers);
 	x->headers = NULL;
 }
 
@@ -344,11 +448,11 @@ void gceb_http_free(struct gceb_http *http)
 	for (i = 0; http->idle && i < http->n_idle; i++)
 		curl_easy_cleanup(http->idle[i]);
 	free(http->idle);
-	if (http->roots) {
-		for (i = 0; i < http->o.n_roots; i++)
-			free(http->roots[i]);
-		free(http->roots);
-	}
+	for (i = 0; i < GCEB_API_COUNT; i++)
+		headers_put(http->headers[i]);
+	for (i = 0; i < http->o.n_roots; i++)
+		free(http->roots[i].url);
+	free(http->roots);
 	(void)curl_multi_cleanup(http->multi);
 	curl_global_cleanup();
 	free(http->fds);
@@ -421,14 +525,47 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	return x->body.oom ? 0 : n;
 }
 
-static bool url_in_roots(const struct gceb_http *http, const char *url)
+/*
+ * Whether everything after the authority is a path and query that curl takes
+ * as it is: RFC 3986 characters, no fragment, no dot segment (curl would
+ * remove it), no escape in the path (nothing to decode), not over curl's
+ * length limit. Stricter than curl, so that a URL passing it under a pinned
+ * root is one gceb_http_check_url() would accept with that root's scheme and
+ * host and with the same path.
+ */
+static bool plain_tail(const char *tail)
 {
+	bool query = false;
 	size_t i;
 
-	for (i = 0; i < http->o.n_roots; i++)
-		if (!strncmp(url, http->o.roots[i], strlen(http->o.roots[i])))
-			return true;
-	return false;
+	for (i = 0; tail[i]; i++) {
+		char c = tail[i];
+
+		if (!ascii_alnum(c) && !strchr("-._~!$&'()*+,;=:@/?%", c))
+			return false;
+		if ((c == '%' && !query) || (c == '/' && tail[i + 1] == '.'))
+			return false;
+		query = query || c == '?';
+	}
+	return i < 1000000; /* far under curl's 8,000,000 for a whole URL */
+}
+
+/* The root @url starts with: a pinned one if any, else any, else NULL. */
+static const struct root *find_root(const struct gceb_http *http, const char *url)
+{
+	const struct root *found = NULL;
+	size_t i;
+
+	for (i = 0; i < http->o.n_roots; i++) {
+		const struct root *root = &http->roots[i];
+
+		if (strncmp(url, root->url, root->len) != 0)
+			continue;
+		if (root->pinned)
+			return root;
+		found = root;
+	}
+	return found;
 }
 
 /* The host of @url for a message, or the URL itself if it cannot be parsed. */
@@ -453,25 +590,33 @@ static void url_host(const char *url, char *buf, size_t size)
 static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, const char **token)
 {
 	struct gceb_http_request *req = x->req;
+	const struct root *root;
 	struct gceb_err err = { 0 };
 	char host[256];
 	char *path = NULL;
 	int r;
 
-	if (!url_in_roots(http, req->url)) {
+	root = find_root(http, req->url);
+	if (!root) {
 		url_host(req->url, host, sizeof(host));
 		set_error(req,
 			  "refusing to send a request to '%s' outside the configured API roots",
 			  host);
 		return GCEB_EAUTH;
 	}
-	r = gceb_http_check_url(req->url, plain_http, &path, &err);
-	if (r < 0) {
-		set_error(req, "%s", err.msg);
-		return r;
+	if (root->pinned && plain_tail(req->url + root->path_at)) {
+		/* The host was checked once, with the root. */
+		*plain_http = root->plain_http;
+		x->endpoints = !strncmp(req->url + root->path_at, "/_ah/api/", 9);
+	} else {
+		r = gceb_http_check_url(req->url, plain_http, &path, &err);
+		if (r < 0) {
+			set_error(req, "%s", err.msg);
+			return r;
+		}
+		x->endpoints = path && !strncmp(path, "/_ah/api/", 9);
+		free(path);
 	}
-	x->endpoints = path && !strncmp(path, "/_ah/api/", 9);
-	free(path);
 	*token = NULL;
 	if (http->auth) {
 		r = gceb_auth_token(http->auth, api_scope[req->api], token, &err);
@@ -483,33 +628,64 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 	return 0;
 }
 
-/* Headers for one attempt in x->headers; false when out of memory. */
-static bool add_headers(struct xfer *x, const char *token, bool post)
+/* A header list starting with @auth (if any) and going on with @a and @b (if any). */
+static struct curl_slist *header_list(const char *auth, const char *a, const char *b)
 {
-	struct gceb_buf auth = GCEB_BUF_INIT;
-	struct curl_slist *h = NULL;
+	struct curl_slist *h = NULL, *next;
+	const char *v[] = { auth, a, b };
+	size_t i;
 
-	if (token) {
-		gceb_buf_addf(&auth, "Authorization: Bearer %s", token);
-		if (auth.oom)
-			return false;
-		h = curl_slist_append(NULL, auth.p);
-		gceb_buf_release(&auth);
+	for (i = 0; i < 3; i++) {
+		if (!v[i])
+			continue;
+		next = curl_slist_append(h, v[i]);
+		if (!next) {
+			curl_slist_free_all(h);
+			return NULL;
+		}
+		h = next;
+	}
+	return h;
+}
+
+/* Headers for one attempt in x->headers, built anew only for a new token; false when out of memory.
+ */
+static bool add_headers(struct gceb_http *http, struct xfer *x, const char *token)
+{
+	struct headers *h = http->headers[x->req->api];
+	struct gceb_buf auth = GCEB_BUF_INIT;
+	bool oom;
+
+	if (!h || (token ? !h->token || strcmp(token, h->token) : h->token != NULL)) {
+		h = calloc(1, sizeof(*h));
 		if (!h)
 			return false;
-		x->headers = h;
+		h->refs = 1;
+		if (token)
+			gceb_buf_addf(&auth, "Authorization: Bearer %s", token);
+		h->token = token ? strdup(token) : NULL;
+		oom = auth.oom || (token && !h->token);
+		/*
+		 * "Content-Type:" drops the form type curl would give an empty
+		 * POST; "Expect:", the 100-continue round trip for large bodies.
+		 */
+		h->list[HDR_PLAIN] = token ? header_list(auth.p, NULL, NULL) : NULL;
+		h->list[HDR_JSON] = header_list(
+			auth.p, "Content-Type: application/json; charset=utf-8", "Expect:");
+		h->list[HDR_EMPTY_POST] = header_list(auth.p, "Content-Type:", "Expect:");
+		gceb_buf_release(&auth);
+		if (oom || (token && !h->list[HDR_PLAIN]) || !h->list[HDR_JSON] ||
+		    !h->list[HDR_EMPTY_POST]) {
+			headers_put(h);
+			return false;
+		}
+		/* Requests in flight keep the old lists until they are done. */
+		headers_put(http->headers[x->req->api]);
+		http->headers[x->req->api] = h;
 	}
-	if (!x->req->body && !post)
-		return true;
-	/* "Content-Type:" drops the form type curl would give an empty POST. */
-	h = curl_slist_append(x->headers, x->req->body ?
-						  "Content-Type: application/json; charset=utf-8" :
-						  "Content-Type:");
-	/* No "Expect: 100-continue" round trip for large bodies. */
-	h = h ? curl_slist_append(h, "Expect:") : NULL;
-	if (h)
-		x->headers = h;
-	return h != NULL;
+	h->refs++;
+	x->headers = h;
+	return true;
 }
 
 static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_http,
@@ -528,7 +704,7 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 		if (left < timeout)
 			timeout = left > 1 ? (long)left : 1;
 	}
-	if (!add_headers(x, token, post))
+	if (!add_headers(http, x, token))
 		return CURLE_OUT_OF_MEMORY;
 
 	SETOPT(c, e, CURLOPT_URL, req->url);
@@ -542,10 +718,14 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
 	SETOPT(c, e, CURLOPT_WRITEDATA, x);
 	SETOPT(c, e, CURLOPT_PRIVATE, x);
+	SETOPT(c, e, CURLOPT_NOSIGNAL, (long)http->nosignal);
 	SETOPT(c, e, CURLOPT_USERAGENT, "gceb/" GCEB_VERSION);
 	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
 	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
-	SETOPT(c, e, CURLOPT_HTTPHEADER, x->headers);
+	SETOPT(c, e, CURLOPT_HTTPHEADER,
+	       x->headers->list[req->body ? HDR_JSON :
+				post      ? HDR_EMPTY_POST :
+					    HDR_PLAIN]);
 	if (req->body || post) {
 		/* No body: POSTFIELDS "" so curl sends Content-Length: 0, not stdin. */
 		SETOPT(c, e, CURLOPT_POSTFIELDS, body);

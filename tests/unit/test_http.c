@@ -484,6 +484,108 @@ static void plain_http_off_loopback_is_refused_before_curl(void **state)
 	gceb_http_free(http);
 }
 
+/* Roots whose host cannot be pinned once: every URL under them is checked whole. */
+static void odd_roots_are_checked_on_every_url(void **state)
+{
+	static const struct {
+		const char *root, *url, *error;
+	} cases[] = {
+		/* user info: the host is "evil" */
+		{ "http://127.0.0.1:8080@evil/", "http://127.0.0.1:8080@evil/x",
+		  "refusing to send a request to 'evil' over http" },
+		{ "http://127.0.0.1:80801/", "http://127.0.0.1:80801/x",
+		  "refusing the malformed URL 'http://127.0.0.1:80801/x'" },
+		{ "http://localhost.evil/", "http://localhost.evil/x",
+		  "refusing to send a request to 'localhost.evil' over http" },
+		{ "ftp://127.0.0.1/", "ftp://127.0.0.1/x",
+		  "refusing to send a request to '127.0.0.1' over ftp" },
+	};
+	struct gceb_auth *auth;
+	char token_file[64];
+	size_t i;
+
+	auth = token_auth(token_file, sizeof(token_file), TOKEN "\n", 0600);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *roots[] = { cases[i].root };
+		struct gceb_http_options opts = options(roots, 1);
+		struct gceb_http *http = engine(&opts, auth);
+		struct outcome o = { 0 };
+
+		submit(http, "GET", cases[i].url, NULL, &o);
+		assert_int_equal(run(http), 0);
+		assert_int_equal(o.result, GCEB_EAUTH);
+		assert_int_equal(o.attempts, 0);
+		assert_non_null(strstr(o.error, cases[i].error));
+		gceb_http_free(http);
+	}
+	gceb_auth_free(auth);
+	(void)unlink(token_file);
+}
+
+/* Under a root checked once, a URL that curl would read differently is checked whole. */
+static void urls_under_a_root_are_checked_as_curl_reads_them(void **state)
+{
+	static const struct ts_reply ok = { .body = "{}" };
+	static const struct {
+		const char *path;
+		int result;
+		const char *sent; /* the path the server saw */
+	} cases[] = {
+		{ "/apix", 0, "/apix" },                /* the root has no final '/' */
+		{ "/api/a/../b?q=/../c", 0, "/api/b" }, /* libmicrohttpd drops the query */
+		{ "/api/%2e%2e/x", 0, "/api/../x" },    /* sent as is, decoded by the server */
+		{ "/api/x?p=a%2Fb#frag", 0, "/api/x" },
+		{ "/api/x y", GCEB_EAUTH, NULL },
+		{ "/api/x\ty", GCEB_EAUTH, NULL },
+		{ "/api/x\x7f", GCEB_EAUTH, NULL },
+	};
+	struct ts_script script = { &ok, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+	unsigned sent = 0;
+	size_t i;
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/api", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.max_concurrency = 1; /* keep the server's order */
+	http = engine(&opts, NULL);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct outcome o = { 0 };
+
+		submit(http, "GET", ts_url(ts, cases[i].path, url, sizeof(url)), NULL, &o);
+		assert_int_equal(run(http), 0);
+		assert_int_equal(o.result, cases[i].result);
+		if (cases[i].result) {
+			assert_int_equal(o.attempts, 0);
+			assert_non_null(strstr(o.error, "refusing the malformed URL"));
+			continue;
+		}
+		assert_int_equal(ts_requests(ts), sent + 1);
+		assert_string_equal(ts_request(ts, sent)->path, cases[i].sent);
+		sent++;
+	}
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+/* The cold-start retry goes by the path curl sends, dot segments removed. */
+static void endpoints_path_is_read_after_dot_segments(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .status = 404, .content_type = "text/html; charset=UTF-8", .body = "<html>" },
+		{ .body = "{}" },
+	};
+	struct outcome o = { 0 };
+
+	one(replies, 2, 4, "/x/../_ah/api/catalog/v1/get", &o);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.attempts, 2);
+}
+
 static void url_check_knows_loopback(void **state)
 {
 	static const struct {
@@ -662,6 +764,55 @@ static void token_is_sent_and_never_logged(void **state)
 	ts_stop(ts);
 }
 
+/* Header lists are kept while the token lasts, and the next token gets its own. */
+static void a_new_token_is_sent_once_it_comes(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .body = "{\"access_token\":\"t-1\",\"expires_in\":2,\"token_type\":\"Bearer\"}" },
+		{ .body = "{}" },
+		{ .body = "{}" },
+		{ .body = "{\"access_token\":\"t-2\",\"expires_in\":2,\"token_type\":\"Bearer\"}" },
+		{ .body = "{}" },
+	};
+	struct ts_script script = { replies, 5, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o[3] = { { 0 } };
+	struct gceb_auth_options ao = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_err err = { 0 };
+	struct gceb_auth *auth;
+	struct gceb_http *http;
+	char root[64], url[128], host[64];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	(void)snprintf(host, sizeof(host), "%s", root + strlen("http://"));
+	*strchr(host, '/') = '\0';
+	ao.metadata_host = host;
+	assert_int_equal(gceb_auth_new(&ao, &auth, &err), 0);
+	opts = options(roots, 1);
+	opts.max_concurrency = 1; /* keep the server's order */
+	http = engine(&opts, auth);
+	submit(http, "GET", ts_url(ts, "/a", url, sizeof(url)), NULL, &o[0]);
+	submit(http, "POST", ts_url(ts, "/b", url, sizeof(url)), "{}", &o[1]);
+	assert_int_equal(run(http), 0);
+	usleep(1100 * 1000); /* the token is refreshed halfway through its 2 s */
+	submit(http, "POST", ts_url(ts, "/c", url, sizeof(url)), "{}", &o[2]);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(ts_requests(ts), 5);
+	assert_string_equal(ts_request(ts, 1)->authorization, "Bearer t-1");
+	assert_null(ts_request(ts, 1)->content_type);
+	assert_string_equal(ts_request(ts, 2)->authorization, "Bearer t-1");
+	assert_string_equal(ts_request(ts, 2)->content_type, "application/json; charset=utf-8");
+	assert_string_equal(ts_request(ts, 4)->path, "/c");
+	assert_string_equal(ts_request(ts, 4)->authorization, "Bearer t-2");
+	assert_string_equal(ts_request(ts, 4)->content_type, "application/json; charset=utf-8");
+	gceb_http_free(http);
+	gceb_auth_free(auth);
+	ts_stop(ts);
+}
+
 static void auth_failure_fails_the_request_unsent(void **state)
 {
 	static const struct ts_reply ok = { .body = "{}" };
@@ -750,10 +901,14 @@ int main(void)
 		cmocka_unit_test(urls_outside_the_roots_are_refused_unsent),
 		cmocka_unit_test(root_without_path_is_rejected),
 		cmocka_unit_test(plain_http_off_loopback_is_refused_before_curl),
+		cmocka_unit_test(odd_roots_are_checked_on_every_url),
+		cmocka_unit_test(urls_under_a_root_are_checked_as_curl_reads_them),
+		cmocka_unit_test(endpoints_path_is_read_after_dot_segments),
 		cmocka_unit_test(url_check_knows_loopback),
 		cmocka_unit_test(callbacks_can_submit_follow_ups),
 		cmocka_unit_test(deadline_fails_what_is_left),
 		cmocka_unit_test(token_is_sent_and_never_logged),
+		cmocka_unit_test(a_new_token_is_sent_once_it_comes),
 		cmocka_unit_test(auth_failure_fails_the_request_unsent),
 		cmocka_unit_test(post_bodies_and_empty_posts),
 	};
