@@ -628,14 +628,22 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 	return 0;
 }
 
-/* A header list starting with @auth (if any) and going on with @a and @b (if any). */
+/*
+ * A header list: the lines every request sends, then @auth (if any), @a and
+ * @b (if any). User-Agent and Accept-Encoding are given here, once, rather
+ * than through CURLOPT_USERAGENT and CURLOPT_ACCEPT_ENCODING alone, for which
+ * curl formats the same line again for every request; it leaves out its own
+ * line when the list has one. CURLOPT_ACCEPT_ENCODING stays set, as that is
+ * what makes curl decode the answer.
+ */
 static struct curl_slist *header_list(const char *auth, const char *a, const char *b)
 {
 	struct curl_slist *h = NULL, *next;
-	const char *v[] = { auth, a, b };
+	const char *v[] = { "User-Agent: gceb/" GCEB_VERSION, "Accept-Encoding: gzip, deflate",
+			    auth, a, b };
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		if (!v[i])
 			continue;
 		next = curl_slist_append(h, v[i]);
@@ -669,13 +677,12 @@ static bool add_headers(struct gceb_http *http, struct xfer *x, const char *toke
 		 * "Content-Type:" drops the form type curl would give an empty
 		 * POST; "Expect:", the 100-continue round trip for large bodies.
 		 */
-		h->list[HDR_PLAIN] = token ? header_list(auth.p, NULL, NULL) : NULL;
+		h->list[HDR_PLAIN] = header_list(auth.p, NULL, NULL);
 		h->list[HDR_JSON] = header_list(
 			auth.p, "Content-Type: application/json; charset=utf-8", "Expect:");
 		h->list[HDR_EMPTY_POST] = header_list(auth.p, "Content-Type:", "Expect:");
 		gceb_buf_release(&auth);
-		if (oom || (token && !h->list[HDR_PLAIN]) || !h->list[HDR_JSON] ||
-		    !h->list[HDR_EMPTY_POST]) {
+		if (oom || !h->list[HDR_PLAIN] || !h->list[HDR_JSON] || !h->list[HDR_EMPTY_POST]) {
 			headers_put(h);
 			return false;
 		}
@@ -719,7 +726,6 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	SETOPT(c, e, CURLOPT_WRITEDATA, x);
 	SETOPT(c, e, CURLOPT_PRIVATE, x);
 	SETOPT(c, e, CURLOPT_NOSIGNAL, (long)http->nosignal);
-	SETOPT(c, e, CURLOPT_USERAGENT, "gceb/" GCEB_VERSION);
 	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
 	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
 	SETOPT(c, e, CURLOPT_HTTPHEADER,

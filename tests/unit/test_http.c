@@ -144,6 +144,54 @@ static void get_returns_body_status_and_counts(void **state)
 	ts_stop(ts);
 }
 
+/*
+ * User-Agent and Accept-Encoding come from gceb's header list: each exactly
+ * once (curl leaves its own out), and a gzip answer is still decoded.
+ */
+static void fixed_headers_once_and_gzip_decoded(void **state)
+{
+	/* gzip of {"kind":"compute#instance"}, with mtime 0 */
+	static const unsigned char gz[] = {
+		0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xab, 0x56,
+		0xca, 0xce, 0xcc, 0x4b, 0x51, 0xb2, 0x52, 0x4a, 0xce, 0xcf, 0x2d, 0x28,
+		0x2d, 0x49, 0x55, 0xce, 0xcc, 0x2b, 0x2e, 0x49, 0xcc, 0x4b, 0x4e, 0x55,
+		0xaa, 0x05, 0x00, 0x05, 0xe5, 0xce, 0xed, 0x1b, 0x00, 0x00, 0x00,
+	};
+	static const struct ts_reply zipped = { .body = (const char *)gz,
+						.body_len = sizeof(gz),
+						.content_encoding = "gzip" };
+	struct ts_script script = { &zipped, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+	const struct ts_request *rq;
+
+	(void)state;
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/compute/v1/x", url, sizeof(url)), NULL, &o);
+	submit(http, "POST", ts_url(ts, "/compute/v1/y", url, sizeof(url)), "{}", &o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o.calls, 2);
+	assert_int_equal(o.result, 0);
+	assert_string_equal(o.response, "{\"kind\":\"compute#instance\"}");
+	assert_int_equal(ts_requests(ts), 2);
+	for (unsigned i = 0; i < 2; i++) {
+		rq = ts_request(ts, i);
+		assert_int_equal(rq->n_user_agent, 1);
+		assert_string_equal(rq->user_agent, "gceb/" GCEB_VERSION);
+		assert_int_equal(rq->n_accept_encoding, 1);
+		assert_non_null(strstr(rq->accept_encoding, "gzip"));
+	}
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
 static void concurrency_cap_is_honoured(void **state)
 {
 	static const struct ts_reply slow = { .body = "{}", .delay_ms = 150 };
@@ -886,6 +934,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(get_returns_body_status_and_counts),
+		cmocka_unit_test(fixed_headers_once_and_gzip_decoded),
 		cmocka_unit_test(concurrency_cap_is_honoured),
 		cmocka_unit_test(connections_are_reused),
 		cmocka_unit_test(transient_statuses_are_retried),

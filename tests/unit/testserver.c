@@ -58,6 +58,32 @@ static char *header(struct MHD_Connection *c, const char *name)
 	return v ? strdup(v) : NULL;
 }
 
+struct header_count {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct header_count *hc = cls;
+
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, hc->name))
+		hc->n++;
+	return MHD_YES;
+}
+
+/* Duplicates are what a header list that curl also fills in would give. */
+static unsigned header_count(struct MHD_Connection *c, const char *name)
+{
+	struct header_count hc = { name, 0 };
+
+	(void)MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &hc);
+	return hc.n;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *data_size, void **con_cls)
@@ -99,6 +125,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq->content_type = header(c, "Content-Type");
 		rq->content_length = header(c, "Content-Length");
 		rq->metadata_flavor = header(c, "Metadata-Flavor");
+		rq->user_agent = header(c, "User-Agent");
+		rq->accept_encoding = header(c, "Accept-Encoding");
+		rq->n_user_agent = header_count(c, "User-Agent");
+		rq->n_accept_encoding = header_count(c, "Accept-Encoding");
 		rq->at_ms = ts_now_ms();
 		ts->fn(rq, &reply, ts->arg);
 	}
@@ -123,6 +153,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				      reply.content_type ? reply.content_type : "application/json");
 	if (reply.retry_after)
 		(void)MHD_add_response_header(resp, "Retry-After", reply.retry_after);
+	if (reply.content_encoding)
+		(void)MHD_add_response_header(resp, "Content-Encoding", reply.content_encoding);
 	ret = MHD_queue_response(c, reply.status ? reply.status : 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -191,6 +223,8 @@ void ts_stop(struct testserver *ts)
 		free(ts->seen[i].content_type);
 		free(ts->seen[i].content_length);
 		free(ts->seen[i].metadata_flavor);
+		free(ts->seen[i].user_agent);
+		free(ts->seen[i].accept_encoding);
 	}
 	(void)pthread_mutex_destroy(&ts->lock);
 	free(ts);

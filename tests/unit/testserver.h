@@ -12,13 +12,14 @@
 #include <stdint.h>
 
 struct ts_reply {
-	unsigned status;          /* 0: 200 */
-	const char *content_type; /* NULL: application/json */
-	const char *body;         /* NULL: empty */
-	size_t body_len;          /* 0: strlen(body) */
-	const char *retry_after;  /* Retry-After header, or NULL */
-	unsigned delay_ms;        /* wait before answering */
-	bool reset;               /* close the connection instead of answering */
+	unsigned status;              /* 0: 200 */
+	const char *content_type;     /* NULL: application/json */
+	const char *body;             /* NULL: empty */
+	size_t body_len;              /* 0: strlen(body) */
+	const char *retry_after;      /* Retry-After header, or NULL */
+	const char *content_encoding; /* Content-Encoding header, or NULL */
+	unsigned delay_ms;            /* wait before answering */
+	bool reset;                   /* close the connection instead of answering */
 };
 
 struct ts_request {
@@ -30,7 +31,10 @@ struct ts_request {
 	char *content_type;
 	char *content_length;
 	char *metadata_flavor;
-	int64_t at_ms; /* monotonic, when the request was complete */
+	char *user_agent;
+	char *accept_encoding;
+	unsigned n_user_agent, n_accept_encoding; /* how many of each header came */
+	int64_t at_ms;                            /* monotonic, when the request was complete */
 };
 
 /* Called with the server's lock held, for each complete request. */
