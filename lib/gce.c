@@ -535,7 +535,10 @@ static int stored_request(const char *method, const char *root, const char *stor
 		return r;
 	gceb_buf_adds(&url, resolved);
 	free(resolved);
-	return finish(method, &url, NULL, false, out, err);
+	r = finish(method, &url, NULL, false, out, err);
+	if (r == 0)
+		(*out)->timeout_ms = GCEB_SHORT_TIMEOUT_MS;
+	return r;
 }
 
 int gceb_gce_get_stored(const char *root, const char *url, struct gceb_http_request **out,

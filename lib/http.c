@@ -330,8 +330,8 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		http->o.max_concurrency = DEFAULT_CONCURRENCY;
 	if (!http->o.max_attempts)
 		http->o.max_attempts = DEFAULT_ATTEMPTS;
-	if (http->o.attempt_timeout_ms <= 0)
-		http->o.attempt_timeout_ms = DEFAULT_ATTEMPT_TIMEOUT;
+	if (http->o.attempt_timeout_ms < 0)
+		http->o.attempt_timeout_ms = 0;
 	if (!http->o.max_response_bytes)
 		http->o.max_response_bytes = DEFAULT_MAX_RESPONSE;
 	if (http->o.backoff_base_ms <= 0)
@@ -700,7 +700,9 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 {
 	struct gceb_http_request *req = x->req;
 	bool post = !strcmp(req->method, "POST");
-	long timeout = req->timeout_ms > 0 ? req->timeout_ms : http->o.attempt_timeout_ms;
+	long timeout = http->o.attempt_timeout_ms > 0 ? http->o.attempt_timeout_ms :
+		       req->timeout_ms > 0            ? req->timeout_ms :
+							DEFAULT_ATTEMPT_TIMEOUT;
 	const char *body = req->body ? req->body : "";
 	CURL *e = x->easy;
 	CURLcode c = CURLE_OK;

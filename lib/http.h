@@ -51,13 +51,20 @@ struct gceb_http_options {
 	 */
 	const char *const *roots;
 	size_t n_roots;
-	unsigned max_concurrency;  /* default 16 */
-	unsigned max_attempts;     /* default 4 */
-	long attempt_timeout_ms;   /* default 30000 */
+	unsigned max_concurrency; /* default 16 */
+	unsigned max_attempts;    /* default 4 */
+	/*
+	 * Every attempt's timeout when positive (--timeout-ms); 0 gives each
+	 * request its own (timeout_ms below).
+	 */
+	long attempt_timeout_ms;
 	long deadline_ms;          /* from gceb_http_new(); default 0 = none */
 	size_t max_response_bytes; /* default 32 MiB */
 	long backoff_base_ms;      /* first retry delay; default 500 */
 };
+
+/* behaviour.md §0.1: the attempt timeout of Machine Provider and stored-URL calls. */
+#define GCEB_SHORT_TIMEOUT_MS 10000L
 
 struct gceb_http_request {
 	/* Filled by the caller. Strings are owned by the request (freed by release). */
@@ -65,7 +72,11 @@ struct gceb_http_request {
 	char *url;          /* absolute; query included */
 	char *body;         /* JSON text, or NULL for no body (a POST then sends an empty one) */
 	enum gceb_api api;
-	long timeout_ms; /* 0: the engine default */
+	/*
+	 * This call's attempt timeout when the engine sets none (behaviour.md
+	 * §0.1: 10 s for Machine Provider and stored-URL calls); 0 for 30 s.
+	 */
+	long timeout_ms;
 
 	/* Filled by the engine before the callback. */
 	int result;     /* 0 for 2xx; else a GCEB_E* code (see below) */

@@ -328,7 +328,8 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		GCEB_OPT_UINT(0, "deadline", &args.deadline_s, "S",
 			      "give up on the run's requests after S seconds (default 600)"),
 		GCEB_OPT_UINT(0, "timeout-ms", &args.timeout_ms, "MS",
-			      "give up on one attempt of a request after MS (default 30000)"),
+			      "give up on one attempt of a request after MS (default 10000 for "
+			      "Machine Provider and stored URLs, 30000 for the rest)"),
 		GCEB_OPT_STRING(0, "token-file", &args.token_file, "FILE",
 				"read an OAuth2 access token from FILE (mode 600)"),
 		GCEB_OPT_STRING(0, "key-file", &args.key_file, "FILE",

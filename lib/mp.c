@@ -108,6 +108,7 @@ static int finish(const char *mp, const char *method, cJSON *body, bool oom,
 		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 		goto out;
 	}
+	req->timeout_ms = GCEB_SHORT_TIMEOUT_MS;
 	*out = req;
 out:
 	cJSON_free(text);

@@ -376,6 +376,8 @@ static void template_get_url(void **state)
 
 	(void)state;
 	assert_int_equal(gceb_gce_template_get(ROOT, PROJECT, GROUP, &req, &err), 0);
+	/* §0.1: a call built from a project path keeps the engine's 30 s. */
+	assert_int_equal(req->timeout_ms, 0);
 	assert_string_equal(req->method, "GET");
 	assert_null(req->body);
 	assert_string_equal(req->url, ROOT "compute/v1/projects/example-project/global/"
@@ -570,6 +572,8 @@ static void stored_url_requests_are_resolved(void **state)
 	assert_int_equal(gceb_gce_get_stored(ROOT, INSTANCE_URL, &req, &err), 0);
 	assert_string_equal(req->method, "GET");
 	assert_null(req->body);
+	/* §0.1: 10 s per attempt on a stored URL. */
+	assert_int_equal(req->timeout_ms, 10000);
 	assert_string_equal(req->url,
 			    ROOT "compute/v1/projects/example-project/zones/"
 				 "us-central1-b/instances/pool-0123abcd-us-central1-b-x9k2");
@@ -578,6 +582,7 @@ static void stored_url_requests_are_resolved(void **state)
 	assert_int_equal(
 		gceb_gce_delete_stored(ROOT, CANON "/global/instanceTemplates/t", &req, &err), 0);
 	assert_string_equal(req->method, "DELETE");
+	assert_int_equal(req->timeout_ms, 10000);
 	assert_string_equal(req->url,
 			    ROOT "compute/v1/projects/example-project/global/instanceTemplates/t");
 	gceb_http_request_free(req);

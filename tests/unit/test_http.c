@@ -297,6 +297,46 @@ static void attempt_timeout_is_retried(void **state)
 	ts_stop(ts);
 }
 
+/*
+ * A request's own timeout (§0.1's 10 s calls) holds when the engine sets
+ * none; --timeout-ms, the engine's, overrides it.
+ */
+static void request_timeout_unless_the_engine_sets_one(void **state)
+{
+	static const struct ts_reply replies[] = { { .delay_ms = 600, .body = "{}" } };
+	const long engine_timeouts[] = { 0, 5000 };
+	const unsigned want_attempts[] = { 4, 1 };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct ts_script script = { replies, 1, 0 };
+		struct testserver *ts = ts_start(ts_script_handler, &script);
+		struct gceb_http_request *req;
+		struct outcome o = { 0 };
+		struct gceb_http_options opts;
+		struct gceb_http *http;
+		char root[64], url[128];
+		const char *roots[1];
+
+		assert_non_null(ts);
+		roots[0] = ts_url(ts, "/", root, sizeof(root));
+		opts = options(roots, 1);
+		opts.attempt_timeout_ms = engine_timeouts[i];
+		opts.backoff_base_ms = 1;
+		http = engine(&opts, NULL);
+		req = gceb_http_request_new("GET", GCEB_API_MP, ts_url(ts, "/x", url, sizeof(url)),
+					    NULL);
+		assert_non_null(req);
+		req->timeout_ms = 200;
+		assert_int_equal(gceb_http_submit(http, req, record, &o), 0);
+		(void)run(http);
+		assert_int_equal(o.attempts, want_attempts[i]);
+		assert_int_equal(o.result, i == 0 ? GCEB_ENET : 0);
+		gceb_http_free(http);
+		ts_stop(ts);
+	}
+}
+
 static void retry_after_is_honoured(void **state)
 {
 	static const struct ts_reply replies[] = { { .status = 503, .retry_after = "1" },
@@ -940,6 +980,7 @@ int main(void)
 		cmocka_unit_test(transient_statuses_are_retried),
 		cmocka_unit_test(network_reset_is_retried),
 		cmocka_unit_test(attempt_timeout_is_retried),
+		cmocka_unit_test(request_timeout_unless_the_engine_sets_one),
 		cmocka_unit_test(retry_after_is_honoured),
 		cmocka_unit_test(rate_limited_403_is_retried),
 		cmocka_unit_test(forbidden_403_is_not_retried),

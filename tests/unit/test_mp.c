@@ -330,6 +330,7 @@ static void get_and_delete_machine_bodies(void **state)
 	assert_int_equal(gceb_mp_get("http://127.0.0.1:40123/", HOST, &req, &err), 0);
 	assert_string_equal(req->method, "POST");
 	assert_int_equal(req->api, GCEB_API_MP);
+	assert_int_equal(req->timeout_ms, 10000); /* §0.1 */
 	assert_string_equal(req->url, "http://127.0.0.1:40123/_ah/api/catalog/v1/get");
 	assert_string_equal(req->body, "{\"hostname\":\"" HOST "\"}");
 	gceb_http_request_free(req);
