@@ -764,6 +764,118 @@ static void killed_writer_loses_only_its_transaction(void **state)
 	put_one(f, GCEB_KIND_TEMPLATE, "other", &tpl.base); /* the writer lock came back */
 }
 
+/*
+ * Group commit: updates are nested in one outer transaction, so one that
+ * is aborted, or fails, is undone alone while the others land together.
+ */
+static void group_commits_together_and_undoes_one_alone(void **state)
+{
+	struct fixture *f = *state;
+	Gceb__State__InstanceTemplate tpl = GCEB__STATE__INSTANCE_TEMPLATE__INIT;
+	struct set_active p = { .active = "web r1" };
+	struct gceb_err err = { 0 };
+	struct gceb_txn *txn = NULL;
+	ProtobufCMessage *msg = NULL;
+
+	open_store(f, MAP_SIZE, 0);
+	put_one(f, GCEB_KIND_TEMPLATE, "old", &tpl.base);
+	gceb_store_group(f->store, true);
+	assert_int_equal(gceb_store_group_commit(f->store, &err), 0); /* none open: no-op */
+
+	update(f, &p, 0, true);
+	/* A read in the group sees the write before it, as if committed. */
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), 0);
+	assert_string_equal(((Gceb__State__InstanceTemplate *)msg)->active, "web r1");
+	protobuf_c_message_free_unpacked(msg, NULL);
+
+	/* An item's transaction that is given up takes only its own writes. */
+	assert_int_equal(gceb_store_begin(f->store, true, &txn, &err), 0);
+	assert_int_equal(gceb_txn_put(txn, GCEB_KIND_TEMPLATE, "lost", &tpl.base, &err), 0);
+	assert_int_equal(gceb_txn_del(txn, GCEB_KIND_TEMPLATE, "old", &err), 0);
+	gceb_txn_abort(&txn);
+	p = (struct set_active){ .ret = GCEB_ECONFIG };
+	update(f, &p, GCEB_ECONFIG, false);
+
+	put_one(f, GCEB_KIND_TEMPLATE, "next", &tpl.base);
+	assert_int_equal(gceb_store_group_commit(f->store, &err), 0);
+	gceb_store_group(f->store, false);
+
+	open_store(f, MAP_SIZE, 0); /* from the file */
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), 0);
+	assert_string_equal(((Gceb__State__InstanceTemplate *)msg)->active, "web r1");
+	protobuf_c_message_free_unpacked(msg, NULL);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "next", &msg, &err), 0);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "old", &msg, &err), 0);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "lost", &msg, &err), GCEB_ENOTFOUND);
+}
+
+/* Until its commit a group is one uncommitted transaction: a kill loses all of it. */
+static void killed_group_loses_all_its_updates(void **state)
+{
+	struct fixture *f = *state;
+	Gceb__State__InstanceTemplate tpl = GCEB__STATE__INSTANCE_TEMPLATE__INIT;
+	struct gceb_err err = { 0 };
+	char old[] = "web old", new[] = "web new";
+	ProtobufCMessage *msg = NULL;
+	int status;
+	pid_t pid;
+
+	open_store(f, MAP_SIZE, 0);
+	tpl.active = old;
+	put_one(f, GCEB_KIND_TEMPLATE, "web", &tpl.base);
+	close_store(f); /* no environment may cross fork() */
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct gceb_store *store = NULL;
+		struct gceb_txn *txn = NULL;
+		bool ok;
+
+		tpl.active = new;
+		if (gceb_store_open(f->dir, MAP_SIZE, 0, &store, NULL) != 0)
+			_exit(1);
+		gceb_store_group(store, true);
+		ok = gceb_store_begin(store, true, &txn, NULL) == 0 &&
+		     gceb_txn_put(txn, GCEB_KIND_TEMPLATE, "web", &tpl.base, NULL) == 0 &&
+		     gceb_txn_commit(&txn, NULL) == 0;
+		ok = ok && gceb_store_begin(store, true, &txn, NULL) == 0 &&
+		     gceb_txn_put(txn, GCEB_KIND_TEMPLATE, "other", &tpl.base, NULL) == 0 &&
+		     gceb_txn_commit(&txn, NULL) == 0;
+		if (ok)
+			(void)raise(SIGKILL);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	open_store(f, MAP_SIZE, 0);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), 0);
+	assert_string_equal(((Gceb__State__InstanceTemplate *)msg)->active, "web old");
+	protobuf_c_message_free_unpacked(msg, NULL);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "other", &msg, &err), GCEB_ENOTFOUND);
+	put_one(f, GCEB_KIND_TEMPLATE, "other", &tpl.base); /* the writer lock came back */
+}
+
+static void dry_run_group_never_persists(void **state)
+{
+	struct fixture *f = *state;
+	struct set_active p = { .active = "web r1" };
+	struct gceb_err err = { 0 };
+	ProtobufCMessage *msg = NULL;
+
+	open_store(f, MAP_SIZE, GCEB_STORE_DRY_RUN);
+	gceb_store_group(f->store, true);
+	update(f, &p, 0, true);
+	update(f, &p, 0, true); /* the first one was not kept, even in the group */
+	assert_int_equal(gceb_store_group_commit(f->store, &err), 0);
+	gceb_store_group(f->store, false);
+	open_store(f, MAP_SIZE, 0);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), GCEB_ENOTFOUND);
+}
+
 #define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, store_setup, store_teardown)
 
 int main(void)
@@ -789,6 +901,9 @@ int main(void)
 		STORE_TEST(field_zero_is_damaged),
 		STORE_TEST(txn_end_is_null_safe),
 		STORE_TEST(killed_writer_loses_only_its_transaction),
+		STORE_TEST(group_commits_together_and_undoes_one_alone),
+		STORE_TEST(killed_group_loses_all_its_updates),
+		STORE_TEST(dry_run_group_never_persists),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
