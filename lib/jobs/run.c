@@ -144,9 +144,43 @@ int run_update(struct gceb_run *run, const char *what, enum gceb_kind kind, cons
 	return r;
 }
 
+/*
+ * Commit what the callbacks of one wake-up wrote. A failed commit loses all
+ * of it: the run fails with the store's reason (the first one; later ones
+ * are logged), and the next run re-does those updates.
+ */
+static void commit_group(void *payload)
+{
+	struct gceb_run *run = payload;
+	struct gceb_err e = { 0 };
+	int r = gceb_store_group_commit(run->job->store, &e);
+
+	if (r < 0 && run->lost == 0) {
+		run->lost = r;
+		run->job->err = e;
+	} else if (r < 0) {
+		gceb_error("%s", e.msg);
+	}
+}
+
+/*
+ * Answers are applied with one commit per engine wake-up, not one per
+ * answer: each commit is two fsyncs, during which the other answers wait.
+ * The engine calls commit_group() before it touches the network again, so
+ * no write transaction is open across network I/O.
+ */
 int run_wait(struct gceb_run *run)
 {
-	return gceb_http_run(run->job->http, &run->job->err);
+	struct gceb_store *store = run->job->store;
+	int r;
+
+	gceb_store_group(store, true);
+	gceb_http_before_io(run->job->http, commit_group, run);
+	r = gceb_http_run(run->job->http, &run->job->err);
+	gceb_http_before_io(run->job->http, NULL, NULL);
+	commit_group(run); /* what the last callbacks wrote */
+	gceb_store_group(store, false);
+	return r < 0 ? r : run->lost;
 }
 
 /*
