@@ -57,6 +57,13 @@ struct gceb_txn;
 GCEB_NODISCARD int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags,
 				   struct gceb_store **out, struct gceb_err *err);
 void gceb_store_close(struct gceb_store *store); /* NULL is a no-op */
+/*
+ * Make the last commit durable. A commit syncs its data but not the meta
+ * page that points at it (MDB_NOMETASYNC), which the next commit or this
+ * call syncs: until then an OS crash (not a kill) may undo that commit.
+ * A no-op for READONLY and DRY_RUN stores.
+ */
+GCEB_NODISCARD int gceb_store_sync(struct gceb_store *store, struct gceb_err *err);
 
 /* Descriptor of the message stored for @kind. */
 const ProtobufCMessageDescriptor *gceb_kind_descriptor(enum gceb_kind kind);

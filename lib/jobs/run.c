@@ -165,7 +165,7 @@ static void commit_group(void *payload)
 
 /*
  * Answers are applied with one commit per engine wake-up, not one per
- * answer: each commit is two fsyncs, during which the other answers wait.
+ * answer: each commit syncs the disk, while the other answers wait.
  * The engine calls commit_group() before it touches the network again, so
  * no write transaction is open across network I/O.
  */

@@ -2,6 +2,7 @@
 /* test_store.c - the entity store, against a fresh LMDB environment per test */
 #define _XOPEN_SOURCE 700 /* nftw; NOLINT(bugprone-reserved-identifier) */
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -28,6 +29,31 @@ struct fixture {
 	char db[80];  /* <dir>/db, the LMDB environment */
 	struct gceb_store *store;
 };
+
+/*
+ * libgceb's calls into LMDB go through the dynamic linker, which finds
+ * these first: they note what the store asked for and pass it on.
+ */
+static unsigned env_open_flags;
+static int env_forced_syncs;
+
+int mdb_env_open(MDB_env *env, const char *path, unsigned int flags, mdb_mode_t mode)
+{
+	int (*real)(MDB_env *, const char *, unsigned int, mdb_mode_t);
+
+	*(void **)&real = dlsym(RTLD_NEXT, "mdb_env_open");
+	env_open_flags = flags;
+	return real(env, path, flags, mode);
+}
+
+int mdb_env_sync(MDB_env *env, int force)
+{
+	int (*real)(MDB_env *, int);
+
+	*(void **)&real = dlsym(RTLD_NEXT, "mdb_env_sync");
+	env_forced_syncs += force != 0; /* LMDB's own commits may come here unforced */
+	return real(env, force);
+}
 
 static int store_setup(void **state)
 {
@@ -876,6 +902,30 @@ static void dry_run_group_never_persists(void **state)
 	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), GCEB_ENOTFOUND);
 }
 
+/* Commits leave the meta page to the next sync; gceb_store_sync() is that sync. */
+static void commits_defer_the_meta_sync_to_store_sync(void **state)
+{
+	struct fixture *f = *state;
+	struct set_active p = { .active = "web r1" };
+	struct gceb_err err = { 0 };
+
+	open_store(f, MAP_SIZE, 0);
+	assert_true(env_open_flags & MDB_NOMETASYNC);
+	assert_false(env_open_flags & MDB_NOSYNC); /* that one could corrupt on an OS crash */
+	update(f, &p, 0, true);
+	env_forced_syncs = 0;
+	assert_int_equal(gceb_store_sync(f->store, &err), 0);
+	assert_int_equal(env_forced_syncs, 1);
+
+	/* Nothing to make durable in these. */
+	open_store(f, MAP_SIZE, GCEB_STORE_READONLY);
+	assert_true(env_open_flags & MDB_RDONLY);
+	assert_int_equal(gceb_store_sync(f->store, &err), 0);
+	open_store(f, MAP_SIZE, GCEB_STORE_DRY_RUN);
+	assert_int_equal(gceb_store_sync(f->store, &err), 0);
+	assert_int_equal(env_forced_syncs, 1);
+}
+
 #define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, store_setup, store_teardown)
 
 int main(void)
@@ -904,6 +954,7 @@ int main(void)
 		STORE_TEST(group_commits_together_and_undoes_one_alone),
 		STORE_TEST(killed_group_loses_all_its_updates),
 		STORE_TEST(dry_run_group_never_persists),
+		STORE_TEST(commits_defer_the_meta_sync_to_store_sync),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
