@@ -21,7 +21,6 @@ struct gceb_run {
 	const char *root; /* the Compute root */
 	size_t items;
 	size_t failed;
-	int lost; /* the first failed group commit (run_wait()) */
 };
 
 /* Keys collected by a scan. */
