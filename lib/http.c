@@ -129,7 +129,10 @@ struct gceb_http {
 	int64_t curl_due; /* monotonic ms, -1 for none */
 	uint64_t rng;
 	bool running;
-	bool nosignal; /* CURLOPT_NOSIGNAL: SIGPIPE is ignored already */
+	bool nosignal;                    /* CURLOPT_NOSIGNAL: SIGPIPE is ignored already */
+	void (*before_io)(void *payload); /* gceb_http_before_io() */
+	void *before_io_payload;
+	bool called_back; /* since before_io was last called */
 	unsigned long counts[GCEB_API_COUNT][STATUS_SLOTS];
 };
 
@@ -509,7 +512,16 @@ static void complete(struct gceb_http *http, struct xfer *x, int result)
 	if (result == 0)
 		x->req->error[0] = '\0';
 	x->done(http, x->req, x->payload);
+	http->called_back = true;
 	xfer_free(x);
+}
+
+/* The network is next (a token fetch, a poll): first, what callbacks did is settled. */
+static void settle(struct gceb_http *http)
+{
+	if (http->called_back && http->before_io)
+		http->before_io(http->before_io_payload);
+	http->called_back = false;
 }
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
@@ -755,6 +767,7 @@ static void start(struct gceb_http *http, struct xfer *x)
 	CURLcode c;
 	int r;
 
+	settle(http);
 	r = prepare(http, x, &plain_http, &token);
 	if (r < 0) {
 		complete(http, x, r);
@@ -1090,6 +1103,7 @@ int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 		while (http->ready && http->n_flying < http->o.max_concurrency)
 			start(http, pop_ready(http));
 
+		settle(http);
 		mc = drive(http, &running);
 		if (mc == CURLM_OK)
 			reap(http);
@@ -1101,6 +1115,12 @@ int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 	}
 	http->running = false;
 	return r;
+}
+
+void gceb_http_before_io(struct gceb_http *http, void (*fn)(void *payload), void *payload)
+{
+	http->before_io = fn;
+	http->before_io_payload = payload;
 }
 
 unsigned long gceb_http_count(const struct gceb_http *http, enum gceb_api api, long status)

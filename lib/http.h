@@ -125,6 +125,14 @@ int gceb_http_submit(struct gceb_http *http, struct gceb_http_request *req, gceb
  */
 int gceb_http_run(struct gceb_http *http, struct gceb_err *err);
 
+/*
+ * Have @fn(@payload) called when callbacks ran and gceb_http_run() is about
+ * to touch the network: before it starts a request (which may fetch a
+ * token) or polls (NULL: none). Not after the last callbacks: the run just
+ * returns. The job runner commits the store updates of callbacks there.
+ */
+void gceb_http_before_io(struct gceb_http *http, void (*fn)(void *payload), void *payload);
+
 /* Allocate a request with copies of @url and @body (may be NULL). NULL on ENOMEM. */
 struct gceb_http_request *gceb_http_request_new(const char *method, enum gceb_api api,
 						const char *url, const char *body);

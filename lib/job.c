@@ -247,6 +247,25 @@ static int open_store(struct gceb_job *job, struct gceb_err *err)
 	return r;
 }
 
+/*
+ * A commit leaves its meta page unsynced (store.c): sync the last one, so
+ * that what a run did outlives an OS crash. Even a failed run made commits.
+ * Returns @r, or the sync's error if @r was 0.
+ */
+static int sync_store(struct gceb_job *job, int r)
+{
+	struct gceb_err e = { 0 };
+	int s = gceb_store_sync(job->store, &e);
+
+	if (s < 0 && r == 0) {
+		job->err = e;
+		return s;
+	}
+	if (s < 0)
+		gceb_error("%s", e.msg);
+	return r;
+}
+
 /* An API root as the allow-list wants it: with the final '/', so "https://a.com" cannot match
  * "https://a.com.evil/". */
 static void as_root(const char *url, char *out, size_t len)
@@ -403,6 +422,8 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 			goto out;
 	}
 	r = spec->run(&job);
+	if (job.store)
+		r = sync_store(&job, r);
 out:
 	if (r == GCEB_ELOCKED)
 		gceb_info("%s", job.err.msg);

@@ -30,6 +30,17 @@
  * bytes, the MDB_MAXKEYSIZE of a default LMDB build; any other length is
  * GCEB_EUSAGE. Callers build keys; the store only parses Instance and group
  * keys to compact their values (lib/compact.c).
+ *
+ * Group commit (gceb_store_group): every commit costs an fsync, and a job
+ * applies its answers one at a time in the event loop while other answers
+ * wait, so a job that writes for every answer spent most of its time above
+ * the ideal in fsync. Grouped, the updates of one engine wake-up go into one
+ * outer write transaction, each nested in its own child transaction so that
+ * a failing one is undone alone, and one commit makes them durable. The
+ * outer transaction is committed before the engine starts requests or polls
+ * again, so it is never open across network I/O. A run killed before that
+ * commit loses the updates of that one wake-up, which the next run re-does
+ * like any update lost to a kill (architecture.md "A job run").
  */
 #include <assert.h>
 #include <errno.h>
@@ -53,13 +64,17 @@ struct gceb_store {
 	MDB_env *env;
 	MDB_dbi dbi[GCEB_KIND_COUNT];
 	unsigned flags;
-	char *path; /* <state_dir>/db, for messages */
+	char *path;         /* <state_dir>/db, for messages */
+	bool grouping;      /* gceb_store_group() is on */
+	MDB_txn *group;     /* its outer write transaction, once a write opened it */
+	size_t group_count; /* child transactions committed into @group */
 };
 
 struct gceb_txn {
 	struct gceb_store *store;
 	MDB_txn *txn;
 	bool write;
+	bool borrowed; /* a read of the store's group: @txn is not ours to end */
 };
 
 static const struct {
@@ -365,8 +380,16 @@ int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, stru
 		r = mdb_env_set_maxdbs(s->env, GCEB_KIND_COUNT + 1); /* kinds and meta */
 	if (r == 0)
 		r = mdb_env_set_mapsize(s->env, map_size);
+	/*
+	 * MDB_NOMETASYNC: a commit syncs its data pages but only writes its meta
+	 * page, which the next commit's sync (or gceb_store_sync()) makes
+	 * durable. A killed process loses nothing (the page cache has it); an
+	 * OS crash may undo the last commit, as if the run had been killed just
+	 * before it, which the next run re-does. Integrity is kept either way;
+	 * only MDB_NOSYNC could corrupt, and is not used.
+	 */
 	if (r == 0)
-		r = mdb_env_open(s->env, s->path, ro ? MDB_RDONLY : 0, 0600);
+		r = mdb_env_open(s->env, s->path, ro ? MDB_RDONLY : MDB_NOMETASYNC, 0600);
 	if (r == ENOENT && ro) {
 		r = gceb_err_set(err, GCEB_ENOTFOUND, "store '%s' does not exist", s->path);
 		goto out;
@@ -387,6 +410,18 @@ int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, stru
 out:
 	gceb_store_close(s);
 	return r;
+}
+
+int gceb_store_sync(struct gceb_store *store, struct gceb_err *err)
+{
+	int rc;
+
+	if (store->flags & (GCEB_STORE_READONLY | GCEB_STORE_DRY_RUN))
+		return 0;
+	rc = mdb_env_sync(store->env, 1);
+	if (rc != 0)
+		return store_err(store, err, rc, "cannot sync store '%s'", store->path);
+	return 0;
 }
 
 void gceb_store_close(struct gceb_store *store)
@@ -416,31 +451,47 @@ unsigned gceb_store_flags(const struct gceb_store *store)
 	return store->flags;
 }
 
+static int begin(struct gceb_store *store, MDB_txn *parent, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(store->env, parent, flags, txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map past ours: adopt its size (lmdb.h). */
+		rc = mdb_env_set_mapsize(store->env, 0);
+		if (rc == 0)
+			rc = mdb_txn_begin(store->env, parent, flags, txn);
+	}
+	return rc;
+}
+
 int gceb_store_begin(struct gceb_store *store, bool write, struct gceb_txn **out,
 		     struct gceb_err *err)
 {
 	struct gceb_txn *t;
 	MDB_txn *txn = NULL;
-	unsigned flags = write ? 0 : MDB_RDONLY;
-	int rc;
+	bool borrowed = false;
+	int rc = 0;
 
 	assert(!write || !(store->flags & GCEB_STORE_READONLY));
-	rc = mdb_txn_begin(store->env, NULL, flags, &txn);
-	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map past ours: adopt its size (lmdb.h). */
-		rc = mdb_env_set_mapsize(store->env, 0);
-		if (rc == 0)
-			rc = mdb_txn_begin(store->env, NULL, flags, &txn);
+	if (store->grouping && write && !store->group)
+		rc = begin(store, NULL, 0, &store->group);
+	if (rc == 0 && store->group && !write) {
+		/* LMDB allows one transaction per thread: read the group, writes and all. */
+		txn = store->group;
+		borrowed = true;
+	} else if (rc == 0) {
+		rc = begin(store, store->group, write ? 0 : MDB_RDONLY, &txn);
 	}
 	if (rc != 0)
 		return store_err(store, err, rc, "cannot begin a transaction in store '%s'",
 				 store->path);
 	t = malloc(sizeof(*t));
 	if (!t) {
-		mdb_txn_abort(txn);
+		if (!borrowed)
+			mdb_txn_abort(txn);
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory beginning a transaction");
 	}
-	*t = (struct gceb_txn){ .store = store, .txn = txn, .write = write };
+	*t = (struct gceb_txn){ .store = store, .txn = txn, .write = write, .borrowed = borrowed };
 	*out = t;
 	return 0;
 }
@@ -455,10 +506,12 @@ int gceb_txn_commit(struct gceb_txn **txn, struct gceb_err *err)
 	*txn = NULL;
 	if (t->write && (t->store->flags & GCEB_STORE_DRY_RUN))
 		mdb_txn_abort(t->txn);
-	else
+	else if (!t->borrowed) /* a group is committed by gceb_store_group_commit() */
 		rc = mdb_txn_commit(t->txn);
 	if (rc != 0)
 		r = store_err(t->store, err, rc, "cannot commit to store '%s'", t->store->path);
+	else if (t->write && t->store->group)
+		t->store->group_count++;
 	free(t);
 	return r;
 }
@@ -467,7 +520,8 @@ void gceb_txn_abort(struct gceb_txn **txn)
 {
 	if (!txn || !*txn)
 		return;
-	mdb_txn_abort((*txn)->txn);
+	if (!(*txn)->borrowed)
+		mdb_txn_abort((*txn)->txn);
 	free(*txn);
 	*txn = NULL;
 }
@@ -693,4 +747,30 @@ out:
 	free(before);
 	free(after);
 	return r;
+}
+
+void gceb_store_group(struct gceb_store *store, bool on)
+{
+	assert(!store->group); /* committed first */
+	store->grouping = on;
+}
+
+int gceb_store_group_commit(struct gceb_store *store, struct gceb_err *err)
+{
+	MDB_txn *txn = store->group;
+	size_t n = store->group_count;
+	int rc = 0;
+
+	if (!txn)
+		return 0;
+	store->group = NULL;
+	store->group_count = 0;
+	if (store->flags & GCEB_STORE_DRY_RUN)
+		mdb_txn_abort(txn);
+	else
+		rc = mdb_txn_commit(txn);
+	if (rc != 0)
+		return store_err(store, err, rc, "cannot commit %zu update%s to store '%s'", n,
+				 n == 1 ? "" : "s", store->path);
+	return 0;
 }

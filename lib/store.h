@@ -12,6 +12,8 @@
  * No network I/O may happen while a write transaction is open: scan in a read
  * transaction, talk to the network, then apply each result with
  * gceb_store_update(), which re-reads, re-checks and writes only if changed.
+ * The job runner groups the updates of one engine wake-up into one commit
+ * (gceb_store_group()).
  */
 #ifndef GCEB_STORE_H
 #define GCEB_STORE_H
@@ -57,6 +59,13 @@ struct gceb_txn;
 GCEB_NODISCARD int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags,
 				   struct gceb_store **out, struct gceb_err *err);
 void gceb_store_close(struct gceb_store *store); /* NULL is a no-op */
+/*
+ * Make the last commit durable. A commit syncs its data but not the meta
+ * page that points at it (MDB_NOMETASYNC), which the next commit or this
+ * call syncs: until then an OS crash (not a kill) may undo that commit.
+ * A no-op for READONLY and DRY_RUN stores.
+ */
+GCEB_NODISCARD int gceb_store_sync(struct gceb_store *store, struct gceb_err *err);
 
 /* Descriptor of the message stored for @kind. */
 const ProtobufCMessageDescriptor *gceb_kind_descriptor(enum gceb_kind kind);
@@ -139,6 +148,22 @@ typedef int (*gceb_update_fn)(ProtobufCMessage **msg, void *payload);
 GCEB_NODISCARD int gceb_store_update(struct gceb_store *store, enum gceb_kind kind, const char *key,
 				     gceb_update_fn fn, void *payload, bool *changed,
 				     struct gceb_err *err);
+
+/*
+ * Group commit, for the updates that answers of one engine wake-up make.
+ * While on, the first write transaction also begins an outer one; every
+ * write transaction is nested in it (so one that fails or aborts is undone
+ * alone, and gceb_txn_commit() only hands it to the outer one) and every
+ * read transaction reads it, seeing the writes before it as it would once
+ * they were committed. gceb_store_group_commit() commits the outer one: call
+ * it before any network I/O. Turn grouping off only once committed.
+ */
+void gceb_store_group(struct gceb_store *store, bool on);
+/*
+ * Commit the open group, if any ("cannot commit N updates to store ..." on
+ * failure: they are all lost). In a DRY_RUN store it is aborted instead.
+ */
+GCEB_NODISCARD int gceb_store_group_commit(struct gceb_store *store, struct gceb_err *err);
 
 /* Flags the store was opened with. */
 unsigned gceb_store_flags(const struct gceb_store *store);

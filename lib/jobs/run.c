@@ -144,9 +144,54 @@ int run_update(struct gceb_run *run, const char *what, enum gceb_kind kind, cons
 	return r;
 }
 
+/* The store updates of one run_wait(). */
+struct group {
+	struct gceb_store *store;
+	struct gceb_err lost; /* why the first commit failed */
+};
+
+/*
+ * Commit what the callbacks of one wake-up wrote. A failed commit loses all
+ * of it: the run fails with the store's reason (the first one; later ones
+ * are logged), and the next run re-does those updates.
+ */
+static void commit_group(void *payload)
+{
+	struct group *g = payload;
+	struct gceb_err e = { 0 };
+
+	if (gceb_store_group_commit(g->store, &e) == 0)
+		return;
+	if (g->lost.code)
+		gceb_error("%s", e.msg);
+	else
+		g->lost = e;
+}
+
+/*
+ * Answers are applied with one commit per engine wake-up, not one per
+ * answer: each commit syncs the disk, while the other answers wait.
+ * The engine calls commit_group() before it touches the network again, so
+ * no write transaction is open across network I/O.
+ */
 int run_wait(struct gceb_run *run)
 {
-	return gceb_http_run(run->job->http, &run->job->err);
+	struct group g = { .store = run->job->store };
+	int r;
+
+	gceb_store_group(g.store, true);
+	gceb_http_before_io(run->job->http, commit_group, &g);
+	r = gceb_http_run(run->job->http, &run->job->err);
+	gceb_http_before_io(run->job->http, NULL, NULL);
+	commit_group(&g); /* what the last callbacks wrote */
+	gceb_store_group(g.store, false);
+	if (g.lost.code && r == 0) {
+		run->job->err = g.lost;
+		r = g.lost.code;
+	} else if (g.lost.code) {
+		gceb_error("%s", g.lost.msg); /* the engine's error is the run's */
+	}
+	return r;
 }
 
 /*

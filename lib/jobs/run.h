@@ -2,7 +2,8 @@
 /*
  * run.h - what every item-based job shares (architecture.md "A job run"):
  * scan in a read transaction, send requests through the HTTP engine, apply
- * each answer in a short write transaction, count and report failed items.
+ * each answer in a short nested write transaction (committed with the others
+ * of the same engine wake-up), count and report failed items.
  */
 #ifndef GCEB_JOBS_RUN_H
 #define GCEB_JOBS_RUN_H
@@ -113,7 +114,12 @@ int run_items(struct gceb_run *run, const char *what, const struct run_source *s
 /* run_fail() for an item whose request failed, with run_describe()'s text. */
 void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req);
 
-/* Run the engine until every request is done. */
+/*
+ * Run the engine until every request is done. The store updates made by the
+ * callbacks of one wake-up are committed together before the engine touches
+ * the network again (gceb_store_group(), gceb_http_before_io()); a failed
+ * commit makes this return its error.
+ */
 int run_wait(struct gceb_run *run);
 
 #endif

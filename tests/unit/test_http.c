@@ -761,6 +761,56 @@ static void callbacks_can_submit_follow_ups(void **state)
 	ts_stop(ts);
 }
 
+/* What the before-I/O hook saw of a chain of two requests. */
+struct before_io_seen {
+	struct chain *c;
+	struct testserver *ts;
+	int first_call; /* requests the server had at the first call after the first answer */
+	int calls;
+};
+
+static void before_io(void *payload)
+{
+	struct before_io_seen *h = payload;
+
+	if (h->c->first.calls == 1 && h->first_call < 0)
+		h->first_call = (int)ts_requests(h->ts);
+	h->calls++;
+}
+
+/* The job runner commits there: after the answers, before any network I/O. */
+static void before_io_hook_runs_before_the_follow_up_goes_out(void **state)
+{
+	static const struct ts_reply replies[] = { { .status = 409, .body = "{}" },
+						   { .body = "{\"name\":\"t\"}" } };
+	struct ts_script script = { replies, 2, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct gceb_http_options opts;
+	struct gceb_http_request *req;
+	struct chain c = { 0 };
+	struct before_io_seen h = { .c = &c, .ts = ts, .first_call = -1 };
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	http = engine(&opts, NULL);
+	gceb_http_before_io(http, before_io, &h);
+	(void)ts_url(ts, "/t", c.url, sizeof(c.url));
+	req = gceb_http_request_new("POST", GCEB_API_COMPUTE, ts_url(ts, "/t", url, sizeof(url)),
+				    "{\"name\":\"t\"}");
+	assert_non_null(req);
+	assert_int_equal(gceb_http_submit(http, req, record_first_then_follow, &c), 0);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(c.second.calls, 1);
+	assert_int_equal(h.first_call, 1); /* the follow-up was not sent yet */
+	assert_int_equal(h.calls, 1);      /* only once a callback ran, not after the last */
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
 static void deadline_fails_what_is_left(void **state)
 {
 	static const struct ts_reply slow = { .body = "{}", .delay_ms = 1000 };
@@ -996,6 +1046,7 @@ int main(void)
 		cmocka_unit_test(endpoints_path_is_read_after_dot_segments),
 		cmocka_unit_test(url_check_knows_loopback),
 		cmocka_unit_test(callbacks_can_submit_follow_ups),
+		cmocka_unit_test(before_io_hook_runs_before_the_follow_up_goes_out),
 		cmocka_unit_test(deadline_fails_what_is_left),
 		cmocka_unit_test(token_is_sent_and_never_logged),
 		cmocka_unit_test(a_new_token_is_sent_once_it_comes),

@@ -2,6 +2,7 @@
 /* test_store.c - the entity store, against a fresh LMDB environment per test */
 #define _XOPEN_SOURCE 700 /* nftw; NOLINT(bugprone-reserved-identifier) */
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -28,6 +29,31 @@ struct fixture {
 	char db[80];  /* <dir>/db, the LMDB environment */
 	struct gceb_store *store;
 };
+
+/*
+ * libgceb's calls into LMDB go through the dynamic linker, which finds
+ * these first: they note what the store asked for and pass it on.
+ */
+static unsigned env_open_flags;
+static int env_forced_syncs;
+
+int mdb_env_open(MDB_env *env, const char *path, unsigned int flags, mdb_mode_t mode)
+{
+	int (*real)(MDB_env *, const char *, unsigned int, mdb_mode_t);
+
+	*(void **)&real = dlsym(RTLD_NEXT, "mdb_env_open");
+	env_open_flags = flags;
+	return real(env, path, flags, mode);
+}
+
+int mdb_env_sync(MDB_env *env, int force)
+{
+	int (*real)(MDB_env *, int);
+
+	*(void **)&real = dlsym(RTLD_NEXT, "mdb_env_sync");
+	env_forced_syncs += force != 0; /* LMDB's own commits may come here unforced */
+	return real(env, force);
+}
 
 static int store_setup(void **state)
 {
@@ -1116,6 +1142,142 @@ static void killed_writer_loses_only_its_transaction(void **state)
 	put_one(f, GCEB_KIND_TEMPLATE, "other", &tpl.base); /* the writer lock came back */
 }
 
+/*
+ * Group commit: updates are nested in one outer transaction, so one that
+ * is aborted, or fails, is undone alone while the others land together.
+ */
+static void group_commits_together_and_undoes_one_alone(void **state)
+{
+	struct fixture *f = *state;
+	Gceb__State__InstanceTemplate tpl = GCEB__STATE__INSTANCE_TEMPLATE__INIT;
+	struct set_active p = { .active = "web r1" };
+	struct gceb_err err = { 0 };
+	struct gceb_txn *txn = NULL;
+	ProtobufCMessage *msg = NULL;
+
+	open_store(f, MAP_SIZE, 0);
+	put_one(f, GCEB_KIND_TEMPLATE, "old", &tpl.base);
+	gceb_store_group(f->store, true);
+	assert_int_equal(gceb_store_group_commit(f->store, &err), 0); /* none open: no-op */
+
+	update(f, &p, 0, true);
+	/* A read in the group sees the write before it, as if committed. */
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), 0);
+	assert_string_equal(((Gceb__State__InstanceTemplate *)msg)->active, "web r1");
+	protobuf_c_message_free_unpacked(msg, NULL);
+
+	/* An item's transaction that is given up takes only its own writes. */
+	assert_int_equal(gceb_store_begin(f->store, true, &txn, &err), 0);
+	assert_int_equal(gceb_txn_put(txn, GCEB_KIND_TEMPLATE, "lost", &tpl.base, &err), 0);
+	assert_int_equal(gceb_txn_del(txn, GCEB_KIND_TEMPLATE, "old", &err), 0);
+	gceb_txn_abort(&txn);
+	p = (struct set_active){ .ret = GCEB_ECONFIG };
+	update(f, &p, GCEB_ECONFIG, false);
+
+	put_one(f, GCEB_KIND_TEMPLATE, "next", &tpl.base);
+	assert_int_equal(gceb_store_group_commit(f->store, &err), 0);
+	gceb_store_group(f->store, false);
+
+	open_store(f, MAP_SIZE, 0); /* from the file */
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), 0);
+	assert_string_equal(((Gceb__State__InstanceTemplate *)msg)->active, "web r1");
+	protobuf_c_message_free_unpacked(msg, NULL);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "next", &msg, &err), 0);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "old", &msg, &err), 0);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "lost", &msg, &err), GCEB_ENOTFOUND);
+}
+
+/* Until its commit a group is one uncommitted transaction: a kill loses all of it. */
+static void killed_group_loses_all_its_updates(void **state)
+{
+	struct fixture *f = *state;
+	Gceb__State__InstanceTemplate tpl = GCEB__STATE__INSTANCE_TEMPLATE__INIT;
+	struct gceb_err err = { 0 };
+	char old[] = "web old", new[] = "web new";
+	ProtobufCMessage *msg = NULL;
+	int status;
+	pid_t pid;
+
+	open_store(f, MAP_SIZE, 0);
+	tpl.active = old;
+	put_one(f, GCEB_KIND_TEMPLATE, "web", &tpl.base);
+	close_store(f); /* no environment may cross fork() */
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct gceb_store *store = NULL;
+		struct gceb_txn *txn = NULL;
+		bool ok;
+
+		tpl.active = new;
+		if (gceb_store_open(f->dir, MAP_SIZE, 0, &store, NULL) != 0)
+			_exit(1);
+		gceb_store_group(store, true);
+		ok = gceb_store_begin(store, true, &txn, NULL) == 0 &&
+		     gceb_txn_put(txn, GCEB_KIND_TEMPLATE, "web", &tpl.base, NULL) == 0 &&
+		     gceb_txn_commit(&txn, NULL) == 0;
+		ok = ok && gceb_store_begin(store, true, &txn, NULL) == 0 &&
+		     gceb_txn_put(txn, GCEB_KIND_TEMPLATE, "other", &tpl.base, NULL) == 0 &&
+		     gceb_txn_commit(&txn, NULL) == 0;
+		if (ok)
+			(void)raise(SIGKILL);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	open_store(f, MAP_SIZE, 0);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), 0);
+	assert_string_equal(((Gceb__State__InstanceTemplate *)msg)->active, "web old");
+	protobuf_c_message_free_unpacked(msg, NULL);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "other", &msg, &err), GCEB_ENOTFOUND);
+	put_one(f, GCEB_KIND_TEMPLATE, "other", &tpl.base); /* the writer lock came back */
+}
+
+static void dry_run_group_never_persists(void **state)
+{
+	struct fixture *f = *state;
+	struct set_active p = { .active = "web r1" };
+	struct gceb_err err = { 0 };
+	ProtobufCMessage *msg = NULL;
+
+	open_store(f, MAP_SIZE, GCEB_STORE_DRY_RUN);
+	gceb_store_group(f->store, true);
+	update(f, &p, 0, true);
+	update(f, &p, 0, true); /* the first one was not kept, even in the group */
+	assert_int_equal(gceb_store_group_commit(f->store, &err), 0);
+	gceb_store_group(f->store, false);
+	open_store(f, MAP_SIZE, 0);
+	assert_int_equal(get_one(f, GCEB_KIND_TEMPLATE, "web", &msg, &err), GCEB_ENOTFOUND);
+}
+
+/* Commits leave the meta page to the next sync; gceb_store_sync() is that sync. */
+static void commits_defer_the_meta_sync_to_store_sync(void **state)
+{
+	struct fixture *f = *state;
+	struct set_active p = { .active = "web r1" };
+	struct gceb_err err = { 0 };
+
+	open_store(f, MAP_SIZE, 0);
+	assert_true(env_open_flags & MDB_NOMETASYNC);
+	assert_false(env_open_flags & MDB_NOSYNC); /* that one could corrupt on an OS crash */
+	update(f, &p, 0, true);
+	env_forced_syncs = 0;
+	assert_int_equal(gceb_store_sync(f->store, &err), 0);
+	assert_int_equal(env_forced_syncs, 1);
+
+	/* Nothing to make durable in these. */
+	open_store(f, MAP_SIZE, GCEB_STORE_READONLY);
+	assert_true(env_open_flags & MDB_RDONLY);
+	assert_int_equal(gceb_store_sync(f->store, &err), 0);
+	open_store(f, MAP_SIZE, GCEB_STORE_DRY_RUN);
+	assert_int_equal(gceb_store_sync(f->store, &err), 0);
+	assert_int_equal(env_forced_syncs, 1);
+}
+
 #define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, store_setup, store_teardown)
 
 int main(void)
@@ -1147,6 +1309,10 @@ int main(void)
 		STORE_TEST(compact_value_the_key_cannot_expand_is_damaged),
 		STORE_TEST(txn_end_is_null_safe),
 		STORE_TEST(killed_writer_loses_only_its_transaction),
+		STORE_TEST(group_commits_together_and_undoes_one_alone),
+		STORE_TEST(killed_group_loses_all_its_updates),
+		STORE_TEST(dry_run_group_never_persists),
+		STORE_TEST(commits_defer_the_meta_sync_to_store_sync),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
