@@ -374,7 +374,13 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		tables[n_tables++] = luci_opts;
 	tables[n_tables] = spec->opts;
 	sanitize_stdfds();
-	(void)signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A connection that breaks must fail its request, not kill the job. A
+	 * program that talks to no API ends when the reader of its output goes
+	 * away (gceb-status | head), quietly, as cat does.
+	 */
+	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP | GCEB_NEED_LUCI))
+		(void)signal(SIGPIPE, SIG_IGN);
 	(void)snprintf(program, sizeof(program), "gceb-%s", spec->name);
 	gceb_log_set_program(program);
 

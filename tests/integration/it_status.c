@@ -7,6 +7,7 @@
  * damaged value).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -320,6 +321,45 @@ static int run_to_full(const struct it_env *env, const char *args, char *err, si
 }
 
 /*
+ * A reader that goes away ends gceb-status as it ends cat: by SIGPIPE,
+ * quietly (the jobs that talk to an API ignore SIGPIPE; this one talks to
+ * none). More output than a pipe holds, so that the write after the reader
+ * left is certain.
+ */
+static void reader_gone_ends_it_quietly(void **state)
+{
+	struct it_env *env = *state;
+	struct seed extra = { .url = "https://c/extra" };
+	char key[128], cmd[1024], path[256], err[256] = "";
+	FILE *f;
+	int i, rc = -1;
+
+	seed_fleet(env);
+	for (i = 0; i < 1000; i++) {
+		(void)snprintf(key, sizeof(key), "linux " R1 " us-a x-%04d", i);
+		extra.key = key;
+		seed_instance(env, &extra);
+	}
+	(void)snprintf(path, sizeof(path), "%s/stderr", env->root);
+	(void)snprintf(cmd, sizeof(cmd),
+		       "(%s/gceb-status --state-dir %s --json --instances 2>%s; echo $? >%s.rc) | "
+		       "head -c 1 >/dev/null",
+		       GCEB_BIN_DIR, env->state_dir, path, path);
+	assert_int_equal(system(cmd), 0);
+	(void)snprintf(cmd, sizeof(cmd), "%s.rc", path);
+	f = fopen(cmd, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &rc), 1);
+	(void)fclose(f);
+	assert_int_equal(rc, 128 + SIGPIPE);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	err[fread(err, 1, sizeof(err) - 1, f)] = '\0';
+	(void)fclose(f);
+	assert_string_equal(err, "");
+}
+
+/*
  * Output that cannot be written fails the run (EX_IOERR): while listing
  * (more instances than stdio buffers), and at the end for the short table.
  */
@@ -349,6 +389,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(empty_store_lists_no_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_value_prints_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(reader_gone_ends_it_quietly, setup, teardown),
 		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, teardown),
 	};
 
