@@ -327,17 +327,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->method = method;
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > EMU_BODY_MAX) {
-			/* Answer before reading the body; MHD then closes the connection. */
-			struct emu_reply rep = { 0 };
-			enum MHD_Result r;
-
-			emu_reply_error(&rep, 413, "requestTooLarge",
-					"Request body exceeds %zu bytes.", EMU_BODY_MAX);
-			r = send_reply(conn, &rep);
-			emu_reply_release(&rep);
-			return r;
-		}
+		/*
+		 * Read the body to the end and drop it, then answer 413: an answer
+		 * before the body is read makes MHD close the connection while the
+		 * client still sends, and the client may then see a reset before it
+		 * reads the 413 (emulator.garbage failed so, now and then).
+		 */
+		if (cl && strtoull(cl, NULL, 10) > EMU_BODY_MAX)
+			req->too_large = true;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
