@@ -66,6 +66,25 @@ bool gceb_key_token(const char *key, unsigned n, char *out, size_t out_len)
 	return true;
 }
 
+bool gceb_key_prefix(const char *key, unsigned n, gceb_key out)
+{
+	const char *p = key;
+	size_t len;
+
+	while (n-- > 0) {
+		p = strchr(p, ' ');
+		if (!p)
+			return false;
+		p++;
+	}
+	len = (size_t)(p - key) - 1;
+	if (p == key || len >= sizeof(gceb_key))
+		return false;
+	memcpy(out, key, len);
+	out[len] = '\0';
+	return true;
+}
+
 int gceb_set_string(char **field, const char *value)
 {
 	char *copy = NULL;

@@ -29,6 +29,12 @@ int gceb_key_instance(gceb_key out, const char *base, const char *rev, const cha
  */
 bool gceb_key_token(const char *key, unsigned n, char *out, size_t out_len);
 
+/*
+ * The key made of the first @n tokens of @key, e.g. 3 for an instance's
+ * group. Returns false if @key has fewer than @n + 1 tokens.
+ */
+bool gceb_key_prefix(const char *key, unsigned n, gceb_key out);
+
 /* Replace *@field with a copy of @value (NULL clears it). Returns 0 or GCEB_ENOMEM. */
 int gceb_set_string(char **field, const char *value);
 

@@ -111,15 +111,13 @@ static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *m
 {
 	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
 	struct group_memo *m = payload;
-	gceb_key base, rev, zone, rk, gk;
+	gceb_key base, rk, gk;
 	int rc;
 
 	if (in->cataloged || in->pending_deletion)
 		return 0;
-	if (!gceb_key_token(key, 0, base, sizeof(base)) ||
-	    !gceb_key_token(key, 1, rev, sizeof(rev)) ||
-	    !gceb_key_token(key, 2, zone, sizeof(zone)) || gceb_key_revision(rk, base, rev) < 0 ||
-	    gceb_key_igm(gk, base, rev, zone) < 0)
+	if (!gceb_key_prefix(key, 1, base) || !gceb_key_prefix(key, 2, rk) ||
+	    !gceb_key_prefix(key, 3, gk))
 		return 0;
 	rc = group_memo_load(m, txn, gk, err);
 	if (rc == 0 && m->verdict < 0)

@@ -70,12 +70,10 @@ static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *m
 {
 	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
 	struct drained *d = payload;
-	gceb_key base, rev, zone, gk;
+	gceb_key gk;
 	int r;
 
-	if (in->pending_deletion || !gceb_key_token(key, 0, base, sizeof(base)) ||
-	    !gceb_key_token(key, 1, rev, sizeof(rev)) ||
-	    !gceb_key_token(key, 2, zone, sizeof(zone)) || gceb_key_igm(gk, base, rev, zone) < 0 ||
+	if (in->pending_deletion || !gceb_key_prefix(key, 3, gk) ||
 	    gceb_strv_find(d->groups, d->n, gk) < 0)
 		return 0;
 	r = group_memo_load(&d->memo, txn, gk, err);
