@@ -19,6 +19,7 @@
 #include "drained.h"
 #include "gce.h"
 #include "gceb/jobs.h"
+#include "group_memo.h"
 #include "instance_mark.h"
 #include "run.h"
 
@@ -90,53 +91,56 @@ static int pick_pending(struct gceb_txn *txn, const char *key, const ProtobufCMe
 }
 
 /*
- * CLN-3: the group is explicitly drained (in R.drained) or implicitly
- * (R in T.drained); a group entity that no longer exists makes an orphan.
+ * CLN-3: group @igm_key is explicitly drained (in R.drained) or implicitly
+ * (R in T.drained). 1 if so, 0 if not, or an error.
  */
-static int drained_or_orphan(struct gceb_txn *txn, const char *igm_key, bool *yes)
+static int group_drained(struct gceb_txn *txn, const char *igm_key)
 {
-	Gceb__State__InstanceGroupManager *g = NULL;
 	Gceb__State__Revision *r = NULL;
 	Gceb__State__InstanceTemplate *t = NULL;
-	char base[64], rev[64];
-	gceb_key rk;
-	int rc;
+	gceb_key base, rk;
+	int rc, yes = 0;
 
-	*yes = false;
-	rc = gceb_txn_get(txn, GCEB_KIND_IGM, igm_key, (ProtobufCMessage **)&g, NULL);
-	if (rc == GCEB_ENOTFOUND) {
-		*yes = true; /* decisions.md: orphans are handled */
+	if (!gceb_key_prefix(igm_key, 1, base) || !gceb_key_prefix(igm_key, 2, rk))
 		return 0;
-	}
-	if (rc < 0 || !gceb_key_token(igm_key, 0, base, sizeof(base)) ||
-	    !gceb_key_token(igm_key, 1, rev, sizeof(rev)) || gceb_key_revision(rk, base, rev) < 0)
-		goto out;
 	rc = gceb_txn_get(txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&r, NULL);
 	if (rc == 0)
 		rc = gceb_txn_get(txn, GCEB_KIND_TEMPLATE, base, (ProtobufCMessage **)&t, NULL);
 	if (rc == 0)
-		*yes = gceb_strv_find(r->drained, r->n_drained, igm_key) >= 0 ||
-		       gceb_strv_find(t->drained, t->n_drained, rk) >= 0;
-out:
-	gceb_entity_free(g);
+		yes = gceb_strv_find(r->drained, r->n_drained, igm_key) >= 0 ||
+		      gceb_strv_find(t->drained, t->n_drained, rk) >= 0;
 	gceb_entity_free(r);
 	gceb_entity_free(t);
-	return rc == GCEB_ENOTFOUND ? 0 : rc;
+	if (rc == GCEB_ENOTFOUND)
+		return 0;
+	return rc < 0 ? rc : yes;
 }
 
-/* CLN-3's scan: not cataloged, not deleted or pending deletion, of a drained group. */
+/*
+ * CLN-3's scan: not cataloged, not deleted or pending deletion, of a drained
+ * group, or of a group entity that no longer exists (an orphan). @payload is
+ * the group memo: a group's instances come one after another.
+ */
 static int pick_drained(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
 			void *payload, struct gceb_err *err)
 {
 	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
-	bool yes;
+	struct group_memo *m = payload;
 	int rc;
 
+	(void)key;
+	(void)err;
 	if (in->deleted || in->pending_deletion || in->cataloged || !in->url ||
 	    !in->instance_group_manager)
 		return 0;
-	rc = drained_or_orphan(txn, in->instance_group_manager, &yes);
-	return rc < 0 ? rc : yes;
+	rc = group_memo_load(m, txn, in->instance_group_manager, NULL);
+	if (rc < 0)
+		return rc;
+	if (!m->group)
+		return 1; /* decisions.md: orphans are handled */
+	if (m->verdict < 0)
+		m->verdict = group_drained(txn, m->key);
+	return m->verdict;
 }
 
 /* ---- (b) purge ---- */
@@ -483,8 +487,10 @@ int gceb_cleanup_entities_run(struct gceb_job *job)
 {
 	static const struct run_source pending = { .kind = GCEB_KIND_INSTANCE,
 						   .pick = pick_pending };
-	static const struct run_source drained = { .kind = GCEB_KIND_INSTANCE,
-						   .pick = pick_drained };
+	struct group_memo memo = { .verdict = -1 };
+	const struct run_source drained = { .kind = GCEB_KIND_INSTANCE,
+					    .pick = pick_drained,
+					    .payload = &memo };
 	struct purge_scan s = { .now = gceb_now() };
 	struct gceb_run run;
 	size_t i;
@@ -500,6 +506,7 @@ int gceb_cleanup_entities_run(struct gceb_job *job)
 		r = run_items(&run, "instance", &pending, build_pending, on_check_pending);
 	if (r == 0)
 		r = run_items(&run, "instance", &drained, build_drained, on_check_drained);
+	group_memo_release(&memo);
 	for (i = 0; r == 0 && i < s.keys.n; i++)
 		(void)run_update(&run, "instance", GCEB_KIND_INSTANCE, s.keys.v[i], purge, NULL);
 	if (r == 0)
