@@ -166,12 +166,31 @@ static int mkdir_p(const char *path, struct gceb_err *err)
 	return 0;
 }
 
-/* A held lock means an earlier run is still going: skip, as cron will call again. */
-static int take_lock(const struct gceb_job *job, int *fd_out, struct gceb_err *err)
+/*
+ * The lock's mtime is when its holder took it (set just after), so a run
+ * that finds it held can say for how long: a hung job shows in the metrics.
+ */
+static double held_for(int fd)
+{
+	struct stat st;
+	struct timeval tv;
+
+	if (fstat(fd, &st) < 0 || gettimeofday(&tv, NULL) < 0)
+		return -1;
+	return (double)(tv.tv_sec - st.st_mtim.tv_sec) +
+	       (double)(tv.tv_usec * 1000L - st.st_mtim.tv_nsec) / 1e9;
+}
+
+/*
+ * A held lock means an earlier run is still going: skip, as cron will call
+ * again. *@held gets how long the holder has held it (< 0: unknown).
+ */
+static int take_lock(const struct gceb_job *job, int *fd_out, double *held, struct gceb_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	int fd, r;
 
+	*held = -1;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/locks", job->settings.state_dir) >=
 		    sizeof(dir) ||
 	    (size_t)snprintf(path, sizeof(path), "%s/%s.lock", dir, job->spec->name) >=
@@ -187,11 +206,21 @@ static int take_lock(const struct gceb_job *job, int *fd_out, struct gceb_err *e
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 
+		if (e == EWOULDBLOCK)
+			*held = held_for(fd);
 		(void)close(fd);
 		if (e == EWOULDBLOCK)
-			return gceb_err_set(err, GCEB_ELOCKED,
-					    "'%s' is held by another run, skipping this run", path);
+			return gceb_err_set(
+				err, GCEB_ELOCKED,
+				"'%s' is held by another run, skipping this run (held for %.0f s)",
+				path, *held < 0 ? 0 : *held);
 		return gceb_err_set(err, GCEB_EIO, "cannot lock '%s': %s", path, strerror(e));
+	}
+	if (futimens(fd, NULL) < 0) {
+		r = gceb_err_set(err, GCEB_EIO, "cannot touch lock '%s': %s", path,
+				 strerror(errno));
+		(void)close(fd);
+		return r;
 	}
 	*fd_out = fd;
 	return 0;
@@ -206,14 +235,16 @@ static double now_seconds(void)
 }
 
 /* Metrics are a side effect: a failure to write them is reported, not fatal. */
-static void write_metrics(const struct gceb_job *job, double start, int r)
+static void write_metrics(const struct gceb_job *job, double start, double lock_held, int r)
 {
 	struct gceb_metrics_run m = {
 		.job = job->spec->name,
+		.state_dir = job->settings.state_dir,
 		.start = start,
 		.end = now_seconds(),
 		.exit_status = gceb_exit_status(r),
 		.lock_skipped = r == GCEB_ELOCKED,
+		.lock_held = lock_held,
 		.items = job->items,
 		.failed = job->failed,
 		.http = job->http,
@@ -221,7 +252,7 @@ static void write_metrics(const struct gceb_job *job, double start, int r)
 	};
 	struct gceb_err e = { 0 };
 
-	if (!job->settings.metrics_dir || job->dry_run)
+	if (!job->settings.metrics_dir || !job->settings.state_dir || job->dry_run)
 		return;
 	if (gceb_metrics_write(job->settings.metrics_dir, &m, &e) < 0)
 		gceb_warn("metrics: %s", e.msg);
@@ -365,7 +396,7 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	const struct gceb_opt *tables[5] = { common };
 	size_t n_tables = 1;
 	struct gceb_job job = { .spec = spec };
-	double start = now_seconds();
+	double start = now_seconds(), lock_held = -1;
 	int lock_fd = -1, first = 0, r;
 
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
@@ -413,7 +444,7 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	if (r < 0)
 		goto out;
 	if (spec->needs & GCEB_NEED_LOCK) {
-		r = take_lock(&job, &lock_fd, &job.err);
+		r = take_lock(&job, &lock_fd, &lock_held, &job.err);
 		if (r < 0)
 			goto out;
 	}
@@ -435,7 +466,7 @@ out:
 		gceb_info("%s", job.err.msg);
 	else if (r < 0)
 		gceb_error("%s", job.err.msg[0] ? job.err.msg : gceb_strerror(r));
-	write_metrics(&job, start, r);
+	write_metrics(&job, start, lock_held, r);
 	free(job.metrics_extra);
 	gceb_http_free(job.http);
 	gceb_auth_free(job.auth);
