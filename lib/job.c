@@ -27,6 +27,7 @@ struct common_args {
 	const char *state_dir;
 	const char *config_dir;
 	const char *metrics_dir;
+	const char *log;
 	unsigned map_size_mib;
 	bool dry_run;
 	int verbose;
@@ -74,7 +75,7 @@ static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt 
 	gceb_opt_print_help(tables);
 	(void)printf("\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
 		     "GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
-		     "GCEB_METRICS_DIR%s\n",
+		     "GCEB_METRICS_DIR, GCEB_LOG%s\n",
 		     spec->needs & GCEB_NEED_LUCI ? ",\n  GCEB_LUCI_CONFIG, GCEB_LUCI_CONFIG_SET" :
 						    "");
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
@@ -121,6 +122,8 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	if ((r = dup_setting(&s->state_dir, args->state_dir, err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, args->config_dir, err)) < 0 ||
 	    (r = dup_setting(&s->metrics_dir, args->metrics_dir, err)) < 0 ||
+	    (r = dup_setting(&s->log, args->log, err)) < 0 ||
+	    (r = dup_setting(&s->log, getenv("GCEB_LOG"), err)) < 0 ||
 	    (r = dup_setting(&s->state_dir, getenv("GCEB_STATE_DIR"), err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, getenv("GCEB_CONFIG_DIR"), err)) < 0 ||
 	    (r = dup_setting(&s->luci_config, args->luci_config, err)) < 0 ||
@@ -143,6 +146,17 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	if (s->luci_config &&
 	    (r = gceb_settings_check_url("--luci-config", s->luci_config, err)) < 0)
 		return r;
+	if (s->log && !gceb_settings_log_ok(s->log))
+		return gceb_err_set(err, GCEB_ECONFIG,
+				    "log destination '%s' (--log or GCEB_LOG) must be stderr or "
+				    "syslog",
+				    s->log);
+	/* The same range as settings.cfg's, whichever way the value came. */
+	if (s->max_concurrency > GCEB_MAX_CONCURRENCY_LIMIT)
+		return gceb_err_set(err, GCEB_ECONFIG,
+				    "max concurrency %u (--max-concurrency or "
+				    "GCEB_MAX_CONCURRENCY) must be between 1 and %d",
+				    s->max_concurrency, GCEB_MAX_CONCURRENCY_LIMIT);
 	return gceb_settings_load(s, err);
 }
 
@@ -366,6 +380,8 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		GCEB_OPT_FLAG('n', "dry-run", &args.dry_run,
 			      "show what would change, change nothing"),
 		GCEB_OPT_COUNT('v', "verbose", &args.verbose, "say more (-vv for debug)"),
+		GCEB_OPT_STRING(0, "log", &args.log, "WHERE",
+				"send log lines to stderr (the default) or syslog"),
 		GCEB_OPT_FLAG('q', "quiet", &args.quiet, "print errors only"),
 		GCEB_OPT_FLAG('h', "help", &args.help, "show this help and exit"),
 		GCEB_OPT_FLAG('V', "version", &args.version, "show the version and exit"),
@@ -443,6 +459,8 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	r = resolve_settings(&args, &job.settings, &job.err);
 	if (r < 0)
 		goto out;
+	if (job.settings.log && !strcmp(job.settings.log, "syslog"))
+		gceb_log_to_syslog(true);
 	if (spec->needs & GCEB_NEED_LOCK) {
 		r = take_lock(&job, &lock_fd, &lock_held, &job.err);
 		if (r < 0)
