@@ -54,20 +54,27 @@ void gceb_buf_addc(struct gceb_buf *b, char c)
 	gceb_buf_add(b, &c, 1);
 }
 
+void gceb_buf_vaddf(struct gceb_buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n >= 0 && grow(b, (size_t)n)) {
+		(void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+}
+
 void gceb_buf_addf(struct gceb_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	gceb_buf_vaddf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !grow(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
 }
 
 char *gceb_buf_detach(struct gceb_buf *b)

@@ -19,16 +19,17 @@
 void gceb_diags_add(struct gceb_diags *d, const char *fmt, ...)
 {
 	char **v = realloc(d->v, (d->n + 1) * sizeof(*v));
-	char line[1024];
+	struct gceb_buf b = GCEB_BUF_INIT;
 	va_list ap;
 
 	if (!v)
 		return;
 	d->v = v;
+	/* Whole, however long the value it quotes: the reason comes last. */
 	va_start(ap, fmt);
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	gceb_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	d->v[d->n] = strdup(line);
+	d->v[d->n] = gceb_buf_detach(&b);
 	if (d->v[d->n])
 		d->n++;
 }
@@ -445,17 +446,22 @@ static void problem(const struct checker *c, const void *msg, unsigned field_id,
 static void problem(const struct checker *c, const void *msg, unsigned field_id, size_t index,
 		    const char *fmt, ...)
 {
+	struct gceb_buf b = GCEB_BUF_INIT;
 	unsigned line = 0, column = 0;
-	char text[768];
+	char *text;
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	gceb_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	text = gceb_buf_detach(&b);
+	if (!text)
+		return;
 	if (gceb_textproto_find(c->locs, msg, field_id, index, &line, &column))
 		gceb_diags_add(c->diags, "%s:%u:%u: %s", c->file, line, column, text);
 	else
 		gceb_diags_add(c->diags, "%s: %s", c->file, text);
+	free(text);
 }
 
 /* Where a whole element of a repeated message field starts (its parent's entry). */
@@ -766,6 +772,8 @@ int gceb_settings_parse(const char *name, const char *text, size_t len,
 	if (s->luci_config && *s->luci_config &&
 	    gceb_settings_check_url("luci_config", s->luci_config, &e))
 		problem(&c, s, 7, 0, "%s", e.msg);
+	if (s->log && *s->log && !gceb_settings_log_ok(s->log))
+		problem(&c, s, 9, 0, "log must be \"stderr\" or \"syslog\"");
 	if (diags->n > before) {
 		r = gceb_err_set(err, GCEB_ECONFIG, "%s is not valid", name);
 		goto out;

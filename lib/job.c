@@ -27,6 +27,7 @@ struct common_args {
 	const char *state_dir;
 	const char *config_dir;
 	const char *metrics_dir;
+	const char *log;
 	unsigned map_size_mib;
 	bool dry_run;
 	int verbose;
@@ -74,7 +75,7 @@ static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt 
 	gceb_opt_print_help(tables);
 	(void)printf("\nenvironment: GCEB_STATE_DIR, GCEB_CONFIG_DIR, GCEB_MAP_SIZE_MIB, "
 		     "GCEB_MP_SERVER,\n  GCEB_COMPUTE_API_ROOT, GCEB_MAX_CONCURRENCY, "
-		     "GCEB_METRICS_DIR%s\n",
+		     "GCEB_METRICS_DIR, GCEB_LOG%s\n",
 		     spec->needs & GCEB_NEED_LUCI ? ",\n  GCEB_LUCI_CONFIG, GCEB_LUCI_CONFIG_SET" :
 						    "");
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
@@ -121,6 +122,8 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	if ((r = dup_setting(&s->state_dir, args->state_dir, err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, args->config_dir, err)) < 0 ||
 	    (r = dup_setting(&s->metrics_dir, args->metrics_dir, err)) < 0 ||
+	    (r = dup_setting(&s->log, args->log, err)) < 0 ||
+	    (r = dup_setting(&s->log, getenv("GCEB_LOG"), err)) < 0 ||
 	    (r = dup_setting(&s->state_dir, getenv("GCEB_STATE_DIR"), err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, getenv("GCEB_CONFIG_DIR"), err)) < 0 ||
 	    (r = dup_setting(&s->luci_config, args->luci_config, err)) < 0 ||
@@ -143,6 +146,17 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	if (s->luci_config &&
 	    (r = gceb_settings_check_url("--luci-config", s->luci_config, err)) < 0)
 		return r;
+	if (s->log && !gceb_settings_log_ok(s->log))
+		return gceb_err_set(err, GCEB_ECONFIG,
+				    "log destination '%s' (--log or GCEB_LOG) must be stderr or "
+				    "syslog",
+				    s->log);
+	/* The same range as settings.cfg's, whichever way the value came. */
+	if (s->max_concurrency > GCEB_MAX_CONCURRENCY_LIMIT)
+		return gceb_err_set(err, GCEB_ECONFIG,
+				    "max concurrency %u (--max-concurrency or "
+				    "GCEB_MAX_CONCURRENCY) must be between 1 and %d",
+				    s->max_concurrency, GCEB_MAX_CONCURRENCY_LIMIT);
 	return gceb_settings_load(s, err);
 }
 
@@ -166,12 +180,31 @@ static int mkdir_p(const char *path, struct gceb_err *err)
 	return 0;
 }
 
-/* A held lock means an earlier run is still going: skip, as cron will call again. */
-static int take_lock(const struct gceb_job *job, int *fd_out, struct gceb_err *err)
+/*
+ * The lock's mtime is when its holder took it (set just after), so a run
+ * that finds it held can say for how long: a hung job shows in the metrics.
+ */
+static double held_for(int fd)
+{
+	struct stat st;
+	struct timeval tv;
+
+	if (fstat(fd, &st) < 0 || gettimeofday(&tv, NULL) < 0)
+		return -1;
+	return (double)(tv.tv_sec - st.st_mtim.tv_sec) +
+	       (double)(tv.tv_usec * 1000L - st.st_mtim.tv_nsec) / 1e9;
+}
+
+/*
+ * A held lock means an earlier run is still going: skip, as cron will call
+ * again. *@held gets how long the holder has held it (< 0: unknown).
+ */
+static int take_lock(const struct gceb_job *job, int *fd_out, double *held, struct gceb_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	int fd, r;
 
+	*held = -1;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/locks", job->settings.state_dir) >=
 		    sizeof(dir) ||
 	    (size_t)snprintf(path, sizeof(path), "%s/%s.lock", dir, job->spec->name) >=
@@ -187,11 +220,21 @@ static int take_lock(const struct gceb_job *job, int *fd_out, struct gceb_err *e
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 
+		if (e == EWOULDBLOCK)
+			*held = held_for(fd);
 		(void)close(fd);
 		if (e == EWOULDBLOCK)
-			return gceb_err_set(err, GCEB_ELOCKED,
-					    "'%s' is held by another run, skipping this run", path);
+			return gceb_err_set(
+				err, GCEB_ELOCKED,
+				"'%s' is held by another run, skipping this run (held for %.0f s)",
+				path, *held < 0 ? 0 : *held);
 		return gceb_err_set(err, GCEB_EIO, "cannot lock '%s': %s", path, strerror(e));
+	}
+	if (futimens(fd, NULL) < 0) {
+		r = gceb_err_set(err, GCEB_EIO, "cannot touch lock '%s': %s", path,
+				 strerror(errno));
+		(void)close(fd);
+		return r;
 	}
 	*fd_out = fd;
 	return 0;
@@ -206,14 +249,16 @@ static double now_seconds(void)
 }
 
 /* Metrics are a side effect: a failure to write them is reported, not fatal. */
-static void write_metrics(const struct gceb_job *job, double start, int r)
+static void write_metrics(const struct gceb_job *job, double start, double lock_held, int r)
 {
 	struct gceb_metrics_run m = {
 		.job = job->spec->name,
+		.state_dir = job->settings.state_dir,
 		.start = start,
 		.end = now_seconds(),
 		.exit_status = gceb_exit_status(r),
 		.lock_skipped = r == GCEB_ELOCKED,
+		.lock_held = lock_held,
 		.items = job->items,
 		.failed = job->failed,
 		.http = job->http,
@@ -221,7 +266,7 @@ static void write_metrics(const struct gceb_job *job, double start, int r)
 	};
 	struct gceb_err e = { 0 };
 
-	if (!job->settings.metrics_dir || job->dry_run)
+	if (!job->settings.metrics_dir || !job->settings.state_dir || job->dry_run)
 		return;
 	if (gceb_metrics_write(job->settings.metrics_dir, &m, &e) < 0)
 		gceb_warn("metrics: %s", e.msg);
@@ -335,6 +380,8 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		GCEB_OPT_FLAG('n', "dry-run", &args.dry_run,
 			      "show what would change, change nothing"),
 		GCEB_OPT_COUNT('v', "verbose", &args.verbose, "say more (-vv for debug)"),
+		GCEB_OPT_STRING(0, "log", &args.log, "WHERE",
+				"send log lines to stderr (the default) or syslog"),
 		GCEB_OPT_FLAG('q', "quiet", &args.quiet, "print errors only"),
 		GCEB_OPT_FLAG('h', "help", &args.help, "show this help and exit"),
 		GCEB_OPT_FLAG('V', "version", &args.version, "show the version and exit"),
@@ -365,7 +412,7 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	const struct gceb_opt *tables[5] = { common };
 	size_t n_tables = 1;
 	struct gceb_job job = { .spec = spec };
-	double start = now_seconds();
+	double start = now_seconds(), lock_held = -1;
 	int lock_fd = -1, first = 0, r;
 
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
@@ -412,8 +459,10 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	r = resolve_settings(&args, &job.settings, &job.err);
 	if (r < 0)
 		goto out;
+	if (job.settings.log && !strcmp(job.settings.log, "syslog"))
+		gceb_log_to_syslog(true);
 	if (spec->needs & GCEB_NEED_LOCK) {
-		r = take_lock(&job, &lock_fd, &job.err);
+		r = take_lock(&job, &lock_fd, &lock_held, &job.err);
 		if (r < 0)
 			goto out;
 	}
@@ -435,7 +484,7 @@ out:
 		gceb_info("%s", job.err.msg);
 	else if (r < 0)
 		gceb_error("%s", job.err.msg[0] ? job.err.msg : gceb_strerror(r));
-	write_metrics(&job, start, r);
+	write_metrics(&job, start, lock_held, r);
 	free(job.metrics_extra);
 	gceb_http_free(job.http);
 	gceb_auth_free(job.auth);

@@ -44,7 +44,8 @@ int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err)
 	    (r = take(&s->compute_api_root, cfg->compute_api_root, err)) < 0 ||
 	    (r = take(&s->metrics_dir, cfg->metrics_dir, err)) < 0 ||
 	    (r = take(&s->luci_config, cfg->luci_config, err)) < 0 ||
-	    (r = take(&s->luci_config_set, cfg->luci_config_set, err)) < 0)
+	    (r = take(&s->luci_config_set, cfg->luci_config_set, err)) < 0 ||
+	    (r = take(&s->log, cfg->log, err)) < 0)
 		goto out;
 	if (!s->max_concurrency && cfg->has_max_concurrency)
 		s->max_concurrency = (unsigned)cfg->max_concurrency;
@@ -67,6 +68,11 @@ out:
 	return r;
 }
 
+bool gceb_settings_log_ok(const char *value)
+{
+	return !strcmp(value, "stderr") || !strcmp(value, "syslog");
+}
+
 void gceb_settings_release(struct gceb_settings *s)
 {
 	free(s->state_dir);
@@ -76,5 +82,6 @@ void gceb_settings_release(struct gceb_settings *s)
 	free(s->metrics_dir);
 	free(s->luci_config);
 	free(s->luci_config_set);
+	free(s->log);
 	memset(s, 0, sizeof(*s));
 }

@@ -391,18 +391,23 @@ static char *metrics_lines(const struct snapshot *s)
 				"gceb_instances{template=\"%s\",zone=\"%s\",state=\"%s\"} %ld\n",
 				s->zones[i].base, s->zones[i].zone, state_names[st],
 				s->zones[i].by_state[st]);
+	/* Each family whole, as the exposition format wants: one walk each. */
 	gceb_buf_adds(&b, "# HELP gceb_group_minimum_size Configured minimum of each active "
-			  "group.\n# TYPE gceb_group_minimum_size gauge\n"
-			  "# HELP gceb_group_maximum_size Configured maximum of each active group "
+			  "group.\n# TYPE gceb_group_minimum_size gauge\n");
+	cJSON_ArrayForEach(o, s->groups) {
+		if (strcmp(jstr(o, "state"), "active") != 0)
+			continue;
+		gceb_buf_addf(&b, "gceb_group_minimum_size{template=\"%s\",zone=\"%s\"} %d\n",
+			      jstr(o, "base_name"), jstr(o, "zone"),
+			      cJSON_GetObjectItemCaseSensitive(o, "minimum_size")->valueint);
+	}
+	gceb_buf_adds(&b, "# HELP gceb_group_maximum_size Configured maximum of each active group "
 			  "(+Inf: unlimited).\n# TYPE gceb_group_maximum_size gauge\n");
 	cJSON_ArrayForEach(o, s->groups) {
 		const cJSON *max = cJSON_GetObjectItemCaseSensitive(o, "maximum_size");
 
 		if (strcmp(jstr(o, "state"), "active") != 0)
 			continue;
-		gceb_buf_addf(&b, "gceb_group_minimum_size{template=\"%s\",zone=\"%s\"} %d\n",
-			      jstr(o, "base_name"), jstr(o, "zone"),
-			      cJSON_GetObjectItemCaseSensitive(o, "minimum_size")->valueint);
 		if (cJSON_IsNumber(max))
 			gceb_buf_addf(&b,
 				      "gceb_group_maximum_size{template=\"%s\",zone=\"%s\"} %d\n",

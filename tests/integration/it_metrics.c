@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -91,10 +92,12 @@ static void import_writes_its_file(void **state)
 
 	run_with_metrics(f, "import-config", 0);
 	m = metrics(f, "import-config");
-	assert_true(sample(m, "gceb_job_last_run_timestamp_seconds{job=\"import-config\"} ") > 1e9);
-	assert_true(sample(m, "gceb_job_last_success_timestamp_seconds{job=\"import-config\"} ") >
+	assert_true(sample(m, "gceb_job_last_run_timestamp_seconds{gceb_job=\"import-config\"} ") >
 		    1e9);
-	assert_true(sample(m, "gceb_job_exit_status{job=\"import-config\"} ") == 0);
+	assert_true(
+		sample(m, "gceb_job_last_success_timestamp_seconds{gceb_job=\"import-config\"} ") >
+		1e9);
+	assert_true(sample(m, "gceb_job_exit_status{gceb_job=\"import-config\"} ") == 0);
 	assert_true(sample(m, "gceb_config_valid{file=\"templates.cfg\"} ") == 1);
 	assert_true(sample(m, "gceb_config_valid{file=\"managers.cfg\"} ") == 1);
 	free(m);
@@ -109,38 +112,198 @@ static void failure_keeps_last_success(void **state)
 
 	run_with_metrics(f, "import-config", 0);
 	m = metrics(f, "import-config");
-	success = sample(m, "gceb_job_last_success_timestamp_seconds{job=\"import-config\"} ");
+	success = sample(m, "gceb_job_last_success_timestamp_seconds{gceb_job=\"import-config\"} ");
 	free(m);
 	it_write_config(&f->env, "managers.cfg", "managers { bogus: 1 }");
 	run_with_metrics(f, "import-config", 78);
 	m = metrics(f, "import-config");
-	assert_true(sample(m, "gceb_job_exit_status{job=\"import-config\"} ") == 78);
-	assert_true(sample(m, "gceb_job_last_success_timestamp_seconds{job=\"import-config\"} ") ==
-		    success);
+	assert_true(sample(m, "gceb_job_exit_status{gceb_job=\"import-config\"} ") == 78);
+	assert_true(
+		sample(m, "gceb_job_last_success_timestamp_seconds{gceb_job=\"import-config\"} ") ==
+		success);
 	assert_true(sample(m, "gceb_config_valid{file=\"templates.cfg\"} ") == 1);
 	assert_true(sample(m, "gceb_config_valid{file=\"managers.cfg\"} ") == 0);
 	free(m);
 }
 
-/* A run that finds the lock held counts a skip, and the count carries over. */
+/*
+ * A run that finds the lock held counts a skip and how long the lock has been
+ * held, and leaves the last run's gauges alone: a hung job must not look
+ * healthy. The count carries over.
+ */
 static void lock_skips_counted(void **state)
 {
 	struct fixture *f = *state;
+	double success, last_run;
 	char path[256];
+	struct timespec old[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
 	char *m;
 	int fd;
 
 	run_with_metrics(f, "import-config", 0);
+	m = metrics(f, "import-config");
+	success = sample(m, "gceb_job_last_success_timestamp_seconds{gceb_job=\"import-config\"} ");
+	last_run = sample(m, "gceb_job_last_run_timestamp_seconds{gceb_job=\"import-config\"} ");
+	assert_true(sample(m, "gceb_job_lock_held_seconds{gceb_job=\"import-config\"} ") == 0);
+	free(m);
 	(void)snprintf(path, sizeof(path), "%s/locks/import-config.lock", f->env.state_dir);
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
+	/* As if the holder had taken it long ago. */
+	assert_int_equal(futimens(fd, old), 0);
 	run_with_metrics(f, "import-config", 0);
 	run_with_metrics(f, "import-config", 0);
 	(void)close(fd);
 	m = metrics(f, "import-config");
-	assert_true(sample(m, "gceb_job_lock_skips_total{job=\"import-config\"} ") == 2);
+	assert_true(sample(m, "gceb_job_lock_skips_total{gceb_job=\"import-config\"} ") == 2);
+	assert_true(sample(m, "gceb_job_lock_held_seconds{gceb_job=\"import-config\"} ") > 1e8);
+	assert_true(
+		sample(m, "gceb_job_last_success_timestamp_seconds{gceb_job=\"import-config\"} ") ==
+		success);
+	assert_true(sample(m, "gceb_job_last_run_timestamp_seconds{gceb_job=\"import-config\"} ") ==
+		    last_run);
+	assert_true(
+		sample(m, "gceb_job_runs_total{gceb_job=\"import-config\",result=\"success\"} ") ==
+		1);
+	assert_true(
+		sample(m,
+		       "gceb_job_last_lock_skip_timestamp_seconds{gceb_job=\"import-config\"} ") >=
+		last_run);
+	/* The config gauges of the last real run stay in the file. */
+	assert_true(sample(m, "gceb_config_valid{file=\"templates.cfg\"} ") == 1);
 	free(m);
+	/* A run that takes the lock again: held is 0, the skips stay counted. */
+	run_with_metrics(f, "import-config", 0);
+	m = metrics(f, "import-config");
+	assert_true(sample(m, "gceb_job_lock_held_seconds{gceb_job=\"import-config\"} ") == 0);
+	assert_true(sample(m, "gceb_job_lock_skips_total{gceb_job=\"import-config\"} ") == 2);
+	free(m);
+}
+
+/*
+ * Counters add up across runs, kept in the state directory: a cleared
+ * metrics directory does not reset them.
+ */
+static void counters_are_cumulative(void **state)
+{
+	struct fixture *f = *state;
+	char path[256];
+	char *m;
+
+	run_with_metrics(f, "import-config", 0);
+	(void)snprintf(path, sizeof(path), "%s/gceb_import-config.prom", f->dir);
+	assert_int_equal(unlink(path), 0);
+	it_write_config(&f->env, "managers.cfg", "managers { bogus: 1 }");
+	run_with_metrics(f, "import-config", 78);
+	m = metrics(f, "import-config");
+	assert_true(
+		sample(m, "gceb_job_runs_total{gceb_job=\"import-config\",result=\"success\"} ") ==
+		1);
+	assert_true(
+		sample(m, "gceb_job_runs_total{gceb_job=\"import-config\",result=\"failure\"} ") ==
+		1);
+	assert_non_null(strstr(m, "# TYPE gceb_job_runs_total counter\n"));
+	free(m);
+}
+
+/* A state file that is not ours is said so, and the counters start again. */
+static void damaged_state_restarts_counters(void **state)
+{
+	struct fixture *f = *state;
+	struct it_result res = { 0 };
+	char path[256];
+	FILE *fp;
+	char *m;
+
+	run_with_metrics(f, "import-config", 0);
+	(void)snprintf(path, sizeof(path), "%s/metrics/import-config.state", f->env.state_dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	(void)fputs("gceb-metrics 1\ngceb_job_runs_total{result=\"success\"} lots\n", fp);
+	(void)fclose(fp);
+	assert_int_equal(it_run(&f->env, &res, "import-config", "--metrics-dir", f->dir, NULL), 0);
+	assert_non_null(strstr(res.err, "is not a gceb metrics state file"));
+	it_result_release(&res);
+	m = metrics(f, "import-config");
+	assert_true(
+		sample(m, "gceb_job_runs_total{gceb_job=\"import-config\",result=\"success\"} ") ==
+		1);
+	free(m);
+}
+
+/* No label Prometheus owns: job and instance are renamed exported_* when scraped. */
+static void no_reserved_labels(void **state)
+{
+	struct fixture *f = *state;
+	char *m;
+
+	run_with_metrics(f, "import-config", 0);
+	run_with_metrics(f, "process-config", 0);
+	assert_int_equal(it_run(&f->env, NULL, "status", "--metrics-dir", f->dir, NULL), 0);
+	m = metrics(f, "import-config");
+	assert_null(strstr(m, "{job="));
+	assert_null(strstr(m, ",job="));
+	assert_null(strstr(m, "instance="));
+	free(m);
+	m = metrics(f, "status");
+	assert_null(strstr(m, "{job="));
+	assert_null(strstr(m, "instance="));
+	free(m);
+}
+
+/*
+ * Each family whole: its HELP and TYPE, then all its samples, and never met
+ * again (the exposition format's rule, which promtool does not check).
+ */
+static void assert_families_whole(const char *text, const char *file)
+{
+	char family[128] = "", seen[4096] = " ", name[160];
+	const char *line;
+
+	for (line = text; *line; line = strchr(line, '\n') + 1) {
+		size_t n = strcspn(line, "{ \n");
+
+		if (!strncmp(line, "# TYPE ", 7)) {
+			(void)snprintf(family, sizeof(family), "%.*s", (int)strcspn(line + 7, " "),
+				       line + 7);
+			(void)snprintf(name, sizeof(name), " %s ", family);
+			if (strstr(seen, name))
+				fail_msg("%s: family %s appears twice", file, family);
+			(void)strncat(seen, name + 1, sizeof(seen) - strlen(seen) - 1);
+		} else if (line[0] != '#' && line[0] != '\n' &&
+			   (n != strlen(family) || strncmp(line, family, n) != 0)) {
+			fail_msg("%s: sample '%.*s' is not in its family's block (after %s)", file,
+				 (int)n, line, family);
+		}
+		if (!strchr(line, '\n'))
+			break;
+	}
+}
+
+/* Every file passes promtool's own check (families whole, HELP and TYPE, names). */
+static void promtool_accepts_every_file(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const jobs[] = { "import-config", "process-config", "status" };
+	char cmd[512];
+	char *m;
+	size_t i;
+
+	run_with_metrics(f, "import-config", 0);
+	run_with_metrics(f, "process-config", 0);
+	assert_int_equal(it_run(&f->env, NULL, "status", "--metrics-dir", f->dir, NULL), 0);
+	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		(void)snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s/gceb_%s.prom'",
+			       f->dir, jobs[i]);
+		m = metrics(f, jobs[i]);
+		assert_families_whole(m, jobs[i]);
+		free(m);
+		if (system(cmd) != 0)
+			fail_msg("promtool check metrics failed for gceb_%s.prom (is Debian's "
+				 "prometheus package installed? scripts/install-deps installs it)",
+				 jobs[i]);
+	}
 }
 
 /* gceb-status adds instance counts and group sizes. */
@@ -176,6 +339,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(import_writes_its_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(failure_keeps_last_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(lock_skips_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(counters_are_cumulative, setup, teardown),
+		cmocka_unit_test_setup_teardown(damaged_state_restarts_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_reserved_labels, setup, teardown),
+		cmocka_unit_test_setup_teardown(promtool_accepts_every_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(status_adds_fleet_gauges, setup, teardown),
 		cmocka_unit_test_setup_teardown(dry_run_writes_no_metrics, setup, teardown),
 	};

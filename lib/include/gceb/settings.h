@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include <stdbool.h>
+
 #include "gceb/err.h"
 
 #define GCEB_DEFAULT_STATE_DIR        "/var/lib/gceb"
@@ -13,6 +15,7 @@
 #define GCEB_DEFAULT_MP_SERVER        "https://machine-provider.appspot.com"
 #define GCEB_DEFAULT_COMPUTE_API_ROOT "https://compute.googleapis.com/"
 #define GCEB_DEFAULT_MAX_CONCURRENCY  16
+#define GCEB_MAX_CONCURRENCY_LIMIT    1024
 #define GCEB_DEFAULT_MAP_SIZE_MIB     1024
 #define GCEB_DEFAULT_DEADLINE_S       600
 #define GCEB_DEFAULT_LUCI_CONFIG_SET  "services/gceb"
@@ -26,6 +29,7 @@ struct gceb_settings {
 	char *metrics_dir;     /* NULL: no metrics file */
 	char *luci_config;     /* LUCI config v1 API root; NULL: read the config directory */
 	char *luci_config_set; /* default GCEB_DEFAULT_LUCI_CONFIG_SET */
+	char *log;             /* "stderr" or "syslog"; NULL: stderr */
 	unsigned max_concurrency;
 	unsigned map_size_mib;
 	bool enable_ts_monitoring;
@@ -43,6 +47,9 @@ int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err);
  * a host. Returns 0 or GCEB_ECONFIG naming @what.
  */
 int gceb_settings_check_url(const char *what, const char *url, struct gceb_err *err);
+
+/* Whether @value names a log destination: "stderr" or "syslog". */
+bool gceb_settings_log_ok(const char *value);
 
 void gceb_settings_release(struct gceb_settings *s);
 
