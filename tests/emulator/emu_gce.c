@@ -1800,15 +1800,24 @@ static void sleep_until(struct emu *e, int64_t due)
 	(void)pthread_cond_timedwait(&e->changed, &e->lock, &ts);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
- * zoneOperations.wait, globalOperations.wait: a long poll on the emulated
- * clock, so a test ends it by advancing the clock instead of waiting.
+ * zoneOperations.wait, globalOperations.wait: a long poll of 2 minutes on the
+ * emulated clock, so a test ends it by advancing the clock instead of
+ * waiting, and never longer than Compute's 2 real minutes.
  */
 static void op_wait(struct emu *e, struct emu_req *req, struct emu_reply *rep, const char *key)
 {
 	struct gce_op *op = emu_map_get(&e->gce->ops, key);
 	cJSON *body = NULL;
-	int64_t deadline, wake;
+	int64_t deadline, real_deadline = mono_ms() + WAIT_MS, wake;
 
 	if (emu_req_json(req, &body, rep) < 0)
 		return;
@@ -1816,7 +1825,8 @@ static void op_wait(struct emu *e, struct emu_req *req, struct emu_reply *rep, c
 	if (op)
 		op_poll(e, op);
 	deadline = emu_now(e) + WAIT_MS;
-	while (op && op->status != OP_DONE && !e->stopping && emu_now(e) < deadline) {
+	while (op && op->status != OP_DONE && !e->stopping && emu_now(e) < deadline &&
+	       mono_ms() < real_deadline) {
 		wake = deadline;
 		if (e->heap_len && e->heap[0]->due < wake)
 			wake = e->heap[0]->due;
