@@ -65,12 +65,22 @@ struct emu_olist_ent {
 	void *p;
 };
 
+/* An entry of a list as Compute returns it: by name. */
+struct emu_named {
+	const char *name;
+	void *p;
+};
+
 struct emu_olist {
 	struct emu_olist_ent *v;
 	size_t len;
 	size_t cap;
 	size_t live;
 	uint64_t id; /* names the list inside page tokens */
+	/* the live entries by name, rebuilt on the first list after a change */
+	struct emu_named *byname;
+	size_t nbyname;
+	bool byname_ok;
 };
 
 void emu_olist_init(struct emu *e, struct emu_olist *l);
@@ -273,10 +283,14 @@ struct emu_knobs {
 
 struct emu {
 	pthread_mutex_t lock;
+	pthread_cond_t changed; /* broadcast after every request; waited on by operations.wait */
+	bool stopping;          /* SIGTERM: long polls answer at once */
 	struct emu_knobs k;
 	bool no_auth;
-	char *root;         /* http://127.0.0.1:PORT */
-	char *compute_root; /* root + "/compute/v1/" */
+	char *root;      /* http://127.0.0.1:PORT */
+	char *link_root; /* root of minted links; Compute's https://www.googleapis.com/ by default
+			  */
+	char *compute_root; /* link_root + "compute/v1/" */
 	uint64_t seed;
 	uint64_t rng;
 	uint64_t seq;
@@ -303,6 +317,7 @@ struct emu {
 	uint64_t count_compute_write;
 	uint64_t count_mp;
 	uint64_t count_other;
+	uint64_t count_request_id_reused; /* same requestId, other request */
 
 	/* schema */
 	cJSON *schema;
@@ -313,6 +328,9 @@ struct emu {
 	struct emu_mp *mp;
 	struct emu_luci *luci;
 };
+
+/* Sets the root of minted links: "self" (the listen address) or an http(s) URL. */
+int emu_set_link_root(struct emu *e, const char *root);
 
 /* Splits req->path into decoded segments; returns -1 if there are too many. */
 int emu_req_split(struct emu_req *req);

@@ -43,6 +43,7 @@ static cJSON *knobs_json(struct emu *e)
 	cJSON_AddNumberToObject(o, "metadata_ttl_s", (double)e->k.metadata_ttl_s);
 	cJSON_AddNumberToObject(o, "token_ttl_s", (double)e->k.token_ttl_s);
 	cJSON_AddBoolToObject(o, "no_auth", e->no_auth);
+	cJSON_AddStringToObject(o, "link_root", e->link_root);
 	return o;
 }
 
@@ -82,6 +83,7 @@ static int set_knobs(struct emu *e, const cJSON *in, struct emu_reply *rep)
 	struct emu_knobs k = e->k;
 	int64_t missing = k.missing_template;
 	bool no_auth = e->no_auth;
+	const cJSON *link = cJSON_GetObjectItemCaseSensitive(in, "link_root");
 
 	if (set_int(in, "page_size", 0, &k.page_size, rep) < 0 ||
 	    set_int(in, "op_polls", 0, &k.op_polls, rep) < 0 ||
@@ -99,6 +101,12 @@ static int set_knobs(struct emu *e, const cJSON *in, struct emu_reply *rep)
 		return -1;
 	if (missing != 400 && missing != 404) {
 		emu_reply_error(rep, 400, "invalid", "'missing_template' is 400 or 404");
+		return -1;
+	}
+	/* Last, as it is the one setting applied before the copy is kept. */
+	if (link && (!cJSON_IsString(link) || emu_set_link_root(e, link->valuestring) < 0)) {
+		emu_reply_error(rep, 400, "invalid",
+				"'link_root' is an http(s) URL without query, or \"self\"");
 		return -1;
 	}
 	k.missing_template = (unsigned)missing;

@@ -238,6 +238,7 @@ cJSON *emu_stats_dump(const struct emu *e)
 	cJSON_AddNumberToObject(o, "compute_write", (double)e->count_compute_write);
 	cJSON_AddNumberToObject(o, "machine_provider", (double)e->count_mp);
 	cJSON_AddNumberToObject(o, "other", (double)e->count_other);
+	cJSON_AddNumberToObject(o, "request_id_reused", (double)e->count_request_id_reused);
 	return o;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -39,7 +40,8 @@ static const char *const op_status_names[] = { "PENDING", "RUNNING", "DONE" };
 struct gce_zone {
 	char *key; /* projects/p/zones/z */
 	struct emu_olist igms;
-	int64_t capacity; /* VMs allowed in the zone, < 0 unlimited */
+	uint64_t inst_list_id; /* names instances.list inside page tokens */
+	int64_t capacity;      /* VMs allowed in the zone, < 0 unlimited */
 	char *limit_code;
 	size_t vms;
 };
@@ -79,6 +81,7 @@ struct gce_igm {
 	bool visible;
 	bool deleting;
 	struct gce_op *delete_op;
+	bool paginated; /* listManagedInstancesResults: PAGINATED */
 	struct emu_olist members;
 	size_t counts[ACT_N];
 	size_t live; /* members not being deleted */
@@ -121,6 +124,18 @@ struct gce_op {
 	char *err_code;
 	char *err_msg;
 	unsigned http_status;
+	struct gce_dedup *dedup; /* the requestId that created it */
+	struct emu_timer t;
+};
+
+/* A mutation with a requestId, remembered for a day (see dedup_replay()). */
+struct gce_dedup {
+	char *key;     /* "{project}/{requestId}" */
+	char *request; /* method, path, query without requestId */
+	char *body;
+	size_t body_len;
+	struct gce_op *op; /* NULL once the operation is forgotten: then last */
+	cJSON *last;
 	struct emu_timer t;
 };
 
@@ -142,6 +157,8 @@ struct emu_gce {
 	struct emu_map igs; /* instance group key -> igm */
 	struct emu_map insts;
 	struct emu_map ops;
+	struct emu_map dedup;   /* "{project}/{requestId}" -> struct gce_dedup */
+	struct gce_op *last_op; /* the operation the current request created */
 	struct gce_failure *failures;
 };
 
@@ -227,6 +244,7 @@ static struct gce_zone *zone_get(struct emu *e, const char *p, const char *z)
 	zn->key = key;
 	zn->capacity = -1;
 	emu_olist_init(e, &zn->igms);
+	zn->inst_list_id = emu_next_seq(e);
 	emu_map_put(&e->gce->zones, zn->key, zn);
 	return zn;
 }
@@ -269,10 +287,17 @@ static void op_free(struct gce_op *op)
 	free(op);
 }
 
+static cJSON *op_json(struct emu *e, const struct gce_op *op);
+
 static void op_forget(struct emu *e, struct emu_timer *t)
 {
 	struct gce_op *op = container_of(t, struct gce_op, t);
 
+	/* A retry within the day still gets the operation's last state. */
+	if (op->dedup) {
+		op->dedup->last = op_json(e, op);
+		op->dedup->op = NULL;
+	}
 	(void)emu_map_del(&e->gce->ops, op->key);
 	op_free(op);
 }
@@ -323,6 +348,7 @@ static struct gce_op *op_new(struct emu *e, enum op_kind kind, const char *proje
 	op->status = OP_PENDING;
 	op->t.fire = op_fire;
 	emu_map_put(&e->gce->ops, op->key, op);
+	e->gce->last_op = op;
 
 	for (f = e->gce->failures; f; f = f->next) {
 		if (f->remaining == 0 || strcmp(f->type, type) != 0 ||
@@ -547,16 +573,21 @@ static void tmpl_delete(struct emu *e, struct emu_req *req, struct emu_reply *re
 				     t->id, req->email)));
 }
 
-/* ---- pagination ---- */
+/* ---- lists: by name, filtered, paged ---- */
 
 struct list_spec {
-	const char *kind;
+	const char *kind; /* NULL: the response type has no kind, id or selfLink */
 	const char *items_key;
 	const char *self_key;
+	const char *const *fields; /* what a filter may name */
 	cJSON *(*item)(struct emu *e, void *p, void *ctx);
-	const char *(*name)(void *p);
+	const char *(*field)(void *p, const char *field);
 	void *ctx;
+	bool pageless; /* maxResults and pageToken are ignored: one answer holds all */
 };
+
+static const char *const name_only[] = { "name", NULL };
+static const char *const name_status[] = { "name", "status", NULL };
 
 static int page_size(struct emu *e, struct emu_req *req, struct emu_reply *rep, size_t *out)
 {
@@ -582,113 +613,298 @@ static int page_size(struct emu *e, struct emu_req *req, struct emu_reply *rep, 
 	return 0;
 }
 
-/* Only the 2017 form is understood: name eq|ne "RE2 regex" (quotes optional). */
-static int parse_filter(const char *f, regex_t *re, bool *negate, struct emu_reply *rep)
-{
-	char *pat = NULL, *anchored = NULL;
-	const char *p;
-	size_t n;
-	int r = -1;
+/*
+ * Filters, as Compute documents them for list calls: "field op value", or
+ * several "(field op value)" joined by spaces or AND. "=" and "!=" compare
+ * literally ('*' matches any run of characters), "eq" and "ne" match the
+ * whole value against a regular expression; values may be quoted. OR and
+ * nested fields are not supported: such a filter gets 400.
+ */
+enum filt_op { F_EQ, F_NE, F_RE, F_NRE };
 
-	if (strncmp(f, "name ", 5) != 0)
-		goto bad;
-	p = f + 5;
-	while (*p == ' ')
+struct filt_term {
+	const char *field; /* borrowed from list_spec.fields */
+	enum filt_op op;
+	char *value;
+	regex_t re;
+	bool has_re;
+};
+
+#define FILT_MAX 8
+
+struct filter {
+	struct filt_term t[FILT_MAX];
+	size_t n;
+};
+
+static void skip_ws(const char **p)
+{
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+}
+
+static void filter_free(struct filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->t[i].value);
+		if (f->t[i].has_re)
+			regfree(&f->t[i].re);
+	}
+	f->n = 0;
+}
+
+static int parse_op(const char **p, enum filt_op *op)
+{
+	static const struct {
+		const char *s;
+		enum filt_op op;
+	} ops[] = { { "!=", F_NE }, { "=", F_EQ }, { "eq ", F_RE }, { "ne ", F_NRE } };
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (strncmp(*p, ops[i].s, strlen(ops[i].s)) == 0) {
+			*op = ops[i].op;
+			*p += strlen(ops[i].s);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* One "field op value" from *p; in parentheses, ')' ends a bare value. */
+static int parse_term(const char **p, const char *const *fields, bool paren, struct filt_term *t)
+{
+	const char *s = *p, *start;
+	size_t n, i;
+	char *anchored;
+	int rc;
+
+	skip_ws(&s);
+	start = s;
+	while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+	       *s == '_')
+		s++;
+	n = (size_t)(s - start);
+	for (i = 0; fields[i]; i++) {
+		if (strlen(fields[i]) == n && strncmp(fields[i], start, n) == 0)
+			break;
+	}
+	if (!n || !fields[i])
+		return -1;
+	t->field = fields[i];
+	skip_ws(&s);
+	if (parse_op(&s, &t->op) < 0)
+		return -1;
+	skip_ws(&s);
+	if (*s == '"' || *s == '\'') {
+		char quote = *s++;
+
+		start = s;
+		while (*s && *s != quote)
+			s++;
+		if (!*s)
+			return -1;
+		t->value = emu_xstrndup(start, (size_t)(s - start));
+		s++;
+	} else {
+		start = s;
+		while (*s && *s != ' ' && *s != '\t' && !(paren && *s == ')'))
+			s++;
+		if (s == start)
+			return -1;
+		t->value = emu_xstrndup(start, (size_t)(s - start));
+	}
+	if (t->op == F_RE || t->op == F_NRE) {
+		anchored = emu_xasprintf("^(%s)$", t->value);
+		rc = regcomp(&t->re, anchored, REG_EXTENDED | REG_NOSUB);
+		free(anchored);
+		if (rc != 0)
+			return -1;
+		t->has_re = true;
+	}
+	*p = s;
+	return 0;
+}
+
+static int filter_parse(const char *text, const char *const *fields, struct filter *f,
+			struct emu_reply *rep)
+{
+	const char *p = text;
+
+	memset(f, 0, sizeof(*f));
+	skip_ws(&p);
+	if (*p != '(') {
+		f->n = 1;
+		if (parse_term(&p, fields, false, &f->t[0]) < 0)
+			goto bad;
+		skip_ws(&p);
+		if (*p)
+			goto bad;
+		return 0;
+	}
+	while (*p) {
+		if (f->n == FILT_MAX || *p != '(')
+			goto bad;
 		p++;
-	if (strncmp(p, "eq ", 3) == 0)
-		*negate = false;
-	else if (strncmp(p, "ne ", 3) == 0)
-		*negate = true;
-	else
-		goto bad;
-	p += 3;
-	while (*p == ' ')
+		if (parse_term(&p, fields, true, &f->t[f->n++]) < 0)
+			goto bad;
+		skip_ws(&p);
+		if (*p != ')')
+			goto bad;
 		p++;
-	n = strlen(p);
-	if (n >= 2 && p[0] == '"' && p[n - 1] == '"')
-		pat = emu_xstrndup(p + 1, n - 2);
-	else
-		pat = emu_xstrdup(p);
-	anchored = emu_xasprintf("^(%s)$", pat);
-	if (regcomp(re, anchored, REG_EXTENDED | REG_NOSUB) != 0)
-		goto bad;
-	r = 0;
-	goto out;
+		skip_ws(&p);
+		if (strncmp(p, "AND", 3) == 0 && (p[3] == ' ' || p[3] == '(')) {
+			p += 3;
+			skip_ws(&p);
+			if (!*p)
+				goto bad;
+		}
+	}
+	return 0;
 bad:
-	emu_reply_error(rep, 400, "invalid", "Invalid value for field 'filter': '%.80s'", f);
-out:
-	free(pat);
-	free(anchored);
-	return r;
+	filter_free(f);
+	emu_reply_error(
+		rep, 400, "invalid",
+		"Invalid value for field 'filter': '%.80s'. Invalid list filter expression.", text);
+	return -1;
+}
+
+static bool filter_match(const struct filter *f, const struct list_spec *s, void *p)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		const struct filt_term *t = &f->t[i];
+		const char *v = s->field(p, t->field);
+		bool hit;
+
+		if (!v)
+			v = "";
+		if (t->op == F_EQ || t->op == F_NE)
+			hit = fnmatch(t->value, v, FNM_NOESCAPE) == 0;
+		else
+			hit = regexec(&t->re, v, 0, NULL, 0) == 0;
+		if (hit != (t->op == F_EQ || t->op == F_RE))
+			return false;
+	}
+	return true;
+}
+
+static int named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct emu_named *)a)->name, ((const struct emu_named *)b)->name);
+}
+
+/* "By default, results are returned in alphanumerical order based on the resource name." */
+static const struct emu_named *by_name(struct emu_olist *l, const char *(*name)(void *p), size_t *n)
+{
+	size_t i;
+
+	if (!l->byname_ok) {
+		l->byname = emu_xrealloc(l->byname, (l->live + 1) * sizeof(*l->byname));
+		l->nbyname = 0;
+		for (i = 0; i < l->len; i++) {
+			if (!l->v[i].p)
+				continue;
+			l->byname[l->nbyname].name = name(l->v[i].p);
+			l->byname[l->nbyname++].p = l->v[i].p;
+		}
+		qsort(l->byname, l->nbyname, sizeof(*l->byname), named_cmp);
+		l->byname_ok = true;
+	}
+	*n = l->nbyname;
+	return l->byname;
+}
+
+/* Index of the first entry whose name sorts after name. */
+static size_t named_after(const struct emu_named *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].name, name) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A page token names the list and the last name returned: "<16 hex id><name>". */
+static int page_start(const struct emu_req *req, const struct emu_named *v, size_t n,
+		      uint64_t list_id, size_t *start, struct emu_reply *rep)
+{
+	const char *token = emu_req_arg(req, "pageToken");
+	char hex[17];
+	char *end;
+
+	*start = 0;
+	if (!token || !*token)
+		return 0;
+	if (strlen(token) > 16 && strlen(token) <= 16 + 63) {
+		memcpy(hex, token, 16);
+		hex[16] = '\0';
+		if (strtoull(hex, &end, 16) == list_id && !*end && emu_valid_name(token + 16, 63)) {
+			*start = named_after(v, n, token + 16);
+			return 0;
+		}
+	}
+	emu_reply_error(rep, 400, "invalid", "Invalid value for field 'pageToken': '%.80s'", token);
+	return -1;
 }
 
 static void list_page(struct emu *e, struct emu_req *req, struct emu_reply *rep,
-		      const struct emu_olist *l, const struct list_spec *s)
+		      const struct emu_named *v, size_t len, uint64_t list_id,
+		      const struct list_spec *s)
 {
-	const char *token = emu_req_arg(req, "pageToken");
-	const char *filter = emu_req_arg(req, "filter");
+	const char *text = emu_req_arg(req, "filter");
 	cJSON *o = NULL, *items = NULL;
-	regex_t re;
-	bool have_re = false, negate = false;
-	size_t max, i = 0, n = 0, peek;
-	uint64_t last = 0;
+	struct filter f = { .n = 0 };
+	size_t max = SIZE_MAX, i = 0, n = 0, peek;
+	const char *last = NULL;
 	bool more = false;
 
-	if (page_size(e, req, rep, &max) < 0)
+	if (!s->pageless &&
+	    (page_size(e, req, rep, &max) < 0 || page_start(req, v, len, list_id, &i, rep) < 0))
 		return;
-	if (token && *token) {
-		unsigned long long id, seq;
-		int used = 0;
-
-		if (strlen(token) != 32 || sscanf(token, "%16llx%16llx%n", &id, &seq, &used) != 2 ||
-		    used != 32 || id != l->id) {
-			emu_reply_error(rep, 400, "invalid",
-					"Invalid value for field 'pageToken': "
-					"'%.80s'",
-					token);
-			return;
-		}
-		i = emu_olist_after(l, seq);
-	}
-	if (filter && *filter) {
-		if (parse_filter(filter, &re, &negate, rep) < 0)
-			return;
-		have_re = true;
-	}
+	if (text && *text && filter_parse(text, s->fields, &f, rep) < 0)
+		return;
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "kind", s->kind);
-	add_u64(o, "id", l->id);
-	for (; i < l->len; i++) {
-		void *p = l->v[i].p;
+	if (s->kind) {
+		cJSON_AddStringToObject(o, "kind", s->kind);
+		add_u64(o, "id", list_id);
+	}
+	for (; i < len; i++) {
 		cJSON *item;
 
-		if (!p)
-			continue;
-		if (have_re && (regexec(&re, s->name(p), 0, NULL, 0) == 0) == negate)
+		if (!filter_match(&f, s, v[i].p))
 			continue;
 		if (n == max) {
 			more = true;
 			break;
 		}
-		item = s->item(e, p, s->ctx);
+		item = s->item(e, v[i].p, s->ctx);
 		if (!item)
 			continue;
 		if (!items)
 			items = cJSON_AddArrayToObject(o, s->items_key);
 		cJSON_AddItemToArray(items, item);
-		last = l->v[i].seq;
+		last = v[i].name;
 		n++;
 	}
 	/* Look a little further so that the last page rarely ends with a token. */
 	if (more) {
 		more = false;
-		for (peek = 0; i < l->len && peek < 1000; i++, peek++) {
+		for (peek = 0; i < len && peek < 1000; i++, peek++) {
 			cJSON *item;
 
-			if (!l->v[i].p || (have_re && (regexec(&re, s->name(l->v[i].p), 0, NULL,
-							       0) == 0) == negate))
+			if (!filter_match(&f, s, v[i].p))
 				continue;
-			item = s->item(e, l->v[i].p, s->ctx);
+			item = s->item(e, v[i].p, s->ctx);
 			if (item) {
 				cJSON_Delete(item);
 				more = true;
@@ -698,17 +914,21 @@ static void list_page(struct emu *e, struct emu_req *req, struct emu_reply *rep,
 		if (peek == 1000)
 			more = true;
 	}
-	if (more) {
-		char tok[40];
+	if (more && last) {
+		char *tok = emu_xasprintf("%016llx%s", (unsigned long long)list_id, last);
 
-		(void)snprintf(tok, sizeof(tok), "%016llx%016llx", (unsigned long long)l->id,
-			       (unsigned long long)last);
 		cJSON_AddStringToObject(o, "nextPageToken", tok);
+		free(tok);
 	}
-	add_url(e, o, "selfLink", s->self_key);
-	if (have_re)
-		regfree(&re);
+	if (s->kind)
+		add_url(e, o, "selfLink", s->self_key);
+	filter_free(&f);
 	emu_reply_json(rep, 200, o);
+}
+
+static const char *tmpl_field(void *p, const char *field)
+{
+	return ((struct gce_tmpl *)p)->name;
 }
 
 static cJSON *tmpl_item(struct emu *e, void *p, void *ctx)
@@ -918,6 +1138,8 @@ static cJSON *igm_json(struct emu *e, const struct gce_igm *m)
 	fingerprint(m->key, m->fp_gen, e->seed, fp);
 	cJSON_AddStringToObject(o, "fingerprint", fp);
 	cJSON_AddNumberToObject(o, "targetSize", (double)m->target);
+	cJSON_AddStringToObject(o, "listManagedInstancesResults",
+				m->paginated ? "PAGINATED" : "PAGELESS");
 	ca = cJSON_AddObjectToObject(o, "currentActions");
 	cJSON_AddNumberToObject(ca, "abandoning", 0);
 	cJSON_AddNumberToObject(ca, "creating", (double)m->counts[ACT_CREATING]);
@@ -927,6 +1149,11 @@ static cJSON *igm_json(struct emu *e, const struct gce_igm *m)
 	cJSON_AddNumberToObject(ca, "recreating", (double)m->counts[ACT_RECREATING]);
 	cJSON_AddNumberToObject(ca, "refreshing", 0);
 	cJSON_AddNumberToObject(ca, "restarting", 0);
+	cJSON_AddNumberToObject(ca, "resuming", 0);
+	cJSON_AddNumberToObject(ca, "starting", 0);
+	cJSON_AddNumberToObject(ca, "stopping", 0);
+	cJSON_AddNumberToObject(ca, "suspending", 0);
+	cJSON_AddNumberToObject(ca, "verifying", 0);
 	cJSON_AddBoolToObject(cJSON_AddObjectToObject(o, "status"), "isStable",
 			      m->counts[ACT_NONE] == m->members.live);
 	add_url(e, o, "selfLink", m->key);
@@ -959,7 +1186,7 @@ static void igm_insert(struct emu *e, struct emu_req *req, struct emu_reply *rep
 		       const char *project, const char *zone)
 {
 	cJSON *body = NULL;
-	const cJSON *jt, *js, *jd;
+	const cJSON *jt, *js, *jd, *jl;
 	const char *name, *base;
 	char *key = NULL, *tkey = NULL;
 	struct gce_tmpl *t;
@@ -984,6 +1211,16 @@ static void igm_insert(struct emu *e, struct emu_req *req, struct emu_reply *rep
 				"Invalid value for field 'resource.targetSize': must be >= 0");
 		goto out;
 	}
+	jl = cJSON_GetObjectItemCaseSensitive(body, "listManagedInstancesResults");
+	if (jl && !cJSON_IsNull(jl) &&
+	    (!cJSON_IsString(jl) || (strcmp(jl->valuestring, "PAGELESS") != 0 &&
+				     strcmp(jl->valuestring, "PAGINATED") != 0))) {
+		emu_reply_error(rep, 400, "invalid",
+				"Invalid value for field 'resource.listManagedInstancesResults': "
+				"'%.40s'",
+				cJSON_IsString(jl) ? jl->valuestring : "?");
+		goto out;
+	}
 	key = emu_xasprintf("projects/%s/zones/%s/instanceGroupManagers/%s", project, zone, name);
 	if (emu_map_get(&e->gce->igms, key)) {
 		emu_reply_error(rep, 409, "alreadyExists", "The resource '%s' already exists", key);
@@ -1004,6 +1241,7 @@ static void igm_insert(struct emu *e, struct emu_req *req, struct emu_reply *rep
 	}
 	m = igm_create(e, zone_get(e, project, zone), name, base, t);
 	m->target = size;
+	m->paginated = cJSON_IsString(jl) && strcmp(jl->valuestring, "PAGINATED") == 0;
 	jd = cJSON_GetObjectItemCaseSensitive(body, "description");
 	if (cJSON_IsString(jd))
 		m->description = emu_xstrdup(jd->valuestring);
@@ -1188,21 +1426,30 @@ static const char *member_name(void *p)
 	return ((struct gce_inst *)p)->name;
 }
 
+static const char *inst_field(void *p, const char *field)
+{
+	const struct gce_inst *in = p;
+
+	return strcmp(field, "status") == 0 ? vm_status_names[in->status] : in->name;
+}
+
 static void igm_list_members(struct emu *e, struct emu_req *req, struct emu_reply *rep,
 			     struct gce_igm *m, bool managed)
 {
 	struct member_ctx mc = { .managed = managed };
-	struct list_spec s = {
-		.kind = managed ? "compute#instanceGroupManagersListManagedInstancesResponse" :
-				  "compute#instanceGroupsListInstances",
-		.items_key = managed ? "managedInstances" : "items",
-		.self_key = managed ? m->key : m->ig_key,
-		.item = member_item,
-		.name = member_name,
-		.ctx = &mc
-	};
+	/* InstanceGroupManagersListManagedInstancesResponse has no kind, id or selfLink. */
+	struct list_spec s = { .kind = managed ? NULL : "compute#instanceGroupsListInstances",
+			       .items_key = managed ? "managedInstances" : "items",
+			       .self_key = m->ig_key,
+			       .fields = managed ? name_only : name_status,
+			       .item = member_item,
+			       .field = inst_field,
+			       .ctx = &mc,
+			       .pageless = managed && !m->paginated };
+	const struct emu_named *v;
 	cJSON *body = NULL;
 	const cJSON *st;
+	size_t n;
 
 	if (emu_req_json(req, &body, rep) < 0)
 		return;
@@ -1220,7 +1467,8 @@ static void igm_list_members(struct emu *e, struct emu_req *req, struct emu_repl
 			goto out;
 		}
 	}
-	list_page(e, req, rep, &m->members, &s);
+	v = by_name(&m->members, member_name, &n);
+	list_page(e, req, rep, v, n, m->members.id, &s);
 out:
 	cJSON_Delete(body);
 }
@@ -1233,6 +1481,11 @@ static cJSON *igm_item(struct emu *e, void *p, void *ctx)
 }
 
 static const char *igm_name(void *p)
+{
+	return ((struct gce_igm *)p)->name;
+}
+
+static const char *igm_field(void *p, const char *field)
 {
 	return ((struct gce_igm *)p)->name;
 }
@@ -1311,6 +1564,49 @@ static cJSON *inst_json(struct emu *e, const struct gce_inst *in)
 	}
 	add_url(e, o, "selfLink", in->key);
 	return o;
+}
+
+static cJSON *inst_item(struct emu *e, void *p, void *ctx)
+{
+	return inst_json(e, p);
+}
+
+/* instances.list: every VM of the zone, which here are all members of its groups. */
+static void inst_list(struct emu *e, struct emu_req *req, struct emu_reply *rep,
+		      const char *project, const char *zone)
+{
+	struct gce_zone *z = zone_get(e, project, zone);
+	struct list_spec ls = { .kind = "compute#instanceList",
+				.items_key = "items",
+				.fields = name_status,
+				.item = inst_item,
+				.field = inst_field };
+	struct emu_named *v = NULL;
+	size_t n = 0, cap = 0, i, j;
+	char *self;
+
+	for (i = 0; i < z->igms.len; i++) {
+		const struct gce_igm *m = z->igms.v[i].p;
+
+		for (j = 0; m && j < m->members.len; j++) {
+			struct gce_inst *in = m->members.v[j].p;
+
+			if (!in || !in->vm)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = emu_xrealloc(v, cap * sizeof(*v));
+			}
+			v[n].name = in->name;
+			v[n++].p = in;
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), named_cmp);
+	ls.self_key = self = emu_xasprintf("%s/instances", z->key);
+	list_page(e, req, rep, v, n, z->inst_list_id, &ls);
+	free(self);
+	free(v);
 }
 
 static struct gce_inst *inst_find(struct emu *e, const char *key, struct emu_reply *rep)
@@ -1450,6 +1746,21 @@ static void op_complete(struct emu *e, struct gce_op *op)
 	emu_timer_set(e, &op->t, now + e->k.op_retention_ms);
 }
 
+/* A GET or a wait sees the operation: after op_polls of them it is DONE. */
+static void op_poll(struct emu *e, struct gce_op *op)
+{
+	if (op->status == OP_DONE)
+		return;
+	op->polls++;
+	if (!op->start_t)
+		op->start_t = emu_now(e);
+	op->status = OP_RUNNING;
+	if (op->polls >= e->k.op_polls && !op->ready) {
+		emu_timer_cancel(e, &op->t);
+		op_complete(e, op);
+	}
+}
+
 static void op_get(struct emu *e, struct emu_reply *rep, const char *key)
 {
 	struct gce_op *op = emu_map_get(&e->gce->ops, key);
@@ -1458,17 +1769,203 @@ static void op_get(struct emu *e, struct emu_reply *rep, const char *key)
 		emu_reply_error(rep, 404, "notFound", "The resource '%s' was not found", key);
 		return;
 	}
-	if (op->status != OP_DONE) {
-		op->polls++;
-		if (!op->start_t)
-			op->start_t = emu_now(e);
-		op->status = OP_RUNNING;
-		if (op->polls >= e->k.op_polls && !op->ready) {
-			emu_timer_cancel(e, &op->t);
-			op_complete(e, op);
-		}
-	}
+	op_poll(e, op);
 	reply_op(e, rep, op);
+}
+
+/* Compute's operations.wait returns "as DONE or ... approach[ing] the 2 minute deadline". */
+#define WAIT_MS 120000
+
+/*
+ * Sleeps, with e->lock released, until another request is answered or the
+ * emulated clock reaches due; never longer than a second, so that a clock
+ * changed by the control API is soon seen.
+ */
+static void sleep_until(struct emu *e, int64_t due)
+{
+	int64_t ms = (int64_t)((double)(due - emu_now(e)) / e->scale) + 1;
+	struct timespec ts;
+
+	if (ms > 1000)
+		ms = 1000;
+	if (ms < 1)
+		ms = 1;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	(void)pthread_cond_timedwait(&e->changed, &e->lock, &ts);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * zoneOperations.wait, globalOperations.wait: a long poll of 2 minutes on the
+ * emulated clock, so a test ends it by advancing the clock instead of
+ * waiting, and never longer than Compute's 2 real minutes.
+ */
+static void op_wait(struct emu *e, struct emu_req *req, struct emu_reply *rep, const char *key)
+{
+	struct gce_op *op = emu_map_get(&e->gce->ops, key);
+	cJSON *body = NULL;
+	int64_t deadline, real_deadline = mono_ms() + WAIT_MS, wake;
+
+	if (emu_req_json(req, &body, rep) < 0)
+		return;
+	cJSON_Delete(body);
+	if (op)
+		op_poll(e, op);
+	deadline = emu_now(e) + WAIT_MS;
+	while (op && op->status != OP_DONE && !e->stopping && emu_now(e) < deadline &&
+	       mono_ms() < real_deadline) {
+		wake = deadline;
+		if (e->heap_len && e->heap[0]->due < wake)
+			wake = e->heap[0]->due;
+		sleep_until(e, wake);
+		emu_run_timers(e);
+		/* it may have been forgotten meanwhile */
+		op = emu_map_get(&e->gce->ops, key);
+	}
+	if (!op)
+		emu_reply_error(rep, 404, "notFound", "The resource '%s' was not found", key);
+	else
+		reply_op(e, rep, op);
+}
+
+/* ---- requestId: a retried mutation is answered with its first operation ---- */
+
+/*
+ * Compute: "If you make the request again with the same request ID, the
+ * server can check if original operation with the same request ID was
+ * received, and if so, will ignore the second request." It says nothing of a
+ * second request that differs from the first: read literally, that one is
+ * ignored too, and so it is here (the first operation comes back, nothing
+ * happens). As that silently swallows a caller's bug, such a reuse is
+ * counted in GET /_emu/stats ("request_id_reused") for tests to check.
+ */
+#define DEDUP_MS ((int64_t)24 * 3600 * 1000)
+
+static bool valid_uuid(const char *s)
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	bool zero = true;
+	size_t i;
+
+	if (strlen(s) != sizeof(form) - 1)
+		return false;
+	for (i = 0; form[i]; i++) {
+		if (form[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+		if (form[i] != '-' && s[i] != '0')
+			zero = false;
+	}
+	return !zero;
+}
+
+/* Reads that are POSTs take no requestId; every other POST and DELETE mutates. */
+static bool is_mutation(const struct emu_req *req)
+{
+	const char *last = req->nsegs ? req->segs[req->nsegs - 1] : "";
+
+	if (emu_req_is(req, "DELETE"))
+		return true;
+	return emu_req_is(req, "POST") && strcmp(last, "listInstances") != 0 &&
+	       strcmp(last, "listManagedInstances") != 0 && strcmp(last, "wait") != 0;
+}
+
+static char *request_line(const struct emu_req *req)
+{
+	char *s = emu_xasprintf("%s %s?", req->method, req->path), *n;
+	size_t i;
+
+	for (i = 0; i < req->nargs; i++) {
+		if (strcmp(req->args[i].key, "requestId") == 0)
+			continue;
+		n = emu_xasprintf("%s%s=%s&", s, req->args[i].key, req->args[i].val);
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+static bool same_body(const struct gce_dedup *d, const struct emu_req *req)
+{
+	cJSON *a, *b;
+	bool same;
+
+	if (d->body_len == req->body_len &&
+	    (!d->body_len || memcmp(d->body, req->body, d->body_len) == 0))
+		return true;
+	a = cJSON_ParseWithLength(d->body ? d->body : "", d->body_len);
+	b = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
+	same = a && b && cJSON_Compare(a, b, 1);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	return same;
+}
+
+static void dedup_free(struct gce_dedup *d)
+{
+	if (d->op)
+		d->op->dedup = NULL;
+	free(d->key);
+	free(d->request);
+	free(d->body);
+	cJSON_Delete(d->last);
+	free(d);
+}
+
+static void dedup_expire(struct emu *e, struct emu_timer *t)
+{
+	struct gce_dedup *d = container_of(t, struct gce_dedup, t);
+
+	(void)emu_map_del(&e->gce->dedup, d->key);
+	dedup_free(d);
+}
+
+/* True if rep now holds the answer to an earlier request with this id. */
+static bool dedup_replay(struct emu *e, const struct emu_req *req, const char *key,
+			 struct emu_reply *rep)
+{
+	struct gce_dedup *d = emu_map_get(&e->gce->dedup, key);
+	char *line;
+
+	if (!d)
+		return false;
+	line = request_line(req);
+	if (strcmp(line, d->request) != 0 || !same_body(d, req))
+		e->count_request_id_reused++;
+	free(line);
+	emu_reply_json(rep, 200, d->op ? op_json(e, d->op) : cJSON_Duplicate(d->last, 1));
+	return true;
+}
+
+static void dedup_record(struct emu *e, const struct emu_req *req, const char *key,
+			 struct gce_op *op)
+{
+	struct gce_dedup *d = emu_xcalloc(1, sizeof(*d));
+
+	d->key = emu_xstrdup(key);
+	d->request = request_line(req);
+	if (req->body_len) {
+		d->body = emu_xmalloc(req->body_len);
+		memcpy(d->body, req->body, req->body_len);
+		d->body_len = req->body_len;
+	}
+	d->op = op;
+	op->dedup = d;
+	d->t.fire = dedup_expire;
+	emu_map_put(&e->gce->dedup, d->key, d);
+	emu_timer_set(e, &d->t, emu_now(e) + DEDUP_MS);
 }
 
 /* ---- routing ---- */
@@ -1544,12 +2041,16 @@ static void handle_global(struct emu *e, struct emu_req *req, struct emu_reply *
 		if (n == 1 && emu_req_is(req, "GET")) {
 			struct list_spec ls = { .kind = "compute#instanceTemplateList",
 						.items_key = "items",
+						.fields = name_only,
 						.item = tmpl_item,
-						.name = tmpl_name };
+						.field = tmpl_field };
+			const struct emu_named *v;
+			size_t len;
 
 			pr = project_get(e, project);
 			ls.self_key = key = emu_xasprintf("%s/global/instanceTemplates", pr->key);
-			list_page(e, req, rep, &pr->templates, &ls);
+			v = by_name(&pr->templates, tmpl_name, &len);
+			list_page(e, req, rep, v, len, pr->templates.id, &ls);
 			free(key);
 			return;
 		}
@@ -1578,6 +2079,13 @@ static void handle_global(struct emu *e, struct emu_req *req, struct emu_reply *
 		free(key);
 		return;
 	}
+	if (n == 3 && strcmp(s[0], "operations") == 0 && strcmp(s[2], "wait") == 0 &&
+	    emu_req_is(req, "POST")) {
+		key = emu_xasprintf("projects/%s/global/operations/%s", project, s[1]);
+		op_wait(e, req, rep, key);
+		free(key);
+		return;
+	}
 	not_found(e, req, rep);
 }
 
@@ -1595,11 +2103,15 @@ static void handle_igm(struct emu *e, struct emu_req *req, struct emu_reply *rep
 		struct gce_zone *z = zone_get(e, project, zone);
 		struct list_spec ls = { .kind = "compute#instanceGroupManagerList",
 					.items_key = "items",
+					.fields = name_only,
 					.item = igm_item,
-					.name = igm_name };
+					.field = igm_field };
+		const struct emu_named *v;
+		size_t len;
 
 		ls.self_key = key = emu_xasprintf("%s/instanceGroupManagers", z->key);
-		list_page(e, req, rep, &z->igms, &ls);
+		v = by_name(&z->igms, igm_name, &len);
+		list_page(e, req, rep, v, len, z->igms.id, &ls);
 		free(key);
 		return;
 	}
@@ -1668,6 +2180,17 @@ static void handle_zone(struct emu *e, struct emu_req *req, struct emu_reply *re
 		free(key);
 		return;
 	}
+	if (n == 3 && strcmp(s[0], "operations") == 0 && strcmp(s[2], "wait") == 0 &&
+	    emu_req_is(req, "POST")) {
+		key = emu_xasprintf("projects/%s/zones/%s/operations/%s", project, zone, s[1]);
+		op_wait(e, req, rep, key);
+		free(key);
+		return;
+	}
+	if (n == 1 && strcmp(s[0], "instances") == 0 && emu_req_is(req, "GET")) {
+		inst_list(e, req, rep, project, zone);
+		return;
+	}
 	if ((n == 2 || n == 3) && strcmp(s[0], "instances") == 0) {
 		struct gce_inst *in;
 		bool get = n == 2 && emu_req_is(req, "GET");
@@ -1707,6 +2230,8 @@ void emu_gce_handle(struct emu *e, struct emu_req *req, struct emu_reply *rep)
 	static const char *const scopes[] = { EMU_SCOPE_COMPUTE, EMU_SCOPE_CLOUD, NULL };
 	char **s = req->segs;
 	size_t n = req->nsegs;
+	const char *rid;
+	char *key = NULL;
 
 	/* segs: compute v1 projects {p} ... */
 	if (n < 5 || strcmp(s[2], "projects") != 0) {
@@ -1720,12 +2245,33 @@ void emu_gce_handle(struct emu *e, struct emu_req *req, struct emu_reply *rep)
 				s[3]);
 		return;
 	}
+	rid = is_mutation(req) ? emu_req_arg(req, "requestId") : NULL;
+	if (rid && !valid_uuid(rid)) {
+		emu_reply_error(
+			rep, 400, "invalid",
+			"Invalid value for field 'requestId': '%.80s'. The request ID must be "
+			"a valid UUID with the exception that zero UUID is not supported "
+			"(00000000-0000-0000-0000-000000000000).",
+			rid);
+		return;
+	}
+	if (rid) {
+		key = emu_xasprintf("%s/%s", s[3], rid);
+		if (dedup_replay(e, req, key, rep))
+			goto out;
+	}
+	e->gce->last_op = NULL;
 	if (strcmp(s[4], "global") == 0)
 		handle_global(e, req, rep, s[3], s + 5, n - 5);
 	else if (strcmp(s[4], "zones") == 0 && n >= 6)
 		handle_zone(e, req, rep, s[3], s[5], s + 6, n - 6);
 	else
 		not_found(e, req, rep);
+	/* Only a request that made an operation is remembered: a refused one may be retried. */
+	if (rid && rep->status == 200 && e->gce->last_op && !e->gce->last_op->dedup)
+		dedup_record(e, req, key, e->gce->last_op);
+out:
+	free(key);
 }
 
 /* ---- control, dump and lifetime ---- */
@@ -1978,6 +2524,10 @@ void emu_gce_free(struct emu *e)
 		if (g->templates.slots[i].key)
 			tmpl_free(g->templates.slots[i].val);
 	}
+	for (i = 0; i < g->dedup.cap; i++) {
+		if (g->dedup.slots[i].key)
+			dedup_free(g->dedup.slots[i].val);
+	}
 	for (i = 0; i < g->ops.cap; i++) {
 		if (g->ops.slots[i].key)
 			op_free(g->ops.slots[i].val);
@@ -2018,6 +2568,7 @@ void emu_gce_free(struct emu *e)
 	emu_map_release(&g->igs);
 	emu_map_release(&g->insts);
 	emu_map_release(&g->ops);
+	emu_map_release(&g->dedup);
 	free(g);
 	e->gce = NULL;
 }

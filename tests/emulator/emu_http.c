@@ -294,6 +294,8 @@ static enum MHD_Result finish(struct emu *e, struct emu_req *req)
 		emu_log_add(e, req, headers, hit.action == EMU_FAULT_RESET ? 0 : rep.status);
 		delay = e->k.latency_ms;
 	}
+	/* Any request may finish an operation someone waits for. */
+	(void)pthread_cond_broadcast(&e->changed);
 	(void)pthread_mutex_unlock(&e->lock);
 
 	free(headers);

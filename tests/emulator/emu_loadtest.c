@@ -55,7 +55,7 @@ static void submit(CURLM *multi, struct slot *s, const char *root, char **urls, 
 static char **collect(struct emu_proc *p, size_t want, size_t *out)
 {
 	char **urls = calloc(want, sizeof(*urls));
-	char path[512], tok[64] = "";
+	char path[512], tok[128] = "";
 	size_t n = 0;
 	long status;
 
@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 					      { "seconds", required_argument, NULL, 's' },
 					      { "list", no_argument, NULL, 'l' },
 					      { NULL, 0, NULL, 0 } };
-	static const char *const args[] = { "--log-max", "0", NULL };
+	/* Links on the emulator itself: the instance URLs are called as listed. */
+	static const char *const args[] = { "--log-max", "0", "--link-root", "self", NULL };
 	long instances = 100000, conns = 16, total = 50000, secs = 30;
 	bool list = false;
 	struct emu_proc p;

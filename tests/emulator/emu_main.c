@@ -26,6 +26,9 @@ static const char usage[] =
 	"  --port-file FILE        write the root URL (http://ADDR:PORT) to FILE, atomically\n"
 	"  --seed N                seed for generated names and tokens (default 1)\n"
 	"  --time-scale F          virtual clock = real time x F (default 1)\n"
+	"  --link-root URL         root of the links the emulator mints (selfLink, targetLink,\n"
+	"                          ...); 'self' for its own address (default\n"
+	"                          https://www.googleapis.com/, as Compute)\n"
 	"  --page-size N           force list pages to at most N items (default: none)\n"
 	"  --op-polls N            operation GETs before DONE; 0 = DONE at once (default 1)\n"
 	"  --op-ms MS              virtual ms before an unpolled operation is DONE (default 2000)\n"
@@ -47,6 +50,7 @@ enum {
 	OPT_PORT_FILE,
 	OPT_SEED,
 	OPT_TIME_SCALE,
+	OPT_LINK_ROOT,
 	OPT_PAGE_SIZE,
 	OPT_OP_POLLS,
 	OPT_OP_MS,
@@ -69,6 +73,7 @@ static const struct option options[] = {
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "time-scale", required_argument, NULL, OPT_TIME_SCALE },
+	{ "link-root", required_argument, NULL, OPT_LINK_ROOT },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "op-polls", required_argument, NULL, OPT_OP_POLLS },
 	{ "op-ms", required_argument, NULL, OPT_OP_MS },
@@ -92,6 +97,7 @@ struct opts {
 	const char *port_file;
 	const char *config_dir;
 	const char *config_set;
+	const char *link_root;
 	const char *keys[16];
 	size_t nkeys;
 	bool verbose;
@@ -139,6 +145,9 @@ static int parse_args(int argc, char **argv, struct emu *e, struct opts *o)
 					      optarg);
 				r = -1;
 			}
+			break;
+		case OPT_LINK_ROOT:
+			o->link_root = optarg;
 			break;
 		case OPT_PAGE_SIZE:
 			r = parse_int("page-size", optarg, 0, &e->k.page_size);
@@ -307,7 +316,14 @@ static void emu_init(struct emu *e)
 	struct timespec ts;
 
 	memset(e, 0, sizeof(*e));
+	pthread_condattr_t ca;
+
 	(void)pthread_mutex_init(&e->lock, NULL);
+	/* operations.wait times its sleeps on the monotonic clock, as emu_now() */
+	(void)pthread_condattr_init(&ca);
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	(void)pthread_cond_init(&e->changed, &ca);
+	(void)pthread_condattr_destroy(&ca);
 	e->seed = 1;
 	e->scale = 1.0;
 	e->log_cap = 10000;
@@ -337,7 +353,9 @@ static void emu_free(struct emu *e)
 	free(e->heap);
 	emu_schema_free(e);
 	free(e->root);
+	free(e->link_root);
 	free(e->compute_root);
+	(void)pthread_cond_destroy(&e->changed);
 	(void)pthread_mutex_destroy(&e->lock);
 }
 
@@ -371,7 +389,13 @@ int main(int argc, char **argv)
 		goto out;
 	if (bind_loopback(o.listen, &fd, &e.root) < 0)
 		goto out;
-	e.compute_root = emu_xasprintf("%s/compute/v1/", e.root);
+	if (emu_set_link_root(&e, o.link_root ? o.link_root : "https://www.googleapis.com/") < 0) {
+		(void)fprintf(stderr,
+			      "gceb-emulator: error: bad --link-root '%s', want an http(s) URL or "
+			      "'self'\n",
+			      o.link_root);
+		goto out;
+	}
 
 	/* Threads started by MHD inherit this mask, so only sigwait() sees them. */
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -391,6 +415,11 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		(void)fprintf(stderr, "gceb-emulator: info: serving on %s\n", e.root);
 	(void)sigwait(&set, &sig);
+	/* Long polls end now, so that MHD_stop_daemon() need not wait for them. */
+	(void)pthread_mutex_lock(&e.lock);
+	e.stopping = true;
+	(void)pthread_cond_broadcast(&e.changed);
+	(void)pthread_mutex_unlock(&e.lock);
 	status = 0;
 out:
 	emu_http_stop(daemon);

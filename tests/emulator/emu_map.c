@@ -137,6 +137,7 @@ void emu_olist_add(struct emu_olist *l, uint64_t seq, void *p)
 	l->v[l->len].p = p;
 	l->len++;
 	l->live++;
+	l->byname_ok = false;
 }
 
 /* Index of the first entry whose seq is greater than seq. */
@@ -163,12 +164,17 @@ void emu_olist_remove(struct emu_olist *l, uint64_t seq)
 		return;
 	l->v[i - 1].p = NULL;
 	l->live--;
+	l->byname_ok = false;
 }
 
 void emu_olist_release(struct emu_olist *l)
 {
 	free(l->v);
 	l->v = NULL;
+	free(l->byname);
+	l->byname = NULL;
+	l->nbyname = 0;
+	l->byname_ok = false;
 	l->len = 0;
 	l->cap = 0;
 	l->live = 0;

@@ -258,12 +258,14 @@ static const char *dstr(const cJSON *dims, const char *name)
 }
 
 /*
- * Works out the backend of a catalog call: inferred for backend callers,
- * required from admins. Returns an error enum name, or NULL and *backend.
+ * Works out the backend of a catalog call: required from admins, inferred for
+ * backend callers. Returns an error enum name, or NULL and *backend. The real
+ * server asks "catalog admin?" first, so an account in both groups is an
+ * admin and must name the backend.
  */
 static const char *catalog_backend(unsigned acl, const char *given, const char **backend)
 {
-	if (acl & ACL_BACKEND) {
+	if (!(acl & ACL_ADMIN) && (acl & ACL_BACKEND)) {
 		if (given && strcmp(given, "GCE") != 0)
 			return "MISMATCHED_BACKEND";
 		*backend = "GCE";
@@ -348,6 +350,10 @@ static void catalog_get(struct emu *e, unsigned acl, const cJSON *req, struct em
 		return;
 	}
 	err = catalog_backend(acl, given, &backend);
+	if (!err && !cJSON_IsString(h)) {
+		emu_reply_error(rep, 400, "badRequest", "Hostname unspecified.");
+		return;
+	}
 	if (err && strcmp(err, "UNSPECIFIED_BACKEND") == 0) {
 		emu_reply_error(rep, 400, "badRequest", "Backend unspecified.");
 		return;

@@ -170,7 +170,11 @@ int emu_http(struct emu_proc *p, const char *method, const char *url, const char
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	if (strncmp(url, "http", 4) == 0)
+	/* Links carry Compute's root (docs/emulator.md): call them here, as gceb does. */
+	if (strncmp(url, EMU_TEST_CANONICAL, strlen(EMU_TEST_CANONICAL)) == 0)
+		(void)snprintf(full, sizeof(full), "%s/%s", p->root,
+			       url + strlen(EMU_TEST_CANONICAL));
+	else if (strncmp(url, "http", 4) == 0)
 		(void)snprintf(full, sizeof(full), "%s", url);
 	else
 		(void)snprintf(full, sizeof(full), "%s%s", p->root, url);

@@ -9,6 +9,9 @@
 
 #include <cjson/cJSON.h>
 
+/* The root of the links the emulator mints by default, as Compute. */
+#define EMU_TEST_CANONICAL "https://www.googleapis.com/"
+
 struct emu_proc {
 	pid_t pid;
 	char dir[64];    /* temporary directory: port file, keys, configs */
@@ -37,7 +40,10 @@ int emu_proc_start(struct emu_proc *p, const char *const *args);
 /* SIGTERM, then wait: the exit status, or -1 if it had to be killed. */
 int emu_proc_stop(struct emu_proc *p);
 
-/* url: absolute, or a path below p->root. headers: NULL-terminated or NULL. */
+/*
+ * url: absolute, or a path below p->root; one under EMU_TEST_CANONICAL is
+ * sent to p->root instead. headers: NULL-terminated or NULL.
+ */
 int emu_http(struct emu_proc *p, const char *method, const char *url, const char *body, size_t len,
 	     const char *const *headers, struct emu_res *out);
 void emu_res_release(struct emu_res *r);

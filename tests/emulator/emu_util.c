@@ -120,3 +120,26 @@ bool emu_valid_name(const char *s, size_t max)
 	}
 	return true;
 }
+
+int emu_set_link_root(struct emu *e, const char *root)
+{
+	const char *host;
+	size_t n;
+
+	if (strcmp(root, "self") == 0)
+		root = e->root;
+	if (strncmp(root, "https://", 8) == 0)
+		host = root + 8;
+	else if (strncmp(root, "http://", 7) == 0)
+		host = root + 7;
+	else
+		return -1;
+	n = strlen(root);
+	if (!*host || *host == '/' || strpbrk(root, "?# \t\r\n\"\\") || n > 400)
+		return -1;
+	free(e->link_root);
+	free(e->compute_root);
+	e->link_root = emu_xasprintf("%s%s", root, root[n - 1] == '/' ? "" : "/");
+	e->compute_root = emu_xasprintf("%scompute/v1/", e->link_root);
+	return 0;
+}

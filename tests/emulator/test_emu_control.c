@@ -150,7 +150,7 @@ static void request_counters(void **state)
 	cJSON_Delete(CALL("GET", TMPL "/t", NULL, 404));
 	cJSON_Delete(CALL("POST", "/compute/v1/projects/p/zones/z/instanceGroups/g/listInstances",
 			  "{}", 404));
-	cJSON_Delete(CALL("POST", "/_ah/api/catalog/v1/get", "{}", 404));
+	cJSON_Delete(CALL("POST", "/_ah/api/catalog/v1/get", "{\"hostname\":\"h\"}", 404));
 	cJSON_Delete(CALL("GET", "/_emu/health", NULL, 200));
 	b = CALL("GET", "/_emu/stats", NULL, 200);
 	assert_int_equal((int)(emu_num(b, "compute_read") - emu_num(a, "compute_read")), 2);

@@ -99,8 +99,9 @@ static void template_insert_get_delete(void **state)
 		  "{\"diskSizeGb\":10}}]}}",
 		  200);
 	assert_json_str(op, "kind", "compute#operation");
-	(void)snprintf(url, sizeof(url), "%s/compute/v1/projects/p/global/instanceTemplates/t1",
-		       P.root);
+	/* Links carry Compute's root, whatever root was called. */
+	(void)snprintf(url, sizeof(url),
+		       EMU_TEST_CANONICAL "compute/v1/projects/p/global/instanceTemplates/t1");
 	assert_json_str(op, "targetLink", url);
 	assert_json_str(op, "status", "PENDING");
 	/* The side effect lands when the operation is DONE. */
@@ -246,7 +247,7 @@ static void group_grows_over_time(void **state)
 	j = CALL("GET", inst, NULL, 200);
 	assert_json_str(j, "status", "RUNNING");
 	assert_json_str(j, "selfLink", inst);
-	(void)snprintf(tmpl_url, sizeof(tmpl_url), "%s" TMPL "/t1", P.root);
+	(void)snprintf(tmpl_url, sizeof(tmpl_url), "https://www.googleapis.com" TMPL "/t1");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
 				       cJSON_GetObjectItemCaseSensitive(j, "metadata"), "items")) {
 		if (strcmp(emu_str(it, "key"), "instance-template") == 0)
@@ -478,11 +479,26 @@ static void pagination_forced_page_size(void **state)
 	j = CALL("POST", IG "/m/listInstances", "{\"instanceState\":\"RUNNING\"}", 200);
 	cJSON_Delete(j);
 	cJSON_Delete(CALL("POST", IG "/m/listInstances", "{\"instanceState\":\"ODD\"}", 400));
-	/* listManagedInstances pages the same way */
+	/* listManagedInstances of a PAGELESS group (the default) is one answer */
 	j = CALL("POST", IGM "/m/listManagedInstances?maxResults=1", NULL, 200);
 	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "managedInstances")), 5);
+	assert_null(emu_str(j, "nextPageToken"));
+	cJSON_Delete(j);
+	/* and a PAGINATED one pages the same way as listInstances */
+	cJSON_Delete(CALL("POST", IGM,
+			  "{\"name\":\"pg\",\"baseInstanceName\":\"pg\",\"instanceTemplate\":"
+			  "\"global/instanceTemplates/t\",\"targetSize\":2,"
+			  "\"listManagedInstancesResults\":\"PAGINATED\"}",
+			  200));
+	advance(3);
+	j = CALL("GET", IGM "/pg", NULL, 200);
+	assert_json_str(j, "listManagedInstancesResults", "PAGINATED");
+	cJSON_Delete(j);
+	j = CALL("POST", IGM "/pg/listManagedInstances?maxResults=1", NULL, 200);
+	assert_int_equal(
 		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "managedInstances")), 1);
-	(void)snprintf(url, sizeof(url), IGM "/m/listManagedInstances?maxResults=1&pageToken=%s",
+	(void)snprintf(url, sizeof(url), IGM "/pg/listManagedInstances?maxResults=1&pageToken=%s",
 		       emu_str(j, "nextPageToken"));
 	j2 = CALL("POST", url, NULL, 200);
 	assert_string_not_equal(emu_str(j, "managedInstances.0.instance"),

@@ -212,6 +212,32 @@ static void acl_and_auth(void **state)
 	cJSON_Delete(CALL("GET", CAT "get", NULL, 404));
 }
 
+/* The real server asks "catalog admin?" before "backend?" (issue 14). */
+static void admin_checked_before_backend(void **state)
+{
+	cJSON *j;
+
+	(void)state;
+	add_h1();
+	/* a get names a machine: no hostname is a bad request, not a miss */
+	j = CALL("POST", CAT "get", "{}", 400);
+	assert_json_str(j, "error.message", "Hostname unspecified.");
+	cJSON_Delete(j);
+	cJSON_Delete(CALL("POST", CAT "get", "{\"hostname\":null}", 400));
+	CTL("/_emu/mp/acl", "{\"email\":\"test@emulator\",\"groups\":[\"backend\",\"admin\"]}");
+	cJSON_Delete(CALL("POST", CAT "get", "{\"hostname\":\"h1\"}", 400));
+	j = CALL("POST", CAT "get", "{\"backend\":\"GCE\",\"hostname\":\"h1\"}", 200);
+	assert_json_str(j, "state", "AVAILABLE");
+	cJSON_Delete(j);
+	j = CALL("POST", CAT "add_machine",
+		 "{\"dimensions\":{\"hostname\":\"h2\"},\"policies\":{}}", 200);
+	assert_json_str(j, "error", "UNSPECIFIED_BACKEND");
+	cJSON_Delete(j);
+	j = CALL("POST", CAT "delete_machine", "{\"dimensions\":{\"hostname\":\"h1\"}}", 200);
+	assert_json_str(j, "error", "UNSPECIFIED_BACKEND");
+	cJSON_Delete(j);
+}
+
 static void control_lease_and_expire(void **state)
 {
 	cJSON *j;
@@ -243,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(release_then_reclaim, setup, teardown),
 		cmocka_unit_test_setup_teardown(lease_validation_and_dedupe, setup, teardown),
 		cmocka_unit_test_setup_teardown(acl_and_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(admin_checked_before_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(control_lease_and_expire, setup, teardown),
 	};
 

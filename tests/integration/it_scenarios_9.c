@@ -221,10 +221,14 @@ static bool strv_equal(char *const *v, size_t n, const char **want)
 
 /* ---- the emulator ---- */
 
-/* An emulator Compute URL: root + "/compute/v1/projects/p/" + @rest. */
+/*
+ * A Compute URL as Compute (and so the emulator) mints it: Google's root +
+ * "compute/v1/projects/p/" + @rest, whichever root gceb calls.
+ */
 static const char *gce_url(const struct it_env *env, char *out, size_t len, const char *rest)
 {
-	(void)snprintf(out, len, "%s/compute/v1/projects/p/%s", env->emu_url, rest);
+	(void)env;
+	(void)snprintf(out, len, "https://www.googleapis.com/compute/v1/projects/p/%s", rest);
 	return out;
 }
 

@@ -274,10 +274,14 @@ void sc_clear_faults(struct sc *s)
 	assert_int_equal(status, 200);
 }
 
+/* Links carry Compute's root (docs/emulator.md); older ones the emulator's own. */
 const char *sc_url_path(const struct sc *s, const char *url)
 {
+	static const char canonical[] = "https://www.googleapis.com/";
 	size_t n = strlen(s->env.emu_url);
 
+	if (strncmp(url, canonical, sizeof(canonical) - 1) == 0)
+		return url + sizeof(canonical) - 2;
 	return strncmp(url, s->env.emu_url, n) == 0 ? url + n : url;
 }
 
