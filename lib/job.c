@@ -59,12 +59,27 @@ static const char *const token_roots[] = {
  */
 static void sanitize_stdfds(void)
 {
-	int fd = open("/dev/null", O_RDWR);
+	int fd;
 
-	while (fd >= 0 && fd <= 2)
-		fd = dup(fd);
-	if (fd > 2)
-		(void)close(fd);
+	/*
+	 * A closed fd gets /dev/null opened read-only: a job whose output had
+	 * nowhere to go (--version >&-) then fails its write, and says so,
+	 * instead of reporting success.
+	 */
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDONLY) != fd)
+			break;
+}
+
+/* What a run printed on stdout must have reached it: a full disk is a failure (74). */
+static int flush_stdout(int r, struct gceb_err *err)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return r;
+	if (r < 0)
+		return r;
+	return gceb_err_set(err, GCEB_EIO, "cannot write standard output: %s",
+			    strerror(errno ? errno : EIO));
 }
 
 static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt *const *tables)
@@ -160,24 +175,25 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	return gceb_settings_load(s, err);
 }
 
-static int mkdir_p(const char *path, struct gceb_err *err)
+/*
+ * The state directory is the operator's (its owner and mode say who may run
+ * the jobs): a job never creates it, so a mistyped --state-dir fails here
+ * instead of starting a new, empty fleet. What it holds is made on first use.
+ */
+static int check_state_dir(const char *dir, struct gceb_err *err)
 {
-	char buf[PATH_MAX];
-	size_t i, len = strlen(path);
+	struct stat st;
 
-	if (len >= sizeof(buf))
-		return gceb_err_set(err, GCEB_EIO, "path too long '%s'", path);
-	memcpy(buf, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return gceb_err_set(err, GCEB_EIO, "cannot create directory '%s': %s", buf,
-					    strerror(errno));
-		buf[i] = path[i];
-	}
-	return 0;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (errno == ENOENT || (errno == 0 && !S_ISDIR(st.st_mode)))
+		return gceb_err_set(err, GCEB_ECONFIG,
+				    "state directory '%s' %s; create it for the user that runs "
+				    "the jobs (install -d -o gceb -g gceb -m 0750 '%s'), or point "
+				    "--state-dir (GCEB_STATE_DIR) at the right one",
+				    dir, errno == ENOENT ? "does not exist" : "is not a directory",
+				    dir);
+	return gceb_err_set(err, GCEB_EIO, "state directory '%s': %s", dir, strerror(errno));
 }
 
 /*
@@ -210,9 +226,9 @@ static int take_lock(const struct gceb_job *job, int *fd_out, double *held, stru
 	    (size_t)snprintf(path, sizeof(path), "%s/%s.lock", dir, job->spec->name) >=
 		    sizeof(path))
 		return gceb_err_set(err, GCEB_EIO, "state directory path too long");
-	r = mkdir_p(dir, err);
-	if (r < 0)
-		return r;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return gceb_err_set(err, GCEB_EIO, "cannot create directory '%s': %s", dir,
+				    strerror(errno));
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return gceb_err_set(err, GCEB_EIO, "cannot open lock '%s': %s", path,
@@ -436,13 +452,16 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		gceb_error("%s (try --help)", job.err.msg);
 		return gceb_exit_status(r);
 	}
-	if (args.help) {
-		print_usage(spec, tables);
-		return 0;
-	}
-	if (args.version) {
-		(void)printf("gceb-%s %s\n", spec->name, GCEB_VERSION);
-		return 0;
+	if (args.help || args.version) {
+		if (args.help)
+			print_usage(spec, tables);
+		else
+			(void)printf("gceb-%s %s\n", spec->name, GCEB_VERSION);
+		errno = 0;
+		r = flush_stdout(0, &job.err);
+		if (r < 0)
+			gceb_error("%s", job.err.msg);
+		return gceb_exit_status(r);
 	}
 	if (!spec->operands && first < argc) {
 		gceb_error("unexpected operand '%s' (try --help)", argv[first]);
@@ -461,6 +480,12 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		goto out;
 	if (job.settings.log && !strcmp(job.settings.log, "syslog"))
 		gceb_log_to_syslog(true);
+	if (spec->needs & (GCEB_NEED_LOCK | GCEB_NEED_STORE | GCEB_NEED_STORE_READONLY)) {
+		errno = 0;
+		r = check_state_dir(job.settings.state_dir, &job.err);
+		if (r < 0)
+			goto out;
+	}
 	if (spec->needs & GCEB_NEED_LOCK) {
 		r = take_lock(&job, &lock_fd, &lock_held, &job.err);
 		if (r < 0)
@@ -480,6 +505,8 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 	if (job.store)
 		r = sync_store(&job, r);
 out:
+	errno = 0;
+	r = flush_stdout(r, &job.err);
 	if (r == GCEB_ELOCKED)
 		gceb_info("%s", job.err.msg);
 	else if (r < 0)

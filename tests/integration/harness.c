@@ -26,6 +26,8 @@ void it_env_init(struct it_env *env)
 	(void)snprintf(env->state_dir, sizeof(env->state_dir), "%s/state", env->root);
 	(void)snprintf(env->config_dir, sizeof(env->config_dir), "%s/etc", env->root);
 	assert_int_equal(mkdir(env->config_dir, 0755), 0);
+	/* The operator makes the state directory; the jobs never do. */
+	assert_int_equal(mkdir(env->state_dir, 0700), 0);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -248,7 +248,6 @@ static void foreign_store_refused(void **state)
 	char path[256];
 
 	(void)snprintf(path, sizeof(path), "%s/db", env->state_dir);
-	assert_int_equal(mkdir(env->state_dir, 0700), 0);
 	assert_int_equal(mkdir(path, 0700), 0);
 	(void)snprintf(path, sizeof(path), "%s/db/data.mdb", env->state_dir);
 	it_write_file(path, "this is not an LMDB file, just some text that is long enough", 60);
@@ -259,16 +258,40 @@ static void foreign_store_refused(void **state)
 	it_result_release(&res);
 }
 
-/* A state directory that is a file. */
+/* A state directory that is a file: a config error naming it. */
 static void state_dir_not_a_directory(void **state)
 {
 	struct it_env *env = *state;
 	struct it_result res;
 
+	assert_int_equal(rmdir(env->state_dir), 0);
 	it_write_file(env->state_dir, "x", 1);
-	assert_int_equal(it_run(env, &res, "import-config", NULL), 74);
-	assert_non_null(strstr(res.err, "gceb-import-config: error: "));
+	assert_int_equal(it_run(env, &res, "import-config", NULL), 78);
+	assert_non_null(strstr(res.err, "is not a directory"));
 	it_result_release(&res);
+}
+
+/*
+ * A missing state directory (a mistyped --state-dir) is not made: every job
+ * exits 78 naming it and how to make it, and creates nothing.
+ */
+static void state_dir_missing(void **state)
+{
+	static const char *const jobs[] = { "import-config", "process-config", "fetch-instances",
+					    "status" };
+	struct it_env *env = *state;
+	struct it_result res;
+	size_t i;
+
+	assert_int_equal(rmdir(env->state_dir), 0);
+	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		assert_int_equal(it_run(env, &res, jobs[i], NULL), 78);
+		assert_non_null(strstr(res.err, "does not exist"));
+		assert_non_null(strstr(res.err, "install -d -o gceb"));
+		assert_non_null(strstr(res.err, env->state_dir));
+		it_result_release(&res);
+		assert_int_equal(access(env->state_dir, F_OK), -1);
+	}
 }
 
 static void status_without_store(void **state)
@@ -368,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(both_files_missing_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_settings_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(foreign_store_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_dir_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_dir_not_a_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(status_without_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(dry_run_changes_nothing, setup, teardown),

@@ -4,6 +4,7 @@
  * from config files are escaped (no forged lines, no terminal escapes), and
  * a long message is never cut silently.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -116,12 +119,57 @@ static void concurrency_range_everywhere(void **state)
 	it_result_release(&res);
 }
 
+/*
+ * Run gceb-@job with stdout on @out (NULL: closed) and stderr on /dev/null;
+ * its exit status.
+ */
+static int run_to(const struct fixture *f, const char *out, const char *job, const char *arg)
+{
+	char bin[512];
+	pid_t pid;
+	int st;
+
+	(void)snprintf(bin, sizeof(bin), "%s/gceb-%s", GCEB_BIN_DIR, job);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = out ? open(out, O_WRONLY) : -1, err = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0)
+			(void)dup2(fd, 1);
+		else
+			(void)close(1);
+		(void)dup2(err, 2);
+		execl(bin, bin, "--state-dir", f->env.state_dir, "--config-dir", f->env.config_dir,
+		      arg, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Output that cannot be written fails the run (74): help, version, the dry-run plan. */
+static void stdout_write_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	it_write_config(&f->env, "templates.cfg", "# none\n");
+	it_write_config(&f->env, "managers.cfg", "# none\n");
+	assert_int_equal(run_to(f, "/dev/full", "status", "--help"), 74);
+	assert_int_equal(run_to(f, "/dev/full", "fetch-instances", "--version"), 74);
+	assert_int_equal(run_to(f, NULL, "status", "--version"), 74);
+	assert_int_equal(run_to(f, "/dev/full", "import-config", "-n"), 74);
+	assert_int_equal(run_to(f, "/dev/null", "import-config", "-n"), 0);
+	assert_int_equal(run_to(f, "/dev/null", "status", "--version"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(config_values_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_message_keeps_its_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrency_range_everywhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(stdout_write_errors, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("messages", tests, NULL, NULL);
