@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "file.h"
 #include "http.h"
 #include "metrics.h"
 
@@ -57,19 +59,29 @@ static double previous(const char *old, const char *metric, double fallback)
 	return fallback;
 }
 
+/* The previous file, if there is one that reads; anything else starts afresh. */
 static char *read_old(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	struct stat st;
+	size_t n = 0;
+	ssize_t got;
 	char *buf;
-	size_t n;
+	int fd;
 
-	if (!f)
+	fd = gceb_file_open(path, "metrics file", GCEB_EIO, &st, NULL);
+	if (fd < 0)
 		return NULL;
 	buf = malloc(65536);
-	n = buf ? fread(buf, 1, 65535, f) : 0;
+	while (buf && n < 65535 && (got = read(fd, buf + n, 65535 - n)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		n += (size_t)got;
+	}
 	if (buf)
 		buf[n] = '\0';
-	(void)fclose(f);
+	(void)close(fd);
 	return buf;
 }
 
@@ -85,11 +97,12 @@ int gceb_metrics_write(const char *dir, const struct gceb_metrics_run *run, stru
 	char *old = NULL;
 	double last_success, skips;
 	int fd = -1, r = 0, api;
+	bool made = false;
 	long status;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/gceb_%s.prom", dir, run->job) >=
 		    sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
 		return gceb_err_set(err, GCEB_EIO, "metrics directory path too long");
 	gceb_metrics_label(run->job, job, sizeof(job));
 	old = read_old(path);
@@ -135,8 +148,20 @@ int gceb_metrics_write(const char *dir, const struct gceb_metrics_run *run, stru
 		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, b.p, b.len) != (ssize_t)b.len || fsync(fd) < 0) {
+	/*
+	 * A name of our own, made with O_EXCL: a predictable one could be a
+	 * symlink planted by whoever may write the directory, and followed.
+	 * mkstemp makes it 0600; the collector needs to read it.
+	 */
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = gceb_err_set(err, GCEB_EIO, "cannot create a file in '%s': %s", dir,
+				 strerror(errno));
+		goto out;
+	}
+	made = true;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fchmod(fd, 0644) < 0 ||
+	    write(fd, b.p, b.len) != (ssize_t)b.len || fsync(fd) < 0) {
 		r = gceb_err_set(err, GCEB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -149,7 +174,7 @@ int gceb_metrics_write(const char *dir, const struct gceb_metrics_run *run, stru
 out:
 	if (fd >= 0)
 		(void)close(fd);
-	if (r < 0)
+	if (r < 0 && made)
 		(void)unlink(tmp);
 	gceb_buf_release(&b);
 	free(old);

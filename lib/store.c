@@ -44,11 +44,14 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -265,6 +268,129 @@ static int make_dir(const char *path, struct gceb_err *err)
 	return 0;
 }
 
+/*
+ * The start of an LMDB meta page as LMDB 0.9 writes it (lmdb's mdb.c: a page
+ * header, then MDB_meta), in native word size and alignment, as LMDB reads
+ * it. Pages 0 and 1 are meta pages; the one with the higher txnid is current.
+ */
+struct lmdb_db_head {
+	uint32_t pad; /* the page size, in the free database's record */
+	uint16_t flags;
+	uint16_t depth;
+	size_t branch_pages, leaf_pages, overflow_pages, entries, root;
+};
+
+struct lmdb_meta_page {
+	size_t pgno;
+	uint16_t page_pad;
+	uint16_t page_flags; /* P_META */
+	uint32_t bounds;
+	uint32_t magic;
+	uint32_t version;
+	void *address;
+	size_t mapsize;
+	struct lmdb_db_head dbs[2]; /* free, main */
+	size_t last_pg;             /* the highest page in use */
+	size_t txnid;
+};
+
+#define LMDB_MAGIC   0xBEEFC0DEu
+#define LMDB_VERSION 1u
+#define LMDB_P_META  0x08u
+
+/* The meta page at @off, if it is a valid one; its page size in *@psize. */
+static bool read_meta(int fd, off_t off, struct lmdb_meta_page *m, size_t *psize)
+{
+	ssize_t n = pread(fd, m, sizeof(*m), off);
+	size_t ps;
+
+	if (n != (ssize_t)sizeof(*m) || !(m->page_flags & LMDB_P_META) || m->magic != LMDB_MAGIC ||
+	    m->version != LMDB_VERSION)
+		return false;
+	ps = m->dbs[0].pad;
+	if (ps < 512 || ps > 65536 || (ps & (ps - 1)) != 0 || m->last_pg < 1)
+		return false;
+	*psize = ps;
+	return true;
+}
+
+static int cut_short(const char *file, long long have, long long want, struct gceb_err *err)
+{
+	return gceb_err_set(
+		err, GCEB_ESTORE,
+		"store file '%s' is cut short (%lld bytes, its meta page says %lld): a bad copy or restore? Restore a backup taken with mdb_copy (docs/operations.md)",
+		file, have, want);
+}
+
+/*
+ * LMDB maps data.mdb and trusts its meta page: a file shorter than the meta
+ * page says (a bad copy or restore) would be read past its end, a SIGBUS in
+ * every binary. Check its length first, from the meta pages read with
+ * pread. A missing file is a new store, which LMDB creates; a file that is
+ * not an LMDB file is left to LMDB, which says so. A 0-byte file is refused,
+ * not replaced by an empty store, once a process that is creating it right
+ * now (it writes the meta pages just after creating the file) had its time.
+ * The file only grows while in use, so a size read after the meta holds.
+ */
+static int check_data_file(const struct gceb_store *s, struct gceb_err *err)
+{
+	struct lmdb_meta_page m0, m1;
+	size_t ps0 = 0, ps1 = 0;
+	char file[PATH_MAX];
+	struct stat st;
+	long long want;
+	int fd, r = 0, tries;
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/data.mdb", s->path) >= sizeof(file))
+		return gceb_err_set(err, GCEB_EIO, "state directory path too long");
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return gceb_err_set(err, GCEB_EIO, "cannot open store file '%s': %s", file,
+				    strerror(errno));
+	for (tries = 0;
+	     (r = fstat(fd, &st)) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 && tries < 10;
+	     tries++)
+		(void)usleep(100 * 1000);
+	if (r < 0) {
+		r = gceb_err_set(err, GCEB_EIO, "cannot stat store file '%s': %s", file,
+				 strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = gceb_err_set(err, GCEB_ESTORE, "store file '%s' is not a regular file", file);
+		goto out;
+	}
+	if (st.st_size == 0) {
+		r = gceb_err_set(
+			err, GCEB_ESTORE,
+			"store file '%s' is empty (0 bytes): a failed copy or restore? It is not replaced by an empty store; restore a backup taken with mdb_copy, or remove the file to start afresh (docs/operations.md)",
+			file);
+		goto out;
+	}
+	if (!read_meta(fd, 0, &m0, &ps0)) {
+		/* Shorter than one meta: cut short. Otherwise not ours to judge. */
+		if (st.st_size < (off_t)sizeof(m0))
+			r = cut_short(file, (long long)st.st_size, (long long)sizeof(m0), err);
+		goto out;
+	}
+	if (read_meta(fd, (off_t)ps0, &m1, &ps1) && ps1 == ps0 && m1.txnid > m0.txnid)
+		m0 = m1;
+	/* Pages 0 to last_pg; last_pg is at least 1, so both meta pages count. */
+	want = ((long long)m0.last_pg + 1) * (long long)ps0;
+	if (fstat(fd, &st) < 0) {
+		r = gceb_err_set(err, GCEB_EIO, "cannot stat store file '%s': %s", file,
+				 strerror(errno));
+		goto out;
+	}
+	if (st.st_size < want)
+		r = cut_short(file, (long long)st.st_size, want, err);
+out:
+	(void)close(fd);
+	return r;
+}
+
 /* Write the schema into a new store, or check (and upgrade from version 1) the one found. */
 static int check_schema(const struct gceb_store *s, MDB_txn *txn, struct gceb_err *err)
 {
@@ -374,6 +500,10 @@ int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, stru
 		r = gceb_err_set(err, GCEB_ESTORE, "store '%s' is not a directory", s->path);
 		goto out;
 	}
+
+	r = check_data_file(s, err);
+	if (r < 0)
+		goto out;
 
 	r = mdb_env_create(&s->env);
 	if (r == 0)
