@@ -94,6 +94,16 @@ out:
 	return r;
 }
 
+int gceb_config_check_not_empty(const char *name, size_t len, struct gceb_err *err)
+{
+	if (len > 0)
+		return 0;
+	return gceb_err_set(err, GCEB_ECONFIG,
+			    "%s is empty (0 bytes), nothing imported: an intentionally empty fleet "
+			    "is a file with a comment saying so (docs/configuration.md)",
+			    name);
+}
+
 /* ---- strings ---- */
 
 static bool is_utf8(const char *s)
