@@ -47,6 +47,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,28 +299,36 @@ struct lmdb_meta_page {
 #define LMDB_VERSION 1u
 #define LMDB_P_META  0x08u
 
-/* The meta page at @off, if it is a valid one; its page size in *@psize. */
-static bool read_meta(int fd, off_t off, struct lmdb_meta_page *m, size_t *psize)
+/*
+ * Read the meta page at @off into *@m: 1 if it is a valid one, with its
+ * page size in *@psize; 0 if it is not an LMDB meta page at all; -1 if it
+ * is one but the file ends inside it.
+ */
+static int read_meta(int fd, off_t off, struct lmdb_meta_page *m, size_t *psize)
 {
 	ssize_t n = pread(fd, m, sizeof(*m), off);
 	size_t ps;
 
-	if (n != (ssize_t)sizeof(*m) || !(m->page_flags & LMDB_P_META) || m->magic != LMDB_MAGIC ||
-	    m->version != LMDB_VERSION)
-		return false;
+	if (n < (ssize_t)(offsetof(struct lmdb_meta_page, magic) + sizeof(m->magic)) ||
+	    m->magic != LMDB_MAGIC)
+		return 0;
+	if (n < (ssize_t)sizeof(*m))
+		return -1;
 	ps = m->dbs[0].pad;
-	if (ps < 512 || ps > 65536 || (ps & (ps - 1)) != 0 || m->last_pg < 1)
-		return false;
+	if (!(m->page_flags & LMDB_P_META) || m->version != LMDB_VERSION || ps < 512 ||
+	    ps > 65536 || (ps & (ps - 1)) != 0 || m->last_pg < 1)
+		return 0;
 	*psize = ps;
-	return true;
+	return 1;
 }
 
-static int cut_short(const char *file, long long have, long long want, struct gceb_err *err)
+/* @why: how short, such as "12288 bytes, its meta page says 7 pages of 4096 bytes". */
+static int cut_short(const char *file, const char *why, struct gceb_err *err)
 {
 	return gceb_err_set(
 		err, GCEB_ESTORE,
-		"store file '%s' is cut short (%lld bytes, its meta page says %lld): a bad copy or restore? Restore a backup taken with mdb_copy (docs/operations.md)",
-		file, have, want);
+		"store file '%s' is cut short (%s): a bad copy or restore? Restore a backup taken with mdb_copy (docs/operations.md)",
+		file, why);
 }
 
 /*
@@ -337,9 +346,9 @@ static int check_data_file(const struct gceb_store *s, struct gceb_err *err)
 	struct lmdb_meta_page m0, m1;
 	size_t ps0 = 0, ps1 = 0;
 	char file[PATH_MAX];
+	char why[128];
 	struct stat st;
-	long long want;
-	int fd, r = 0, tries;
+	int fd, r = 0, tries, meta;
 
 	if ((size_t)snprintf(file, sizeof(file), "%s/data.mdb", s->path) >= sizeof(file))
 		return gceb_err_set(err, GCEB_EIO, "state directory path too long");
@@ -369,23 +378,29 @@ static int check_data_file(const struct gceb_store *s, struct gceb_err *err)
 			file);
 		goto out;
 	}
-	if (!read_meta(fd, 0, &m0, &ps0)) {
-		/* Shorter than one meta: cut short. Otherwise not ours to judge. */
-		if (st.st_size < (off_t)sizeof(m0))
-			r = cut_short(file, (long long)st.st_size, (long long)sizeof(m0), err);
-		goto out;
+	/* Not an LMDB file, or a version we do not know: LMDB says so, safely. */
+	meta = read_meta(fd, 0, &m0, &ps0);
+	if (meta < 0) {
+		(void)snprintf(why, sizeof(why), "%lld bytes, it ends inside its first meta page",
+			       (long long)st.st_size);
+		r = cut_short(file, why, err);
 	}
-	if (read_meta(fd, (off_t)ps0, &m1, &ps1) && ps1 == ps0 && m1.txnid > m0.txnid)
+	if (meta <= 0)
+		goto out;
+	if (read_meta(fd, (off_t)ps0, &m1, &ps1) == 1 && ps1 == ps0 && m1.txnid > m0.txnid)
 		m0 = m1;
-	/* Pages 0 to last_pg; last_pg is at least 1, so both meta pages count. */
-	want = ((long long)m0.last_pg + 1) * (long long)ps0;
 	if (fstat(fd, &st) < 0) {
 		r = gceb_err_set(err, GCEB_EIO, "cannot stat store file '%s': %s", file,
 				 strerror(errno));
 		goto out;
 	}
-	if (st.st_size < want)
-		r = cut_short(file, (long long)st.st_size, want, err);
+	/* Pages 0 to last_pg must be there; last_pg >= 1 covers both meta pages. */
+	if ((size_t)st.st_size / ps0 <= m0.last_pg) {
+		(void)snprintf(why, sizeof(why),
+			       "%lld bytes, its meta page says %zu pages of %zu bytes",
+			       (long long)st.st_size, m0.last_pg + 1, ps0);
+		r = cut_short(file, why, err);
+	}
 out:
 	(void)close(fd);
 	return r;
@@ -467,6 +482,20 @@ static int open_dbs(struct gceb_store *s, struct gceb_err *err)
 	return r;
 }
 
+/* A new LMDB environment for s->path, opened with @env_flags; an LMDB result. */
+static int open_env(struct gceb_store *s, size_t map_size, unsigned env_flags)
+{
+	int rc = mdb_env_create(&s->env);
+
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(s->env, GCEB_KIND_COUNT + 1); /* kinds and meta */
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(s->env, map_size);
+	if (rc == 0)
+		rc = mdb_env_open(s->env, s->path, env_flags, 0600);
+	return rc;
+}
+
 int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, struct gceb_store **out,
 		    struct gceb_err *err)
 {
@@ -505,11 +534,6 @@ int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, stru
 	if (r < 0)
 		goto out;
 
-	r = mdb_env_create(&s->env);
-	if (r == 0)
-		r = mdb_env_set_maxdbs(s->env, GCEB_KIND_COUNT + 1); /* kinds and meta */
-	if (r == 0)
-		r = mdb_env_set_mapsize(s->env, map_size);
 	/*
 	 * MDB_NOMETASYNC: a commit syncs its data pages but only writes its meta
 	 * page, which the next commit's sync (or gceb_store_sync()) makes
@@ -518,8 +542,19 @@ int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, stru
 	 * before it, which the next run re-does. Integrity is kept either way;
 	 * only MDB_NOSYNC could corrupt, and is not used.
 	 */
-	if (r == 0)
-		r = mdb_env_open(s->env, s->path, ro ? MDB_RDONLY : MDB_NOMETASYNC, 0600);
+	r = open_env(s, map_size, ro ? MDB_RDONLY : MDB_NOMETASYNC);
+	/*
+	 * A reader who may read the store but not write its lock file (LMDB
+	 * opens lock.mdb read-write even to read): read without the lock.
+	 * The store cannot be harmed, but a job committing meanwhile does not
+	 * see this reader and may reuse pages it is reading, so such a reading
+	 * can fail (or, rarely, be inconsistent): gceb-status is run again.
+	 */
+	if ((r == EACCES || r == EPERM) && ro) {
+		mdb_env_close(s->env);
+		s->env = NULL;
+		r = open_env(s, map_size, MDB_RDONLY | MDB_NOLOCK);
+	}
 	if (r == ENOENT && ro) {
 		r = gceb_err_set(err, GCEB_ENOTFOUND, "store '%s' does not exist", s->path);
 		goto out;
