@@ -44,10 +44,10 @@ int gceb_luci_parse_content(const char *body, size_t len, size_t max, char **out
 			    struct gceb_err *err);
 
 /*
- * Whether @len bytes of @content are what @content_hash, "v1:" and the git
- * blob SHA-1 in lower-case hex (docs/configuration.md), says: an answer cut short or
- * emptied on the way would otherwise be imported, and drain the groups it
- * lost. GCEB_EPARSE if not.
+ * Whether @len bytes of @content are what @content_hash says: "v1:" and
+ * the git blob SHA-1 in lower-case hex (docs/configuration.md). An answer
+ * cut short or emptied on the way would otherwise be imported, and drain
+ * the groups it lost. GCEB_EPARSE if not.
  */
 int gceb_luci_check_content(const char *content, size_t len, const char *content_hash,
 			    struct gceb_err *err);

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "file.h"
 #include "http.h"
 #include "metrics.h"
 
@@ -59,29 +58,19 @@ static double previous(const char *old, const char *metric, double fallback)
 	return fallback;
 }
 
-/* The previous file, if there is one that reads; anything else starts afresh. */
 static char *read_old(const char *path)
 {
-	struct stat st;
-	size_t n = 0;
-	ssize_t got;
+	FILE *f = fopen(path, "r");
 	char *buf;
-	int fd;
+	size_t n;
 
-	fd = gceb_file_open(path, "metrics file", GCEB_EIO, &st, NULL);
-	if (fd < 0)
+	if (!f)
 		return NULL;
 	buf = malloc(65536);
-	while (buf && n < 65535 && (got = read(fd, buf + n, 65535 - n)) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			break;
-		n += (size_t)got;
-	}
+	n = buf ? fread(buf, 1, 65535, f) : 0;
 	if (buf)
 		buf[n] = '\0';
-	(void)close(fd);
+	(void)fclose(f);
 	return buf;
 }
 
