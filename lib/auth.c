@@ -29,6 +29,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "file.h"
 #include "gceb/log.h"
 #include "http.h"
 
@@ -168,15 +169,11 @@ static int read_secret(const char *path, const char *what, struct gceb_buf *out,
 	int fd, r = 0;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = gceb_file_open(path, what, GCEB_ECONFIG, &st, err);
+	if (fd == GCEB_ENOTFOUND) /* a credential file that is named must exist */
+		return gceb_err_set(err, GCEB_ECONFIG, "%s '%s' does not exist", what, path);
 	if (fd < 0)
-		return gceb_err_set(err, GCEB_ECONFIG, "cannot open %s '%s': %s", what, path,
-				    strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		r = gceb_err_set(err, GCEB_ECONFIG, "cannot stat %s '%s': %s", what, path,
-				 strerror(errno));
-		goto out;
-	}
+		return fd;
 	if (st.st_mode & 077) {
 		r = gceb_err_set(err, GCEB_ECONFIG, "%s '%s' is readable by others; chmod 600 it",
 				 what, path);

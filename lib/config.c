@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "canonjson.h"
 #include "config.h"
+#include "file.h"
 #include "gceb/settings.h"
 #include "textproto.h"
 
@@ -52,16 +53,9 @@ int gceb_config_read_file(const char *path, char **text, size_t *len, struct gce
 	size_t got = 0;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return gceb_err_set(err, GCEB_ENOTFOUND, "%s: no such file", path);
-		return gceb_err_set(err, GCEB_EIO, "%s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = gceb_err_set(err, GCEB_ECONFIG, "%s: not a regular file", path);
-		goto out;
-	}
+	fd = gceb_file_open(path, "config file", GCEB_EIO, &st, err);
+	if (fd < 0)
+		return fd;
 	if (st.st_size > GCEB_CONFIG_MAX_BYTES) {
 		r = gceb_err_set(err, GCEB_ECONFIG, "%s: larger than the %d-byte limit", path,
 				 GCEB_CONFIG_MAX_BYTES);
@@ -99,6 +93,16 @@ out:
 	free(buf);
 	(void)close(fd);
 	return r;
+}
+
+int gceb_config_check_not_empty(const char *name, size_t len, struct gceb_err *err)
+{
+	if (len > 0)
+		return 0;
+	return gceb_err_set(err, GCEB_ECONFIG,
+			    "%s is empty (0 bytes), nothing imported: an intentionally empty fleet "
+			    "is a file with a comment saying so (docs/configuration.md)",
+			    name);
 }
 
 /* ---- strings ---- */

@@ -49,6 +49,15 @@ struct gceb_config {
 int gceb_config_read_file(const char *path, char **text, size_t *len, struct gceb_err *err);
 
 /*
+ * GCEB_ECONFIG if the templates.cfg or managers.cfg read as @name has 0
+ * bytes: a failed redirect or a file cut by a full disk, which would drain
+ * every group. An intentionally empty fleet is a file with a comment
+ * saying so. Checked where a config is read, not when a stored one is
+ * parsed again.
+ */
+int gceb_config_check_not_empty(const char *name, size_t len, struct gceb_err *err);
+
+/*
  * Parse and validate both files. @tname and @mname are the names used in
  * messages. Every problem goes into @diags; the return is 0, GCEB_ECONFIG
  * ("N problems in the config") or GCEB_ENOMEM. *@out is set only on success.

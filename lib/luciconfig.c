@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "luciconfig.h"
+#include "sha1.h"
 
 /* protorpc paths: every byte but the unreserved ones is %XX, '/' included. */
 static void add_segment(struct gceb_buf *b, const char *s)
@@ -209,5 +210,23 @@ int gceb_luci_parse_content(const char *body, size_t len, size_t max, char **out
 		return gceb_err_set(err, r, "config file larger than the %zu-byte limit", max);
 	if (r < 0)
 		return gceb_err_set(err, r, "out of memory");
+	return 0;
+}
+
+int gceb_luci_check_content(const char *content, size_t len, const char *content_hash,
+			    struct gceb_err *err)
+{
+	unsigned char md[20];
+	char hex[3 + 2 * sizeof(md) + 1] = "v1:";
+	size_t i;
+
+	gceb_git_blob_sha1(content, len, md);
+	for (i = 0; i < sizeof(md); i++)
+		(void)snprintf(hex + 3 + 2 * i, 3, "%02x", md[i]);
+	if (strcmp(hex, content_hash) != 0)
+		return gceb_err_set(err, GCEB_EPARSE,
+				    "content (%zu bytes) does not match its content_hash %s, "
+				    "nothing imported",
+				    len, content_hash);
 	return 0;
 }

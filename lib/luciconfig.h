@@ -43,4 +43,13 @@ void gceb_luci_hash_release(struct gceb_luci_hash *h);
 int gceb_luci_parse_content(const char *body, size_t len, size_t max, char **out, size_t *out_len,
 			    struct gceb_err *err);
 
+/*
+ * Whether @len bytes of @content are what @content_hash says: "v1:" and
+ * the git blob SHA-1 in lower-case hex (docs/configuration.md). An answer
+ * cut short or emptied on the way would otherwise be imported, and drain
+ * the groups it lost. GCEB_EPARSE if not.
+ */
+int gceb_luci_check_content(const char *content, size_t len, const char *content_hash,
+			    struct gceb_err *err);
+
 #endif

@@ -44,11 +44,15 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -265,6 +269,143 @@ static int make_dir(const char *path, struct gceb_err *err)
 	return 0;
 }
 
+/*
+ * The start of an LMDB meta page as LMDB 0.9 writes it (lmdb's mdb.c: a page
+ * header, then MDB_meta), in native word size and alignment, as LMDB reads
+ * it. Pages 0 and 1 are meta pages; the one with the higher txnid is current.
+ */
+struct lmdb_db_head {
+	uint32_t pad; /* the page size, in the free database's record */
+	uint16_t flags;
+	uint16_t depth;
+	size_t branch_pages, leaf_pages, overflow_pages, entries, root;
+};
+
+struct lmdb_meta_page {
+	size_t pgno;
+	uint16_t page_pad;
+	uint16_t page_flags; /* P_META */
+	uint32_t bounds;
+	uint32_t magic;
+	uint32_t version;
+	void *address;
+	size_t mapsize;
+	struct lmdb_db_head dbs[2]; /* free, main */
+	size_t last_pg;             /* the highest page in use */
+	size_t txnid;
+};
+
+#define LMDB_MAGIC   0xBEEFC0DEu
+#define LMDB_VERSION 1u
+#define LMDB_P_META  0x08u
+
+/*
+ * Read the meta page at @off into *@m: 1 if it is a valid one, with its
+ * page size in *@psize; 0 if it is not an LMDB meta page at all; -1 if it
+ * is one but the file ends inside it.
+ */
+static int read_meta(int fd, off_t off, struct lmdb_meta_page *m, size_t *psize)
+{
+	ssize_t n = pread(fd, m, sizeof(*m), off);
+	size_t ps;
+
+	if (n < (ssize_t)(offsetof(struct lmdb_meta_page, magic) + sizeof(m->magic)) ||
+	    m->magic != LMDB_MAGIC)
+		return 0;
+	if (n < (ssize_t)sizeof(*m))
+		return -1;
+	ps = m->dbs[0].pad;
+	if (!(m->page_flags & LMDB_P_META) || m->version != LMDB_VERSION || ps < 512 ||
+	    ps > 65536 || (ps & (ps - 1)) != 0 || m->last_pg < 1)
+		return 0;
+	*psize = ps;
+	return 1;
+}
+
+/* @why: how short, such as "12288 bytes, its meta page says 7 pages of 4096 bytes". */
+static int cut_short(const char *file, const char *why, struct gceb_err *err)
+{
+	return gceb_err_set(
+		err, GCEB_ESTORE,
+		"store file '%s' is cut short (%s): a bad copy or restore? Restore a backup taken with mdb_copy (docs/operations.md)",
+		file, why);
+}
+
+/*
+ * LMDB maps data.mdb and trusts its meta page: a file shorter than the meta
+ * page says (a bad copy or restore) would be read past its end, a SIGBUS in
+ * every binary. Check its length first, from the meta pages read with
+ * pread. A missing file is a new store, which LMDB creates; a file that is
+ * not an LMDB file is left to LMDB, which says so. A 0-byte file is refused,
+ * not replaced by an empty store, once a process that is creating it right
+ * now (it writes the meta pages just after creating the file) had its time.
+ * The file only grows while in use, so a size read after the meta holds.
+ */
+static int check_data_file(const struct gceb_store *s, struct gceb_err *err)
+{
+	struct lmdb_meta_page m0, m1;
+	size_t ps0 = 0, ps1 = 0;
+	char file[PATH_MAX];
+	char why[128];
+	struct stat st;
+	int fd, r = 0, tries, meta;
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/data.mdb", s->path) >= sizeof(file))
+		return gceb_err_set(err, GCEB_EIO, "state directory path too long");
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return gceb_err_set(err, GCEB_EIO, "cannot open store file '%s': %s", file,
+				    strerror(errno));
+	for (tries = 0;
+	     (r = fstat(fd, &st)) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 && tries < 10;
+	     tries++)
+		(void)usleep(100 * 1000);
+	if (r < 0) {
+		r = gceb_err_set(err, GCEB_EIO, "cannot stat store file '%s': %s", file,
+				 strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = gceb_err_set(err, GCEB_ESTORE, "store file '%s' is not a regular file", file);
+		goto out;
+	}
+	if (st.st_size == 0) {
+		r = gceb_err_set(
+			err, GCEB_ESTORE,
+			"store file '%s' is empty (0 bytes): a failed copy or restore? It is not replaced by an empty store; restore a backup taken with mdb_copy, or remove the file to start afresh (docs/operations.md)",
+			file);
+		goto out;
+	}
+	/* Not an LMDB file, or a version we do not know: LMDB says so, safely. */
+	meta = read_meta(fd, 0, &m0, &ps0);
+	if (meta < 0) {
+		(void)snprintf(why, sizeof(why), "%lld bytes, it ends inside its first meta page",
+			       (long long)st.st_size);
+		r = cut_short(file, why, err);
+	}
+	if (meta <= 0)
+		goto out;
+	if (read_meta(fd, (off_t)ps0, &m1, &ps1) == 1 && ps1 == ps0 && m1.txnid > m0.txnid)
+		m0 = m1;
+	if (fstat(fd, &st) < 0) {
+		r = gceb_err_set(err, GCEB_EIO, "cannot stat store file '%s': %s", file,
+				 strerror(errno));
+		goto out;
+	}
+	/* Pages 0 to last_pg must be there; last_pg >= 1 covers both meta pages. */
+	if ((size_t)st.st_size / ps0 <= m0.last_pg) {
+		(void)snprintf(why, sizeof(why),
+			       "%lld bytes, its meta page says %zu pages of %zu bytes",
+			       (long long)st.st_size, m0.last_pg + 1, ps0);
+		r = cut_short(file, why, err);
+	}
+out:
+	(void)close(fd);
+	return r;
+}
+
 /* Write the schema into a new store, or check (and upgrade from version 1) the one found. */
 static int check_schema(const struct gceb_store *s, MDB_txn *txn, struct gceb_err *err)
 {
@@ -341,6 +482,20 @@ static int open_dbs(struct gceb_store *s, struct gceb_err *err)
 	return r;
 }
 
+/* A new LMDB environment for s->path, opened with @env_flags; an LMDB result. */
+static int open_env(struct gceb_store *s, size_t map_size, unsigned env_flags)
+{
+	int rc = mdb_env_create(&s->env);
+
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(s->env, GCEB_KIND_COUNT + 1); /* kinds and meta */
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(s->env, map_size);
+	if (rc == 0)
+		rc = mdb_env_open(s->env, s->path, env_flags, 0600);
+	return rc;
+}
+
 int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, struct gceb_store **out,
 		    struct gceb_err *err)
 {
@@ -375,11 +530,10 @@ int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, stru
 		goto out;
 	}
 
-	r = mdb_env_create(&s->env);
-	if (r == 0)
-		r = mdb_env_set_maxdbs(s->env, GCEB_KIND_COUNT + 1); /* kinds and meta */
-	if (r == 0)
-		r = mdb_env_set_mapsize(s->env, map_size);
+	r = check_data_file(s, err);
+	if (r < 0)
+		goto out;
+
 	/*
 	 * MDB_NOMETASYNC: a commit syncs its data pages but only writes its meta
 	 * page, which the next commit's sync (or gceb_store_sync()) makes
@@ -388,8 +542,19 @@ int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags, stru
 	 * before it, which the next run re-does. Integrity is kept either way;
 	 * only MDB_NOSYNC could corrupt, and is not used.
 	 */
-	if (r == 0)
-		r = mdb_env_open(s->env, s->path, ro ? MDB_RDONLY : MDB_NOMETASYNC, 0600);
+	r = open_env(s, map_size, ro ? MDB_RDONLY : MDB_NOMETASYNC);
+	/*
+	 * A reader who may read the store but not write its lock file (LMDB
+	 * opens lock.mdb read-write even to read): read without the lock.
+	 * The store cannot be harmed, but a job committing meanwhile does not
+	 * see this reader and may reuse pages it is reading, so such a reading
+	 * can fail (or, rarely, be inconsistent): gceb-status is run again.
+	 */
+	if ((r == EACCES || r == EPERM) && ro) {
+		mdb_env_close(s->env);
+		s->env = NULL;
+		r = open_env(s, map_size, MDB_RDONLY | MDB_NOLOCK);
+	}
 	if (r == ENOENT && ro) {
 		r = gceb_err_set(err, GCEB_ENOTFOUND, "store '%s' does not exist", s->path);
 		goto out;

@@ -54,7 +54,9 @@ struct gceb_txn;
  * of @map_size bytes. Clears reader slots left by killed processes. A store
  * written by another program or schema version, or a damaged or foreign
  * file, gives GCEB_ESTORE with a message that says so; a missing READONLY
- * store gives GCEB_ENOTFOUND.
+ * store gives GCEB_ENOTFOUND. A data.mdb shorter than its meta page says,
+ * or of 0 bytes, is GCEB_ESTORE before LMDB maps it (a missing one is a new
+ * store). READONLY reads without LMDB's lock file when it may not write it.
  */
 GCEB_NODISCARD int gceb_store_open(const char *state_dir, size_t map_size, unsigned flags,
 				   struct gceb_store **out, struct gceb_err *err);

@@ -47,6 +47,9 @@ static int read_config_dir(const char *dir, struct config_text *ct, struct gceb_
 	if (rt == GCEB_ENOTFOUND || rm == GCEB_ENOTFOUND)
 		return gceb_err_set(err, GCEB_ECONFIG, "%s: no such file, nothing imported",
 				    rt == GCEB_ENOTFOUND ? tpath : mpath);
+	if ((rt = gceb_config_check_not_empty(tpath, ct->templates_len, err)) < 0 ||
+	    (rt = gceb_config_check_not_empty(mpath, ct->managers_len, err)) < 0)
+		return rt;
 	gceb_config_dir_revision(ct->templates, ct->templates_len, ct->managers, ct->managers_len,
 				 ct->revision);
 	return 0;
@@ -80,7 +83,9 @@ static void on_content(struct gceb_http *http, struct gceb_http_request *req, vo
 	if (req->result < 0)
 		file_fail(f, req->result, req->error);
 	else if (gceb_luci_parse_content(req->response, req->response_len, GCEB_CONFIG_MAX_BYTES,
-					 &f->text, &f->len, &e) < 0)
+					 &f->text, &f->len, &e) < 0 ||
+		 gceb_luci_check_content(f->text, f->len, f->hash.content_hash, &e) < 0 ||
+		 gceb_config_check_not_empty(f->path, f->len, &e) < 0)
 		file_fail(f, e.code, e.msg);
 }
 

@@ -965,8 +965,8 @@ static void drain_template_removed(void **state)
 
 	assert_int_equal(cataloged(env, v, 2), 2);
 	force_lease(env, v[0], 60);
-	it_write_config(env, "templates.cfg", "");
-	it_write_config(env, "managers.cfg", "");
+	it_write_config(env, "templates.cfg", "# no templates: the fleet is drained\n");
+	it_write_config(env, "managers.cfg", "# no groups\n");
 	pipeline(env);
 	/* The leased VM waits for its lease; the other goes. */
 	st = status(env);

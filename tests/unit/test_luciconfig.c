@@ -94,6 +94,32 @@ static void parse_content_base64(void **state)
 			 GCEB_ECONFIG);
 }
 
+/* Content must be what its content_hash says: "v1:" and its git blob SHA-1. */
+static void content_matches_its_hash(void **state)
+{
+	struct gceb_err e = { 0 };
+
+	(void)state;
+	assert_int_equal(gceb_luci_check_content("hello\n", 6,
+						 "v1:ce013625030ba8dba906f756967f9e9ca394464a", &e),
+			 0);
+	assert_int_equal(
+		gceb_luci_check_content("", 0, "v1:e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", &e),
+		0);
+	/* Emptied or cut on the way: refused. */
+	assert_int_equal(
+		gceb_luci_check_content("", 0, "v1:ce013625030ba8dba906f756967f9e9ca394464a", &e),
+		GCEB_EPARSE);
+	assert_non_null(strstr(e.msg, "does not match its content_hash"));
+	assert_int_equal(gceb_luci_check_content("hello", 5,
+						 "v1:ce013625030ba8dba906f756967f9e9ca394464a", &e),
+			 GCEB_EPARSE);
+	/* Upper-case hex is not what the service sends. */
+	assert_int_equal(gceb_luci_check_content("hello\n", 6,
+						 "v1:CE013625030BA8DBA906F756967F9E9CA394464A", &e),
+			 GCEB_EPARSE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -101,6 +127,7 @@ int main(void)
 		cmocka_unit_test(by_hash_takes_only_v1_hex),
 		cmocka_unit_test(parse_hash),
 		cmocka_unit_test(parse_content_base64),
+		cmocka_unit_test(content_matches_its_hash),
 	};
 
 	return cmocka_run_group_tests_name("luciconfig", tests, NULL, NULL);
