@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "file.h"
 #include "gceb/log.h"
 #include "http.h"
 #include "metrics.h"
@@ -172,30 +173,35 @@ static bool parse_state(struct samples *s, char *text)
 	return true;
 }
 
-/* The counters kept so far; a missing file is a first run, a foreign one starts afresh. */
+/*
+ * The counters kept so far; a missing file is a first run, a foreign or
+ * unreadable one (even a FIFO planted there) starts afresh.
+ */
 static void read_state(const char *path, struct samples *s)
 {
+	struct gceb_err e = { 0 };
 	char *text = NULL;
 	struct stat st;
-	FILE *f = fopen(path, "re");
-	size_t n;
+	ssize_t n = -1;
+	int fd = gceb_file_open(path, "metrics state file", GCEB_EIO, &st, &e);
 
-	if (!f)
+	if (fd == GCEB_ENOTFOUND)
 		return;
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size < STATE_MAX &&
-	    (text = malloc((size_t)st.st_size + 1))) {
-		n = fread(text, 1, (size_t)st.st_size, f);
+	if (fd >= 0 && st.st_size < STATE_MAX && (text = malloc((size_t)st.st_size + 1)))
+		n = read(fd, text, (size_t)st.st_size);
+	if (n >= 0)
 		text[n] = '\0';
-		if (!parse_state(s, text)) {
-			gceb_warn("metrics: '%s' is not a gceb metrics state file; counters start "
-				  "again from 0",
-				  path);
-			samples_release(s);
-			*s = (struct samples){ 0 };
-		}
+	if (n < 0 || !parse_state(s, text)) {
+		gceb_warn(
+			"metrics: '%s' is not a gceb metrics state file%s%s; counters start again "
+			"from 0",
+			path, e.msg[0] ? ": " : "", e.msg);
+		samples_release(s);
+		*s = (struct samples){ 0 };
 	}
 	free(text);
-	(void)fclose(f);
+	if (fd >= 0)
+		(void)close(fd);
 }
 
 static void count_requests(struct samples *s, const struct gceb_http *http)

@@ -230,6 +230,12 @@ static void damaged_state_restarts_counters(void **state)
 		sample(m, "gceb_job_runs_total{gceb_job=\"import-config\",result=\"success\"} ") ==
 		1);
 	free(m);
+	/* A FIFO planted there is not waited on: said so, and replaced. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(it_run(&f->env, &res, "import-config", "--metrics-dir", f->dir, NULL), 0);
+	assert_non_null(strstr(res.err, "is a FIFO"));
+	it_result_release(&res);
 }
 
 /* No label Prometheus owns: job and instance are renamed exported_* when scraped. */
