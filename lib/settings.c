@@ -50,7 +50,6 @@ int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err)
 		s->max_concurrency = (unsigned)cfg->max_concurrency;
 	if (!s->map_size_mib && cfg->has_store_map_size_mib)
 		s->map_size_mib = (unsigned)cfg->store_map_size_mib;
-	s->enable_ts_monitoring = cfg->enable_ts_monitoring;
 defaults:
 	if ((r = take(&s->compute_api_root, GCEB_DEFAULT_COMPUTE_API_ROOT, err)) < 0 ||
 	    (r = take(&s->luci_config_set, GCEB_DEFAULT_LUCI_CONFIG_SET, err)) < 0)

@@ -462,7 +462,9 @@ static void settings_parsed_and_checked(void **state)
 {
 	Gceb__Config__SettingsCfg *s = NULL;
 	struct gceb_diags d = { 0 };
-	const char ok[] = "mp_server: \"https://mp\" max_concurrency: 32";
+	/* enable_ts_monitoring is accepted and ignored (docs/configuration.md). */
+	const char ok[] =
+		"mp_server: \"https://mp\" max_concurrency: 32 enable_ts_monitoring: true";
 	const char bad[] = "mp_server: \"http://url\"\nmax_concurrency: 0";
 
 	(void)state;

@@ -4,8 +4,6 @@
 #ifndef GCEB_SETTINGS_H
 #define GCEB_SETTINGS_H
 
-#include <stdbool.h>
-
 #include "gceb/err.h"
 
 #define GCEB_DEFAULT_STATE_DIR        "/var/lib/gceb"
@@ -28,7 +26,6 @@ struct gceb_settings {
 	char *luci_config_set; /* default GCEB_DEFAULT_LUCI_CONFIG_SET */
 	unsigned max_concurrency;
 	unsigned map_size_mib;
-	bool enable_ts_monitoring;
 };
 
 /*
