@@ -15,6 +15,7 @@
 #include "config.h"
 #include "gceb/settings.h"
 #include "textproto.h"
+#include "url.h"
 
 void gceb_diags_add(struct gceb_diags *d, const char *fmt, ...)
 {
@@ -712,26 +713,11 @@ void gceb_config_release(struct gceb_config *cfg)
 
 int gceb_settings_check_url(const char *what, const char *url, struct gceb_err *err)
 {
-	static const char *const loopback[] = { "localhost", "127.0.0.1", "[::1]" };
-	const char *host = NULL;
-	size_t i;
+	struct gceb_err e = { 0 };
 
-	if (!strncmp(url, "https://", 8)) {
-		host = url + 8;
-	} else if (!strncmp(url, "http://", 7)) {
-		for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
-			size_t n = strlen(loopback[i]);
-
-			if (!strncmp(url + 7, loopback[i], n) &&
-			    strchr(":/", url[7 + n] ? url[7 + n] : '/'))
-				host = url + 7;
-		}
-	}
-	if (!host || !*host || *host == '/' || *host == ':' || strpbrk(url, " \t\r\n\"'\\"))
-		return gceb_err_set(
-			err, GCEB_ECONFIG,
-			"%s must start with \"https://\" or \"http://localhost\", not '%s'", what,
-			url);
+	/* The rule the HTTP engine applies to every request (url.h). */
+	if (gceb_url_check(url, GCEB_ECONFIG, NULL, &e) < 0)
+		return gceb_err_set(err, GCEB_ECONFIG, "%s: %s", what, e.msg);
 	return 0;
 }
 

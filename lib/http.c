@@ -12,7 +12,6 @@
  * connections are reused by later requests, and HTTP/2 streams are
  * multiplexed over one connection where the server offers it.
  */
-#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <poll.h>
@@ -34,6 +33,7 @@
 #include "buf.h"
 #include "gceb/log.h"
 #include "http.h"
+#include "url.h"
 
 /* A chain of curl_easy_setopt(): once one fails, the rest are skipped. */
 #define SETOPT(c, e, opt, val) ((c) = (c) != CURLE_OK ? (c) : curl_easy_setopt(e, opt, val))
@@ -94,9 +94,9 @@ struct xfer {
 };
 
 /*
- * A configured root, checked once. A pinned root is "http[s]://host[:port]/..."
- * with a plain host and a port curl accepts, and passed gceb_http_check_url():
- * a URL that starts with it has its scheme and host, whatever follows.
+ * A configured root, checked once. A pinned root passed the URL rule
+ * (url.h): a URL that starts with it has its scheme and host, whatever
+ * follows.
  */
 struct root {
 	char *url;
@@ -164,54 +164,23 @@ static void set_error(struct gceb_http_request *req, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool host_is_loopback(const char *host)
+/*
+ * Whether @url may be sent to at all (url.h: https, or http to a loopback
+ * host). Sets *@plain_http, and *@path (owned, free()), the path as curl
+ * sends it, when @path is non-NULL. Returns 0, GCEB_EAUTH (refused or
+ * malformed, with the reason) or GCEB_ENOMEM.
+ */
+static int check_url(const char *url, bool *plain_http, char **path, struct gceb_err *err)
 {
-	struct in_addr a4;
+	struct gceb_err e = { 0 };
+	struct gceb_url u;
 
-	if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
-		return true;
-	/* inet_pton takes only the dotted quad, so "127.0.0.1.example.com" is no loopback. */
-	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
-}
-
-int gceb_http_check_url(const char *url, bool *plain_http, char **path, struct gceb_err *err)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *p = NULL;
-	int r;
-
-	if (!u)
+	if (gceb_url_check(url, GCEB_EAUTH, &u, &e) < 0)
+		return gceb_err_set(err, GCEB_EAUTH, "refusing to send a request: %s", e.msg);
+	if (path && !(*path = gceb_url_path(&u)))
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &p, 0) != CURLUE_OK) {
-		r = gceb_err_set(err, GCEB_EAUTH, "refusing the malformed URL '%s'", url);
-		goto out;
-	}
-	if (strcmp(scheme, "https") != 0 &&
-	    (strcmp(scheme, "http") != 0 || !host_is_loopback(host))) {
-		r = gceb_err_set(err, GCEB_EAUTH,
-				 "refusing to send a request to '%s' over %s: only https, or http "
-				 "to a loopback address",
-				 host, scheme);
-		goto out;
-	}
-	if (path) {
-		*path = strdup(p);
-		if (!*path) {
-			r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	*plain_http = !strcmp(scheme, "http");
-	r = 0;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(p);
-	curl_url_cleanup(u);
-	return r;
+	*plain_http = u.plain_http;
+	return 0;
 }
 
 /* CURLMOPT_SOCKETFUNCTION: keep http->fds what libcurl wants watched. */
@@ -266,33 +235,11 @@ static bool ascii_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* Whether the authority @a .. @end is host[:port] with a plain or bracketed IPv6 host. */
-static bool plain_authority(const char *a, const char *end)
-{
-	if (a < end && *a == '[') {
-		for (a++; a < end && (ascii_alnum(*a) || *a == ':' || *a == '.'); a++)
-			;
-		if (a == end || *a++ != ']')
-			return false;
-	} else {
-		const char *host = a;
-
-		for (; a < end && (ascii_alnum(*a) || *a == '.' || *a == '-'); a++)
-			;
-		if (a == host)
-			return false;
-	}
-	if (a < end && *a == ':')
-		for (a++; a < end && *a >= '0' && *a <= '9'; a++)
-			;
-	return a == end;
-}
-
 static int add_root(struct gceb_http *http, const char *url, struct gceb_err *err)
 {
 	struct root *root = &http->roots[http->o.n_roots];
 	const char *auth = strstr(url, "://") + 3;
-	bool plain = false;
+	struct gceb_url u;
 
 	root->url = strdup(url);
 	if (!root->url)
@@ -301,14 +248,12 @@ static int add_root(struct gceb_http *http, const char *url, struct gceb_err *er
 	root->len = strlen(url);
 	root->path_at = (size_t)(strchr(auth, '/') - url);
 	/*
-	 * Anything else (user info, an odd host, a scheme curl refuses) is
-	 * left to gceb_http_check_url() on every URL, as for any root before.
+	 * A root the URL rule refuses is kept, unpinned, so that every URL
+	 * under it is refused by check_url() with the reason.
 	 */
-	if ((!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7)) &&
-	    plain_authority(auth, url + root->path_at) &&
-	    gceb_http_check_url(url, &plain, NULL, NULL) == 0) {
+	if (gceb_url_check(url, GCEB_EAUTH, &u, NULL) == 0) {
 		root->pinned = true;
-		root->plain_http = plain;
+		root->plain_http = u.plain_http;
 	}
 	return 0;
 }
@@ -542,7 +487,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
  * as it is: RFC 3986 characters, no fragment, no dot segment (curl would
  * remove it), no escape in the path (nothing to decode), not over curl's
  * length limit. Stricter than curl, so that a URL passing it under a pinned
- * root is one gceb_http_check_url() would accept with that root's scheme and
+ * root is one check_url() would accept with that root's scheme and
  * host and with the same path.
  */
 static bool plain_tail(const char *tail)
@@ -583,16 +528,12 @@ static const struct root *find_root(const struct gceb_http *http, const char *ur
 /* The host of @url for a message, or the URL itself if it cannot be parsed. */
 static void url_host(const char *url, char *buf, size_t size)
 {
-	CURLU *u = curl_url();
-	char *host = NULL;
+	struct gceb_url u;
 
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		(void)snprintf(buf, size, "%s", host);
+	if (gceb_url_parse(url, GCEB_EAUTH, &u, NULL) == 0)
+		(void)snprintf(buf, size, "%.*s", (int)u.host_len, u.host);
 	else
 		(void)snprintf(buf, size, "%s", url);
-	curl_free(host);
-	curl_url_cleanup(u);
 }
 
 /*
@@ -621,7 +562,7 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 		*plain_http = root->plain_http;
 		x->endpoints = !strncmp(req->url + root->path_at, "/_ah/api/", 9);
 	} else {
-		r = gceb_http_check_url(req->url, plain_http, &path, &err);
+		r = check_url(req->url, plain_http, &path, &err);
 		if (r < 0) {
 			set_error(req, "%s", err.msg);
 			return r;

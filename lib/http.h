@@ -144,12 +144,4 @@ void gceb_http_request_free(struct gceb_http_request *req);
  */
 unsigned long gceb_http_count(const struct gceb_http *http, enum gceb_api api, long status);
 
-/*
- * Whether @url may be sent to at all: https, or http to a loopback host.
- * Sets *@plain_http, and *@path (owned, free()) when @path is non-NULL.
- * Returns 0, GCEB_EAUTH (refused or malformed, with the reason) or
- * GCEB_ENOMEM. Shared with auth.c, which sends key assertions.
- */
-int gceb_http_check_url(const char *url, bool *plain_http, char **path, struct gceb_err *err);
-
 #endif

@@ -478,7 +478,7 @@ static void settings_parsed_and_checked(void **state)
 	assert_null(s);
 	print_diags(&d);
 	assert_int_equal(d.n, 2);
-	assert_true(has_diag(&d, "settings.cfg:1:1: mp_server must start with \"https://\""));
+	assert_true(has_diag(&d, "settings.cfg:1:1: mp_server: http to 'url' is not allowed"));
 	assert_true(has_diag(&d, "settings.cfg:2:1: max_concurrency must be between"));
 	gceb_diags_release(&d);
 }
