@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gce.c - Compute Engine v1 request builders and response mappers (wire.md §3) */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +18,6 @@
 /* Growth per run beyond the idle instances, and the leased headroom (behaviour.md §4.10). */
 #define RESIZE_LIMIT  100
 #define RESIZE_FACTOR 1.1
-
-/* Integers cJSON's double carries exactly. */
-#define JSON_INT_MAX 9007199254740992.0
 
 /* ---- names and URLs ---- */
 
@@ -555,86 +551,6 @@ int gceb_gce_delete_stored(const char *root, const char *url, struct gceb_http_r
 
 /* ---- reading JSON ---- */
 
-static int bad_field(const char *what, const char *field, const char *why, struct gceb_err *err)
-{
-	/* A constant return lets the analyzer see every path through here fail. */
-	(void)gceb_err_set(err, GCEB_EPARSE, "%s: field '%s' %s", what, field, why);
-	return GCEB_EPARSE;
-}
-
-/* Member of @o named by the last component of @field ("error.errors[0].code"); null is absent. */
-static const cJSON *member(const cJSON *o, const char *field)
-{
-	const char *dot = strrchr(field, '.');
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, dot ? dot + 1 : field);
-
-	return cJSON_IsNull(v) ? NULL : v;
-}
-
-static int get_string(const char *what, const cJSON *o, const char *field, bool required,
-		      const char **out, struct gceb_err *err)
-{
-	const cJSON *v = member(o, field);
-
-	*out = NULL;
-	if (!v)
-		return required ? bad_field(what, field, "is missing", err) : 0;
-	if (!cJSON_IsString(v))
-		return bad_field(what, field, "is not a string", err);
-	*out = v->valuestring;
-	return 0;
-}
-
-/* An optional int64, as a JSON number or a decimal string (wire.md §3.2). */
-static int get_int64(const char *what, const cJSON *o, const char *field, bool *present,
-		     int64_t *out, struct gceb_err *err)
-{
-	const cJSON *v = member(o, field);
-
-	*present = false;
-	if (!v)
-		return 0;
-	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-
-		if (!(d >= -JSON_INT_MAX && d <= JSON_INT_MAX) || d != floor(d))
-			return bad_field(what, field, "is not an integer", err);
-		*out = (int64_t)d;
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		long long n;
-		char *end;
-
-		if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
-			return bad_field(what, field, "is not an integer", err);
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (*end || errno != 0)
-			return bad_field(what, field, "is not an integer", err);
-		*out = n;
-	} else {
-		return bad_field(what, field, "is not an integer", err);
-	}
-	*present = true;
-	return 0;
-}
-
-/* An optional member of type @type (cJSON_Object or cJSON_Array); NULL if absent. */
-static int get_typed(const char *what, const cJSON *o, const char *field, int type,
-		     const cJSON **out, struct gceb_err *err)
-{
-	const cJSON *v = member(o, field);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!(type == cJSON_Array ? cJSON_IsArray(v) : cJSON_IsObject(v)))
-		return bad_field(what, field,
-				 type == cJSON_Array ? "is not an array" : "is not an object", err);
-	*out = v;
-	return 0;
-}
-
 static int copy_str(const char *s, char **out)
 {
 	*out = NULL;
@@ -676,25 +592,26 @@ int gceb_gce_parse_operation(const char *body, size_t len, struct gceb_gce_opera
 
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
-	if ((r = get_string(what, json, "name", false, &name, err)) < 0 ||
-	    (r = get_string(what, json, "status", true, &status, err)) < 0 ||
-	    (r = get_string(what, json, "targetLink", false, &target, err)) < 0 ||
-	    (r = get_string(what, json, "selfLink", true, &self, err)) < 0 ||
-	    (r = get_int64(what, json, "httpErrorStatusCode", &present, &op.http_error_status,
-			   err)) < 0 ||
-	    (r = get_typed(what, json, "error", cJSON_Object, &error, err)) < 0 ||
-	    (r = get_typed(what, error, "error.errors", cJSON_Array, &errors, err)) < 0)
+	if ((r = gceb_json_string(what, json, "name", false, &name, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "status", true, &status, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "targetLink", false, &target, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "selfLink", true, &self, err)) < 0 ||
+	    (r = gceb_json_int64(what, json, "httpErrorStatusCode", &present, &op.http_error_status,
+				 err)) < 0 ||
+	    (r = gceb_json_typed(what, json, "error", cJSON_Object, &error, err)) < 0 ||
+	    (r = gceb_json_typed(what, error, "error.errors", cJSON_Array, &errors, err)) < 0)
 		goto out;
 	/* Succeeded iff DONE and error absent or error.errors empty (wire.md §3.4). */
 	if (cJSON_GetArraySize(errors) > 0) {
 		first = cJSON_GetArrayItem(errors, 0);
 		if (!cJSON_IsObject(first)) {
-			r = bad_field(what, "error.errors[0]", "is not an object", err);
+			r = gceb_json_bad_field(what, "error.errors[0]", "is not an object", err);
 			goto out;
 		}
-		if ((r = get_string(what, first, "error.errors[0].code", false, &code, err)) < 0 ||
-		    (r = get_string(what, first, "error.errors[0].message", false, &message, err)) <
-			    0)
+		if ((r = gceb_json_string(what, first, "error.errors[0].code", false, &code, err)) <
+			    0 ||
+		    (r = gceb_json_string(what, first, "error.errors[0].message", false, &message,
+					  err)) < 0)
 			goto out;
 		op.has_error = true;
 	}
@@ -722,7 +639,7 @@ int gceb_gce_parse_self_link(const char *body, size_t len, char **out, struct gc
 
 	if ((r = gceb_json_parse_object("resource", body, len, &json, err)) < 0)
 		return r;
-	if ((r = get_string("resource", json, "selfLink", true, &self, err)) < 0)
+	if ((r = gceb_json_string("resource", json, "selfLink", true, &self, err)) < 0)
 		goto out;
 	if (copy_str(self, &copy) < 0) {
 		r = nomem(err);
@@ -755,11 +672,11 @@ int gceb_gce_parse_igm(const char *body, size_t len, struct gceb_gce_igm *out, s
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	/* An int32 of 0 may be left out by the encoder: an absent targetSize is 0. */
-	if ((r = get_string(what, json, "name", true, &name, err)) < 0 ||
-	    (r = get_int64(what, json, "targetSize", &present, &igm.target_size, err)) < 0 ||
-	    (r = get_typed(what, json, "currentActions", cJSON_Object, &actions, err)) < 0 ||
-	    (r = get_int64(what, actions, "currentActions.none", &igm.has_none, &igm.none, err)) <
-		    0)
+	if ((r = gceb_json_string(what, json, "name", true, &name, err)) < 0 ||
+	    (r = gceb_json_int64(what, json, "targetSize", &present, &igm.target_size, err)) < 0 ||
+	    (r = gceb_json_typed(what, json, "currentActions", cJSON_Object, &actions, err)) < 0 ||
+	    (r = gceb_json_int64(what, actions, "currentActions.none", &igm.has_none, &igm.none,
+				 err)) < 0)
 		goto out;
 	if (igm.target_size < 0 || (igm.has_none && igm.none < 0)) {
 		r = gceb_err_set(err, GCEB_EPARSE, "%s: negative size", what);
@@ -803,8 +720,8 @@ int gceb_gce_parse_instance_page(const char *body, size_t len, struct gceb_gce_i
 
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
-	if ((r = get_typed(what, json, "items", cJSON_Array, &items, err)) < 0 ||
-	    (r = get_string(what, json, "nextPageToken", false, &token, err)) < 0)
+	if ((r = gceb_json_typed(what, json, "items", cJSON_Array, &items, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "nextPageToken", false, &token, err)) < 0)
 		goto out;
 	n = (size_t)cJSON_GetArraySize(items);
 	if (n > GCEB_GCE_LIST_MAX_ITEMS) {
@@ -823,11 +740,11 @@ int gceb_gce_parse_instance_page(const char *body, size_t len, struct gceb_gce_i
 
 		(void)snprintf(field, sizeof(field), "items[%zu]", page.n_urls);
 		if (!cJSON_IsObject(item)) {
-			r = bad_field(what, field, "is not an object", err);
+			r = gceb_json_bad_field(what, field, "is not an object", err);
 			goto out;
 		}
 		(void)snprintf(field, sizeof(field), "items[%zu].instance", page.n_urls);
-		if ((r = get_string(what, item, field, true, &url, err)) < 0)
+		if ((r = gceb_json_string(what, item, field, true, &url, err)) < 0)
 			goto out;
 		if (!gceb_name_is_rfc1035(gceb_gce_url_name(url))) {
 			r = gceb_err_set(err, GCEB_EPARSE,
@@ -886,14 +803,15 @@ int gceb_gce_parse_instance_metadata(const char *body, size_t len, struct gceb_g
 
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
-	if ((r = get_typed(what, json, "metadata", cJSON_Object, &metadata, err)) < 0)
+	if ((r = gceb_json_typed(what, json, "metadata", cJSON_Object, &metadata, err)) < 0)
 		goto out;
 	if (!metadata) {
-		r = bad_field(what, "metadata", "is missing", err);
+		r = gceb_json_bad_field(what, "metadata", "is missing", err);
 		goto out;
 	}
-	if ((r = get_string(what, metadata, "metadata.fingerprint", true, &fingerprint, err)) < 0 ||
-	    (r = get_typed(what, metadata, "metadata.items", cJSON_Array, &items, err)) < 0)
+	if ((r = gceb_json_string(what, metadata, "metadata.fingerprint", true, &fingerprint,
+				  err)) < 0 ||
+	    (r = gceb_json_typed(what, metadata, "metadata.items", cJSON_Array, &items, err)) < 0)
 		goto out;
 	n = (size_t)cJSON_GetArraySize(items);
 	if (n > GCEB_GCE_METADATA_MAX_ITEMS) {
@@ -912,13 +830,13 @@ int gceb_gce_parse_instance_metadata(const char *body, size_t len, struct gceb_g
 
 		(void)snprintf(kfield, sizeof(kfield), "metadata.items[%zu]", md.n_items);
 		if (!cJSON_IsObject(item)) {
-			r = bad_field(what, kfield, "is not an object", err);
+			r = gceb_json_bad_field(what, kfield, "is not an object", err);
 			goto out;
 		}
 		(void)snprintf(kfield, sizeof(kfield), "metadata.items[%zu].key", md.n_items);
 		(void)snprintf(vfield, sizeof(vfield), "metadata.items[%zu].value", md.n_items);
-		if ((r = get_string(what, item, kfield, true, &key, err)) < 0 ||
-		    (r = get_string(what, item, vfield, false, &value, err)) < 0)
+		if ((r = gceb_json_string(what, item, kfield, true, &key, err)) < 0 ||
+		    (r = gceb_json_string(what, item, vfield, false, &value, err)) < 0)
 			goto out;
 		if (copy_str(key, &md.items[md.n_items].key) < 0 ||
 		    copy_str(value ? value : "", &md.items[md.n_items].value) < 0) {
@@ -932,67 +850,6 @@ int gceb_gce_parse_instance_metadata(const char *body, size_t len, struct gceb_g
 	memset(&md, 0, sizeof(md));
 out:
 	gceb_gce_metadata_release(&md);
-	cJSON_Delete(json);
-	return r;
-}
-
-void gceb_gce_error_release(struct gceb_gce_error *e)
-{
-	if (!e)
-		return;
-	free(e->reason);
-	free(e->message);
-	memset(e, 0, sizeof(*e));
-}
-
-int gceb_gce_parse_error(const char *body, size_t len, struct gceb_gce_error *out,
-			 struct gceb_err *err)
-{
-	static const char what[] = "error response";
-	const char *message, *reason = NULL, *first_message = NULL;
-	struct gceb_gce_error e = { 0 };
-	const cJSON *error, *errors, *first;
-	cJSON *json = NULL;
-	bool present;
-	int r;
-
-	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
-		return r;
-	if ((r = get_typed(what, json, "error", cJSON_Object, &error, err)) < 0)
-		goto out;
-	if (!error) {
-		r = bad_field(what, "error", "is missing", err);
-		goto out;
-	}
-	if ((r = get_int64(what, error, "error.code", &present, &e.code, err)) < 0 ||
-	    (r = get_string(what, error, "error.message", false, &message, err)) < 0 ||
-	    (r = get_typed(what, error, "error.errors", cJSON_Array, &errors, err)) < 0)
-		goto out;
-	if (!present) {
-		r = bad_field(what, "error.code", "is missing", err);
-		goto out;
-	}
-	if (cJSON_GetArraySize(errors) > 0) {
-		first = cJSON_GetArrayItem(errors, 0);
-		if (!cJSON_IsObject(first)) {
-			r = bad_field(what, "error.errors[0]", "is not an object", err);
-			goto out;
-		}
-		if ((r = get_string(what, first, "error.errors[0].reason", false, &reason, err)) <
-			    0 ||
-		    (r = get_string(what, first, "error.errors[0].message", false, &first_message,
-				    err)) < 0)
-			goto out;
-	}
-	if (copy_str(reason, &e.reason) < 0 ||
-	    copy_str(message ? message : first_message, &e.message) < 0) {
-		r = nomem(err);
-		goto out;
-	}
-	*out = e;
-	memset(&e, 0, sizeof(e));
-out:
-	gceb_gce_error_release(&e);
 	cJSON_Delete(json);
 	return r;
 }

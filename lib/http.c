@@ -26,13 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "auth.h"
 #include "buf.h"
 #include "gceb/log.h"
 #include "http.h"
+#include "json.h"
 #include "url.h"
 
 /* A chain of curl_easy_setopt(): once one fails, the rest are skipped. */
@@ -771,33 +771,28 @@ static bool is_json(const char *content_type)
 /* A 403 whose Google error envelope gives a rate-limit reason. */
 static bool rate_limited(const struct gceb_http_request *req)
 {
-	cJSON *root, *errors, *e;
-	bool hit = false;
+	struct gceb_api_error e = { 0 };
+	bool hit;
 
 	if (!req->response)
 		return false;
-	root = cJSON_ParseWithLength(req->response, req->response_len);
-	errors = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "error"),
-						  "errors");
-	if (cJSON_IsArray(errors)) {
-		cJSON_ArrayForEach(e, errors) {
-			const char *reason =
-				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "reason"));
-
-			if (reason && (!strcmp(reason, "rateLimitExceeded") ||
-				       !strcmp(reason, "userRateLimitExceeded")))
-				hit = true;
-		}
-	}
-	cJSON_Delete(root);
+	hit = gceb_api_error_parse(req->response, req->response_len, &e, NULL) == 0 &&
+	      e.rate_limited;
+	gceb_api_error_release(&e);
 	return hit;
+}
+
+/* The statuses worth another attempt (http.h): the one list. */
+static bool transient_status(long status, bool limited)
+{
+	return status >= 500 || status == 408 || status == 429 || (status == 403 && limited);
 }
 
 static int status_result(long status, bool limited)
 {
 	if (status >= 200 && status < 300)
 		return 0;
-	if (status >= 500 || status == 408 || status == 429 || (status == 403 && limited))
+	if (transient_status(status, limited))
 		return GCEB_ENET;
 	if (status == 404)
 		return GCEB_ENOTFOUND;
@@ -817,7 +812,7 @@ static int collect(struct gceb_http *http, struct xfer *x, CURLcode code, bool *
 	struct gceb_http_request *req = x->req;
 	const char *ct = NULL;
 	long status = 0;
-	bool oom;
+	bool oom, limited;
 
 	*retry = false;
 	(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -848,15 +843,10 @@ static int collect(struct gceb_http *http, struct xfer *x, CURLcode code, bool *
 	if (status >= 200 && status < 300)
 		return 0;
 	set_error(req, "%s '%s': HTTP %ld", req->method, req->url, status);
-	if (status == 403) {
-		bool limited = rate_limited(req);
-
-		*retry = limited;
-		return status_result(status, limited);
-	}
-	*retry = status >= 500 || status == 408 || status == 429 ||
+	limited = status == 403 && rate_limited(req);
+	*retry = transient_status(status, limited) ||
 		 (status == 404 && x->endpoints && !is_json(req->content_type));
-	return status_result(status, false);
+	return status_result(status, limited);
 }
 
 static void add_timer(struct gceb_http *http, struct xfer *x)
