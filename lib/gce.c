@@ -190,9 +190,27 @@ out:
 
 /* ---- request builders ---- */
 
+/* What GCE takes as metadata: at most GCEB_GCE_METADATA_MAX_ITEMS items... */
+static int check_metadata(size_t n, struct gceb_err *err)
+{
+	if (n > GCEB_GCE_METADATA_MAX_ITEMS)
+		return gceb_err_set(err, GCEB_EPARSE, "more than %d metadata items",
+				    GCEB_GCE_METADATA_MAX_ITEMS);
+	return 0;
+}
+
+/* ... each with a key. */
+static int check_metadata_key(const char *key, struct gceb_err *err)
+{
+	if (!key || !*key)
+		return gceb_err_set(err, GCEB_EPARSE, "metadata item without a key");
+	return 0;
+}
+
 static int check_revision(const Gceb__State__Revision *r, struct gceb_err *err)
 {
 	size_t i;
+	int rc;
 
 	if (!is_project(r->project))
 		return bad_name("project", r->project, err);
@@ -210,12 +228,11 @@ static int check_revision(const Gceb__State__Revision *r, struct gceb_err *err)
 	if (r->disk_size_gb < 0)
 		return gceb_err_set(err, GCEB_EPARSE, "disk_size_gb %d is negative",
 				    (int)r->disk_size_gb);
-	if (r->n_metadata > GCEB_GCE_METADATA_MAX_ITEMS)
-		return gceb_err_set(err, GCEB_EPARSE, "more than %d metadata items",
-				    GCEB_GCE_METADATA_MAX_ITEMS);
+	if ((rc = check_metadata(r->n_metadata, err)) < 0)
+		return rc;
 	for (i = 0; i < r->n_metadata; i++)
-		if (!r->metadata[i]->key || !*r->metadata[i]->key)
-			return gceb_err_set(err, GCEB_EPARSE, "metadata item without a key");
+		if ((rc = check_metadata_key(r->metadata[i]->key, err)) < 0)
+			return rc;
 	for (i = 0; i < r->n_service_accounts; i++)
 		if (!r->service_accounts[i]->name || !*r->service_accounts[i]->name)
 			return gceb_err_set(err, GCEB_EPARSE, "service account without a name");
@@ -331,7 +348,10 @@ int gceb_gce_template_get(const char *root, const char *project, const char *nam
 	return finish("GET", &url, NULL, false, out, err);
 }
 
-/* {root}compute/v1/projects/{project}/zones/{zone}/{collection}/{name}, checking names. */
+/*
+ * {root}compute/v1/projects/{project}/zones/{zone}/{collection}[/{name}],
+ * checking names: @name (a @what) is required when @what is given.
+ */
 static int zonal_url(struct gceb_buf *url, const char *root, const char *project, const char *zone,
 		     const char *collection, const char *what, const char *name,
 		     struct gceb_err *err)
@@ -340,7 +360,7 @@ static int zonal_url(struct gceb_buf *url, const char *root, const char *project
 		return bad_name("project", project, err);
 	if (!is_name(zone))
 		return bad_name("zone", zone, err);
-	if (name && !is_name(name))
+	if (what && (!name || !is_name(name)))
 		return bad_name(what, name, err);
 	add_project(url, root, project);
 	gceb_buf_addf(url, "/zones/%s/%s", zone, collection);
@@ -382,19 +402,21 @@ int gceb_gce_igm_insert(const char *root, const char *project, const char *zone,
 	return finish("POST", &url, body, oom || !body, out, err);
 }
 
+/* {root}.../zones/{zone}/instanceGroupManagers/{igm}, checking names. */
+static int igm_url(struct gceb_buf *url, const char *root, const char *project, const char *zone,
+		   const char *igm, struct gceb_err *err)
+{
+	return zonal_url(url, root, project, zone, "instanceGroupManagers",
+			 "instance group manager", igm, err);
+}
+
 int gceb_gce_igm_get(const char *root, const char *project, const char *zone, const char *name,
 		     struct gceb_http_request **out, struct gceb_err *err)
 {
 	struct gceb_buf url = GCEB_BUF_INIT;
-	int r;
+	int r = igm_url(&url, root, project, zone, name, err);
 
-	if (!name)
-		return bad_name("instance group manager", name, err);
-	r = zonal_url(&url, root, project, zone, "instanceGroupManagers", "instance group manager",
-		      name, err);
-	if (r < 0)
-		return r;
-	return finish("GET", &url, NULL, false, out, err);
+	return r < 0 ? r : finish("GET", &url, NULL, false, out, err);
 }
 
 /* Form encoding as Python's urlencode: unreserved bytes literal, the rest %XX. */
@@ -418,8 +440,6 @@ int gceb_gce_list_instances(const char *root, const char *project, const char *z
 	struct gceb_buf url = GCEB_BUF_INIT;
 	int r;
 
-	if (!group)
-		return bad_name("instance group", group, err);
 	r = zonal_url(&url, root, project, zone, "instanceGroups", "instance group", group, err);
 	if (r < 0)
 		return r;
@@ -448,11 +468,7 @@ int gceb_gce_delete_instances(const char *root, const char *project, const char 
 	for (i = 0; i < n_urls; i++)
 		if ((r = check_stored(root, urls[i], err)) < 0)
 			return r;
-	if (!igm)
-		return bad_name("instance group manager", igm, err);
-	r = zonal_url(&url, root, project, zone, "instanceGroupManagers", "instance group manager",
-		      igm, err);
-	if (r < 0)
+	if ((r = igm_url(&url, root, project, zone, igm, err)) < 0)
 		return r;
 	gceb_buf_adds(&url, "/deleteInstances");
 	body = cJSON_CreateObject();
@@ -471,14 +487,32 @@ int gceb_gce_resize(const char *root, const char *project, const char *zone, con
 	if (size < 0 || size > INT32_MAX)
 		return gceb_err_set(err, GCEB_EPARSE, "cannot resize to %lld instances",
 				    (long long)size);
-	if (!igm)
-		return bad_name("instance group manager", igm, err);
-	r = zonal_url(&url, root, project, zone, "instanceGroupManagers", "instance group manager",
-		      igm, err);
-	if (r < 0)
+	if ((r = igm_url(&url, root, project, zone, igm, err)) < 0)
 		return r;
 	gceb_buf_addf(&url, "/resize?size=%lld", (long long)size);
 	return finish("POST", &url, NULL, false, out, err);
+}
+
+/* {"kind": "compute#metadata", "fingerprint", "items": [{"key", "value"}...]} */
+static cJSON *metadata_body(const char *fingerprint, const struct gceb_gce_item *items,
+			    size_t n_items, bool *oom)
+{
+	cJSON *body = cJSON_CreateObject();
+	cJSON *list;
+	size_t i;
+
+	gceb_json_add_string(oom, body, "kind", "compute#metadata");
+	gceb_json_add_string(oom, body, "fingerprint", fingerprint);
+	list = gceb_json_add(oom, body, "items", cJSON_CreateArray());
+	for (i = 0; i < n_items; i++) {
+		cJSON *item = gceb_json_add(oom, list, NULL, cJSON_CreateObject());
+
+		gceb_json_add_string(oom, item, "key", items[i].key);
+		if (items[i].value)
+			gceb_json_add_string(oom, item, "value", items[i].value);
+	}
+	*oom = *oom || !body;
+	return body;
 }
 
 int gceb_gce_set_metadata(const char *root, const char *project, const char *zone,
@@ -488,36 +522,23 @@ int gceb_gce_set_metadata(const char *root, const char *project, const char *zon
 {
 	struct gceb_buf url = GCEB_BUF_INIT;
 	bool oom = false;
-	cJSON *body, *list;
+	cJSON *body;
 	size_t i;
 	int r;
 
 	if (!fingerprint)
 		return gceb_err_set(err, GCEB_EPARSE, "setMetadata without a fingerprint");
-	if (n_items > GCEB_GCE_METADATA_MAX_ITEMS)
-		return gceb_err_set(err, GCEB_EPARSE, "more than %d metadata items",
-				    GCEB_GCE_METADATA_MAX_ITEMS);
+	if ((r = check_metadata(n_items, err)) < 0)
+		return r;
 	for (i = 0; i < n_items; i++)
-		if (!items[i].key || !*items[i].key)
-			return gceb_err_set(err, GCEB_EPARSE, "metadata item without a key");
-	if (!instance)
-		return bad_name("instance", instance, err);
+		if ((r = check_metadata_key(items[i].key, err)) < 0)
+			return r;
 	r = zonal_url(&url, root, project, zone, "instances", "instance", instance, err);
 	if (r < 0)
 		return r;
 	gceb_buf_adds(&url, "/setMetadata");
-	body = cJSON_CreateObject();
-	gceb_json_add_string(&oom, body, "kind", "compute#metadata");
-	gceb_json_add_string(&oom, body, "fingerprint", fingerprint);
-	list = gceb_json_add(&oom, body, "items", cJSON_CreateArray());
-	for (i = 0; i < n_items; i++) {
-		cJSON *item = gceb_json_add(&oom, list, NULL, cJSON_CreateObject());
-
-		gceb_json_add_string(&oom, item, "key", items[i].key);
-		if (items[i].value)
-			gceb_json_add_string(&oom, item, "value", items[i].value);
-	}
-	return finish("POST", &url, body, oom || !body, out, err);
+	body = metadata_body(fingerprint, items, n_items, &oom);
+	return finish("POST", &url, body, oom, out, err);
 }
 
 static int stored_request(const char *method, const char *root, const char *stored,
