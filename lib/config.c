@@ -243,11 +243,13 @@ int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *
 {
 	Gceb__State__Dimensions d = GCEB__STATE__DIMENSIONS__INIT;
 	size_t i;
-	int r;
 
-	for (i = 0; i < n; i++)
-		if ((r = gceb_dimension_parse(strs[i], &d, err)) < 0)
+	for (i = 0; i < n; i++) {
+		int r = gceb_dimension_parse(strs[i], &d, err);
+
+		if (r < 0)
 			return r;
+	}
 	/* Strings point into @strs: the caller copies them (see process-config). */
 	*out = d;
 	return 0;
@@ -367,17 +369,21 @@ static int cmp_sa(const void *a, const void *b)
 /* The first account stays first; the rest are sorted by name (stable). */
 static int json_service_accounts(struct gceb_buf *b, const gceb_template_cfg *t)
 {
+	/* An array of pointers: the element size is a pointer's. */
+	const size_t elem = sizeof(gceb_sa_cfg *);
 	gceb_sa_cfg **rest = NULL;
-	size_t i, n = t->n_service_accounts;
+	size_t n = t->n_service_accounts;
 	int r = 0;
 
 	gceb_buf_addc(b, '[');
 	if (n > 0) {
-		rest = malloc(n * sizeof(*rest));
+		size_t i;
+
+		rest = malloc(n * elem);
 		if (!rest)
 			return GCEB_ENOMEM;
-		memcpy(rest, t->service_accounts, n * sizeof(*rest));
-		qsort(rest + 1, n - 1, sizeof(*rest), cmp_sa);
+		memcpy(rest, t->service_accounts, n * elem);
+		qsort(rest + 1, n - 1, elem, cmp_sa);
 		for (i = 0; i < n && r == 0; i++) {
 			if (i)
 				gceb_buf_adds(b, ", ");
@@ -612,11 +618,10 @@ static void check_managers(const struct checker *c, const Gceb__Config__Instance
 		const char *base = m->template_base_name ? m->template_base_name : "";
 		const char *zone = m->zone ? m->zone : "";
 		struct place where = { mc, 1, i };
-		const gceb_template_cfg *t;
 
 		if (!*base)
 			problem(c, mc, 1, i, "template_base_name must not be empty");
-		else if (!(t = find_template(tc, base)))
+		else if (!find_template(tc, base))
 			problem(c, m, 1, 0,
 				"template_base_name '%s' names no template in "
 				"templates.cfg",

@@ -18,7 +18,7 @@
 #include "state.pb-c.h"
 
 /* A config file larger than this is refused before parsing. */
-#define GCEB_CONFIG_MAX_BYTES (1024 * 1024)
+#define GCEB_CONFIG_MAX_BYTES 1048576 /* 1 MiB, written out: no int product to widen */
 
 /* The largest maximum_size a manager may ask for (behaviour.md §3.5). */
 #define GCEB_MAX_GROUP_SIZE 1000

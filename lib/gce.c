@@ -14,6 +14,7 @@
 #include "json.h"
 #include "names.h"
 #include "sha1.h"
+#include "url.h"
 
 /* Growth per run beyond the idle instances, and the leased headroom (behaviour.md §4.10). */
 #define RESIZE_LIMIT  100
@@ -112,14 +113,16 @@ int gceb_gce_resolve(const char *root, const char *stored_url, char **out, struc
 	for (i = 0; i < sizeof(roots) / sizeof(roots[0]) && !path; i++)
 		path = after_root(stored_url, roots[i]);
 	if (!path) {
-		const char *host = strstr(stored_url, "://");
-		size_t len;
+		struct gceb_url u;
 
-		host = host ? host + 3 : stored_url;
-		len = strcspn(host, "/?#");
+		if (gceb_url_parse(stored_url, GCEB_EAUTH, &u, NULL) < 0)
+			return gceb_err_set(
+				err, GCEB_EAUTH,
+				"refusing '%.200s': a malformed URL is not the Compute root '%s'",
+				stored_url, root);
 		return gceb_err_set(err, GCEB_EAUTH,
 				    "refusing '%s': host '%.*s' is not the Compute root '%s'",
-				    stored_url, (int)(len > 200 ? 200 : len), host, root);
+				    stored_url, (int)u.host_len, u.host, root);
 	}
 	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
 		return gceb_err_set(err, GCEB_EPARSE, "'%s' is not a Compute v1 project URL",

@@ -545,12 +545,13 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 	struct gceb_http_request *req = x->req;
 	const struct root *root;
 	struct gceb_err err = { 0 };
-	char host[256];
 	char *path = NULL;
 	int r;
 
 	root = find_root(http, req->url);
 	if (!root) {
+		char host[256];
+
 		url_host(req->url, host, sizeof(host));
 		set_error(req,
 			  "refusing to send a request to '%s' outside the configured API roots",
@@ -592,8 +593,11 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 static struct curl_slist *header_list(const char *auth, const char *a, const char *b)
 {
 	struct curl_slist *h = NULL, *next;
-	const char *v[] = { "User-Agent: gceb/" GCEB_VERSION, "Accept-Encoding: gzip, deflate",
-			    auth, a, b };
+	/* The first entry is one literal, joined with GCEB_VERSION, not a missing comma. */
+	const char *v[] = {
+		"User-Agent: gceb/" GCEB_VERSION, // NOLINT(bugprone-suspicious-missing-comma)
+		"Accept-Encoding: gzip, deflate", auth, a, b
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -615,9 +619,10 @@ static bool add_headers(struct gceb_http *http, struct xfer *x, const char *toke
 {
 	struct headers *h = http->headers[x->req->api];
 	struct gceb_buf auth = GCEB_BUF_INIT;
-	bool oom;
 
-	if (!h || (token ? !h->token || strcmp(token, h->token) : h->token != NULL)) {
+	if (!h || (token ? !h->token || strcmp(token, h->token) != 0 : h->token != NULL)) {
+		bool oom;
+
 		h = calloc(1, sizeof(*h));
 		if (!h)
 			return false;
@@ -648,17 +653,12 @@ static bool add_headers(struct gceb_http *http, struct xfer *x, const char *toke
 	return true;
 }
 
-static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_http,
-			   const char *token)
+/* An attempt's timeout: the engine's, else the request's, else the default; within the deadline. */
+static long attempt_timeout(const struct gceb_http *http, const struct gceb_http_request *req)
 {
-	struct gceb_http_request *req = x->req;
-	bool post = !strcmp(req->method, "POST");
 	long timeout = http->o.attempt_timeout_ms > 0 ? http->o.attempt_timeout_ms :
 		       req->timeout_ms > 0            ? req->timeout_ms :
 							DEFAULT_ATTEMPT_TIMEOUT;
-	const char *body = req->body ? req->body : "";
-	CURL *e = x->easy;
-	CURLcode c = CURLE_OK;
 
 	if (http->deadline) {
 		int64_t left = http->deadline - now_ms();
@@ -666,23 +666,17 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 		if (left < timeout)
 			timeout = left > 1 ? (long)left : 1;
 	}
-	if (!add_headers(http, x, token))
-		return CURLE_OUT_OF_MEMORY;
+	return timeout;
+}
 
-	SETOPT(c, e, CURLOPT_URL, req->url);
-	SETOPT(c, e, CURLOPT_PROTOCOLS_STR, plain_http ? "http,https" : "https");
-	/* Redirects stay off (the default): a 3xx is an error, as in the reference. */
-	SETOPT(c, e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	SETOPT(c, e, CURLOPT_PIPEWAIT, 1L);
-	SETOPT(c, e, CURLOPT_TIMEOUT_MS, timeout);
-	SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	SETOPT(c, e, CURLOPT_ERRORBUFFER, x->errbuf);
-	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
-	SETOPT(c, e, CURLOPT_WRITEDATA, x);
-	SETOPT(c, e, CURLOPT_PRIVATE, x);
-	SETOPT(c, e, CURLOPT_NOSIGNAL, (long)http->nosignal);
-	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
-	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
+/* The headers, method and body of @x's request. */
+static CURLcode set_method(CURL *e, const struct xfer *x)
+{
+	const struct gceb_http_request *req = x->req;
+	bool post = !strcmp(req->method, "POST");
+	const char *body = req->body ? req->body : "";
+	CURLcode c = CURLE_OK;
+
 	SETOPT(c, e, CURLOPT_HTTPHEADER,
 	       x->headers->list[req->body ? HDR_JSON :
 				post      ? HDR_EMPTY_POST :
@@ -694,6 +688,33 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	}
 	if (!post && strcmp(req->method, "GET") != 0)
 		SETOPT(c, e, CURLOPT_CUSTOMREQUEST, req->method);
+	return c;
+}
+
+static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_http,
+			   const char *token)
+{
+	CURL *e = x->easy;
+	CURLcode c = CURLE_OK;
+
+	if (!add_headers(http, x, token))
+		return CURLE_OUT_OF_MEMORY;
+	SETOPT(c, e, CURLOPT_URL, x->req->url);
+	SETOPT(c, e, CURLOPT_PROTOCOLS_STR, plain_http ? "http,https" : "https");
+	/* Redirects stay off (the default): a 3xx is an error, as in the reference. */
+	SETOPT(c, e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	SETOPT(c, e, CURLOPT_PIPEWAIT, 1L);
+	SETOPT(c, e, CURLOPT_TIMEOUT_MS, attempt_timeout(http, x->req));
+	SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	SETOPT(c, e, CURLOPT_ERRORBUFFER, x->errbuf);
+	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
+	SETOPT(c, e, CURLOPT_WRITEDATA, x);
+	SETOPT(c, e, CURLOPT_PRIVATE, x);
+	SETOPT(c, e, CURLOPT_NOSIGNAL, (long)http->nosignal);
+	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
+	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
+	if (c == CURLE_OK)
+		c = set_method(e, x);
 	/* TLS peer and host verification are curl's defaults and are never turned off. */
 	return c;
 }
@@ -1003,13 +1024,13 @@ static CURLMcode drive(struct gceb_http *http, int *running)
 
 int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 {
-	CURLMcode mc = CURLM_OK;
 	int r = 0;
 
 	assert(!http->running); /* not from a callback */
 	http->running = true;
 	for (;;) {
 		int64_t now = now_ms();
+		CURLMcode mc;
 		int running;
 
 		if (!http->flying && !http->ready && !http->timers)

@@ -184,20 +184,18 @@ static bool rate_limit_reason(const char *reason)
 static int envelope_errors(const char *what, const cJSON *errors, struct gceb_api_error *e,
 			   const char **reason, const char **message, struct gceb_err *err)
 {
-	const cJSON *item;
-	bool first = true;
+	const cJSON *first = cJSON_GetArrayItem(errors, 0), *item;
 	int r;
 
+	if (first && !cJSON_IsObject(first))
+		return gceb_json_bad_field(what, "error.errors[0]", "is not an object", err);
+	if (first &&
+	    ((r = gceb_json_string(what, first, "error.errors[0].reason", false, reason, err)) <
+		     0 ||
+	     (r = gceb_json_string(what, first, "error.errors[0].message", false, message, err)) <
+		     0))
+		return r;
 	cJSON_ArrayForEach(item, errors) {
-		if (first && !cJSON_IsObject(item))
-			return gceb_json_bad_field(what, "error.errors[0]", "is not an object",
-						   err);
-		if (first && ((r = gceb_json_string(what, item, "error.errors[0].reason", false,
-						    reason, err)) < 0 ||
-			      (r = gceb_json_string(what, item, "error.errors[0].message", false,
-						    message, err)) < 0))
-			return r;
-		first = false;
 		if (cJSON_IsObject(item) &&
 		    rate_limit_reason(
 			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "reason"))))

@@ -190,8 +190,9 @@ int gceb_luci_parse_content(const char *body, size_t len, size_t max, char **out
 	int r;
 
 	r = gceb_json_parse_object(ANSWER, body, len, &json, err);
-	if (r == 0)
-		r = take_string(json, "content", true, &b64, err);
+	if (r < 0)
+		return r;
+	r = take_string(json, "content", true, &b64, err);
 	cJSON_Delete(json);
 	if (r < 0)
 		return r;
