@@ -30,6 +30,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "gceb/log.h"
+#include "http.h"
 #include "url.h"
 
 /* A chain of curl_easy_setopt(): once one fails, the rest are skipped. */
@@ -290,7 +291,8 @@ static CURLcode fetch_setup(CURL *e, const char *url, const char *protocols, str
 }
 
 /*
- * One synchronous request with retries on network errors and 5xx. *@status
+ * One synchronous request with retries on network errors and the statuses
+ * gceb_http_status_transient() names (408, 429, 5xx). *@status
  * is the last HTTP status; GCEB_ENET without one means nothing answered.
  */
 static int fetch(const char *url, const char *protocols, const char *header, const char *form,
@@ -338,7 +340,7 @@ static int fetch(const char *url, const char *protocols, const char *header, con
 					 url, RESPONSE_MAX_BYTES);
 			goto out;
 		}
-		if (!failure && *status < 500) {
+		if (!failure && !gceb_http_status_transient(*status)) {
 			r = 0;
 			goto out;
 		}

@@ -803,10 +803,15 @@ static bool rate_limited(const struct gceb_http_request *req)
 	return hit;
 }
 
-/* The statuses worth another attempt (http.h): the one list. */
+bool gceb_http_status_transient(long status)
+{
+	return status >= 500 || status == 408 || status == 429;
+}
+
+/* ... and a 403 that says "rate limit" (http.h). */
 static bool transient_status(long status, bool limited)
 {
-	return status >= 500 || status == 408 || status == 429 || (status == 403 && limited);
+	return gceb_http_status_transient(status) || (status == 403 && limited);
 }
 
 static int status_result(long status, bool limited)
