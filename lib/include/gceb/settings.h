@@ -4,6 +4,8 @@
 #ifndef GCEB_SETTINGS_H
 #define GCEB_SETTINGS_H
 
+#include <stdbool.h>
+
 #include "gceb/err.h"
 
 #define GCEB_DEFAULT_STATE_DIR        "/var/lib/gceb"
