@@ -555,8 +555,7 @@ static void check_template(const struct checker *c, const gceb_template_cfg *t, 
 	if (t->image_project && *t->image_project && !gceb_name_is_project(t->image_project))
 		problem(c, t, 10, 0, "image_project '%s' is not a valid GCE project",
 			t->image_project);
-	if (t->network_url && *t->network_url && !gceb_name_is_rfc1035(t->network_url) &&
-	    strncmp(t->network_url, "https://", 8) != 0)
+	if (t->network_url && *t->network_url && !gceb_name_is_network(t->network_url))
 		problem(c, t, 11, 0, "network_url '%s' is neither a network name nor an https URL",
 			t->network_url);
 	if (t->disk_size_gb < 0)

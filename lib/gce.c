@@ -223,8 +223,7 @@ static int check_revision(const Gceb__State__Revision *r, struct gceb_err *err)
 		return bad_name("image_project", r->image_project, err);
 	if (!is_name(r->machine_type))
 		return bad_name("machine_type", r->machine_type, err);
-	if (r->network_url && *r->network_url && !is_name(r->network_url) &&
-	    strncmp(r->network_url, "https://", 8) != 0)
+	if (r->network_url && *r->network_url && !gceb_name_is_network(r->network_url))
 		return gceb_err_set(err, GCEB_EPARSE,
 				    "network_url '%s' is neither a network name nor an https URL",
 				    r->network_url);

@@ -418,6 +418,24 @@ static void typed_dimensions_reported_at_their_place(void **state)
 	assert_int_equal(dims.disk_gb, 20);
 }
 
+/* network_url: a network name or an https URL, by the one URL parser (url.h). */
+static void network_url_checked(void **state)
+{
+	(void)state;
+	expect_accepted("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			"machine_type: \"m\" network_url: \"net-1\" }",
+			"");
+	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			"machine_type: \"m\" network_url: \"https://\" }",
+			"", "network_url 'https://' is neither a network name nor an https URL");
+	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			"machine_type: \"m\" network_url: \"https://x y/n\" }",
+			"", "is neither a network name nor an https URL");
+	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			"machine_type: \"m\" network_url: \"http://example.com/n\" }",
+			"", "is neither a network name nor an https URL");
+}
+
 /* Every problem is reported, across both files, not just the first. */
 static void all_problems_reported(void **state)
 {
@@ -622,6 +640,7 @@ int main(void)
 		cmocka_unit_test(long_base_instance_name_rejected),
 		cmocka_unit_test(key_value_strings_checked),
 		cmocka_unit_test(typed_dimensions_checked),
+		cmocka_unit_test(network_url_checked),
 		cmocka_unit_test(typed_dimensions_reported_at_their_place),
 		cmocka_unit_test(all_problems_reported),
 		cmocka_unit_test(syntax_errors_in_both_files),

@@ -365,6 +365,14 @@ static void template_insert_refuses_bad_names(void **state)
 	r = revision();
 	r->network_url = (char *)"http://example.com/net";
 	template_insert_fails(r, "pool", REV, "network_url");
+	/* "https://" and no URL after it (url.h), or user info before the host. */
+	r = revision();
+	r->network_url = (char *)"https://";
+	template_insert_fails(r, "pool", REV, "network_url");
+	r = revision();
+	r->network_url = (char *)"https://user@www.googleapis.com/compute/v1/projects/p/global/"
+				 "networks/n";
+	template_insert_fails(r, "pool", REV, "network_url");
 	r = revision();
 	r->disk_size_gb = -1;
 	template_insert_fails(r, "pool", REV, "negative");
