@@ -32,6 +32,7 @@
 #include "file.h"
 #include "gceb/log.h"
 #include "http.h"
+#include "url.h"
 
 /* A chain of curl_easy_setopt(): once one fails, the rest are skipped. */
 #define SETOPT(c, e, opt, val) ((c) = (c) != CURLE_OK ? (c) : curl_easy_setopt(e, opt, val))
@@ -287,7 +288,8 @@ static CURLcode fetch_setup(CURL *e, const char *url, const char *protocols, str
 }
 
 /*
- * One synchronous request with retries on network errors and 5xx. *@status
+ * One synchronous request with retries on network errors and the statuses
+ * gceb_http_status_transient() names (408, 429, 5xx). *@status
  * is the last HTTP status; GCEB_ENET without one means nothing answered.
  */
 static int fetch(const char *url, const char *protocols, const char *header, const char *form,
@@ -335,7 +337,7 @@ static int fetch(const char *url, const char *protocols, const char *header, con
 					 url, RESPONSE_MAX_BYTES);
 			goto out;
 		}
-		if (!failure && *status < 500) {
+		if (!failure && !gceb_http_status_transient(*status)) {
 			r = 0;
 			goto out;
 		}
@@ -541,104 +543,148 @@ static const char *key_field(const cJSON *key, const char *name)
 	return v && *v ? v : NULL;
 }
 
-/* RFC 7523 JWT-bearer grant with a Google service-account JSON key. */
-static int from_key_file(const struct gceb_auth *auth, const char *scope, struct fetched *out,
-			 struct gceb_err *err)
-{
-	const char *path = auth->key_file;
-	struct gceb_buf file = GCEB_BUF_INIT, jwt = GCEB_BUF_INIT, form = GCEB_BUF_INIT;
-	struct sink s = { GCEB_BUF_INIT, false };
-	const char *type, *email, *kid, *uri;
-	char *pem = NULL;
-	cJSON *key = NULL, *header, *claims;
+/* The fields of a service-account JSON key that the grant uses; spans into @json. */
+struct sa_key {
+	cJSON *json;
+	const char *email, *kid, *uri;
+	char *pem; /* cleansed after use */
 	bool plain_http;
-	char from[300];
-	long status = 0;
-	time_t iat;
+};
+
+/* Read and check the key file: a service-account key whose token_uri may get an assertion. */
+static int read_key(const struct gceb_auth *auth, struct gceb_buf *file, struct sa_key *k,
+		    struct gceb_err *err)
+{
+	const char *path = auth->key_file, *type;
+	struct gceb_url u;
 	int r;
 
-	r = read_secret(path, "key file", &file, err);
+	r = read_secret(path, "key file", file, err);
 	if (r < 0)
-		goto out;
-	key = file.p ? cJSON_ParseWithLength(file.p, file.len) : NULL;
-	type = key_field(key, "type");
-	email = key_field(key, "client_email");
-	pem = (char *)key_field(key, "private_key");
-	kid = key_field(key, "private_key_id");
-	uri = key_field(key, "token_uri");
-	if (!type || strcmp(type, "service_account") != 0 || !email || !pem || !uri) {
-		r = gceb_err_set(err, GCEB_ECONFIG,
-				 "key file '%s' is not a service-account JSON key (type "
-				 "service_account, client_email, private_key, token_uri)",
-				 path);
-		goto out;
-	}
+		return r;
+	k->json = file->p ? cJSON_ParseWithLength(file->p, file->len) : NULL;
+	type = key_field(k->json, "type");
+	k->email = key_field(k->json, "client_email");
+	k->pem = (char *)key_field(k->json, "private_key");
+	k->kid = key_field(k->json, "private_key_id");
+	k->uri = key_field(k->json, "token_uri");
+	if (!type || strcmp(type, "service_account") != 0 || !k->email || !k->pem || !k->uri)
+		return gceb_err_set(err, GCEB_ECONFIG,
+				    "key file '%s' is not a service-account JSON key (type "
+				    "service_account, client_email, private_key, token_uri)",
+				    path);
 	/* The assertion is a credential: only to the configured token endpoints. */
-	if (gceb_http_check_url(uri, &plain_http, NULL, NULL) < 0 ||
-	    !(plain_http || in_token_roots(auth, uri))) {
-		r = gceb_err_set(err, GCEB_ECONFIG,
-				 "key file '%s': refusing to send an assertion to token_uri '%s' "
-				 "(must be https under the token roots, or http to loopback)",
-				 path, uri);
-		goto out;
-	}
+	if (gceb_url_check(k->uri, GCEB_ECONFIG, &u, NULL) < 0 ||
+	    !(u.plain_http || in_token_roots(auth, k->uri)))
+		return gceb_err_set(
+			err, GCEB_ECONFIG,
+			"key file '%s': refusing to send an assertion to token_uri '%s' "
+			"(must be https under the token roots, or http to loopback)",
+			path, k->uri);
+	k->plain_http = u.plain_http;
+	return 0;
+}
 
-	iat = time(NULL) - JWT_SKEW_S;
-	header = cJSON_CreateObject();
-	if (header && (!cJSON_AddStringToObject(header, "alg", "RS256") ||
-		       !cJSON_AddStringToObject(header, "typ", "JWT") ||
-		       (kid && !cJSON_AddStringToObject(header, "kid", kid)))) {
-		cJSON_Delete(header);
-		header = NULL;
+static cJSON *jwt_header(const struct sa_key *k)
+{
+	cJSON *h = cJSON_CreateObject();
+
+	if (h && (!cJSON_AddStringToObject(h, "alg", "RS256") ||
+		  !cJSON_AddStringToObject(h, "typ", "JWT") ||
+		  (k->kid && !cJSON_AddStringToObject(h, "kid", k->kid)))) {
+		cJSON_Delete(h);
+		h = NULL;
 	}
-	claims = cJSON_CreateObject();
-	if (claims && (!cJSON_AddStringToObject(claims, "iss", email) ||
-		       !cJSON_AddStringToObject(claims, "scope", scope) ||
-		       !cJSON_AddStringToObject(claims, "aud", uri) ||
-		       !cJSON_AddNumberToObject(claims, "iat", (double)iat) ||
-		       !cJSON_AddNumberToObject(claims, "exp", (double)(iat + JWT_LIFETIME_S)))) {
-		cJSON_Delete(claims);
-		claims = NULL;
+	return h;
+}
+
+static cJSON *jwt_claims(const struct sa_key *k, const char *scope)
+{
+	time_t iat = time(NULL) - JWT_SKEW_S;
+	cJSON *c = cJSON_CreateObject();
+
+	if (c && (!cJSON_AddStringToObject(c, "iss", k->email) ||
+		  !cJSON_AddStringToObject(c, "scope", scope) ||
+		  !cJSON_AddStringToObject(c, "aud", k->uri) ||
+		  !cJSON_AddNumberToObject(c, "iat", (double)iat) ||
+		  !cJSON_AddNumberToObject(c, "exp", (double)(iat + JWT_LIFETIME_S)))) {
+		cJSON_Delete(c);
+		c = NULL;
 	}
-	add_b64json(&jwt, header);
+	return c;
+}
+
+/* The form body of the grant: a signed JWT for @scope. */
+static int grant_form(const char *path, const struct sa_key *k, const char *scope,
+		      struct gceb_buf *form, struct gceb_err *err)
+{
+	struct gceb_buf jwt = GCEB_BUF_INIT;
+	int r;
+
+	add_b64json(&jwt, jwt_header(k));
 	gceb_buf_addc(&jwt, '.');
-	add_b64json(&jwt, claims);
+	add_b64json(&jwt, jwt_claims(k, scope));
 	if (jwt.oom) {
 		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 		goto out;
 	}
-	r = sign_rs256(path, pem, &jwt, err);
+	r = sign_rs256(path, k->pem, &jwt, err);
 	if (r < 0)
 		goto out;
 	/* base64url and '.' need no form escaping. */
-	gceb_buf_adds(&form, "grant_type=" GRANT_JWT_BEARER "&assertion=");
-	gceb_buf_add(&form, jwt.p, jwt.len);
-	if (form.oom) {
+	gceb_buf_adds(form, "grant_type=" GRANT_JWT_BEARER "&assertion=");
+	gceb_buf_add(form, jwt.p, jwt.len);
+	if (form->oom)
 		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+out:
+	buf_cleanse_release(&jwt);
+	return r;
+}
+
+/* The token endpoint's refusal, with its OAuth2 error code and description. */
+static int refused(const char *from, const char *email, long status, const struct sink *s,
+		   struct gceb_err *err)
+{
+	cJSON *e = s->b.p ? cJSON_ParseWithLength(s->b.p, s->b.len) : NULL;
+	const char *code = key_field(e, "error"), *desc = key_field(e, "error_description");
+	int r = gceb_err_set(err, GCEB_EAUTH, "%s refused the key of '%s': HTTP %ld%s%s%s%s", from,
+			     email, status, code ? ": " : "", code ? code : "", desc ? ": " : "",
+			     desc ? desc : "");
+
+	cJSON_Delete(e);
+	return r;
+}
+
+/* RFC 7523 JWT-bearer grant with a Google service-account JSON key. */
+static int from_key_file(const struct gceb_auth *auth, const char *scope, struct fetched *out,
+			 struct gceb_err *err)
+{
+	struct gceb_buf file = GCEB_BUF_INIT, form = GCEB_BUF_INIT;
+	struct sink s = { GCEB_BUF_INIT, false };
+	struct sa_key k = { 0 };
+	char from[300];
+	long status = 0;
+	int r;
+
+	r = read_key(auth, &file, &k, err);
+	if (r == 0)
+		r = grant_form(auth->key_file, &k, scope, &form, err);
+	if (r < 0)
 		goto out;
-	}
-	(void)snprintf(from, sizeof(from), "the token endpoint '%s'", uri);
-	r = fetch(uri, plain_http ? "http,https" : "https",
+	(void)snprintf(from, sizeof(from), "the token endpoint '%s'", k.uri);
+	r = fetch(k.uri, k.plain_http ? "http,https" : "https",
 		  "Content-Type: application/x-www-form-urlencoded", form.p, &s, &status, err);
 	if (r < 0)
 		goto out;
-	if (status != 200) {
-		cJSON *e = s.b.p ? cJSON_ParseWithLength(s.b.p, s.b.len) : NULL;
-		const char *code = key_field(e, "error"), *desc = key_field(e, "error_description");
-
-		r = gceb_err_set(err, GCEB_EAUTH, "%s refused the key of '%s': HTTP %ld%s%s%s%s",
-				 from, email, status, code ? ": " : "", code ? code : "",
-				 desc ? ": " : "", desc ? desc : "");
-		cJSON_Delete(e);
-		goto out;
-	}
-	r = parse_token(from, &s, out, err);
+	if (status != 200)
+		r = refused(from, k.email, status, &s, err);
+	else
+		r = parse_token(from, &s, out, err);
 out:
-	if (pem)
-		OPENSSL_cleanse(pem, strlen(pem));
-	cJSON_Delete(key);
+	if (k.pem)
+		OPENSSL_cleanse(k.pem, strlen(k.pem));
+	cJSON_Delete(k.json);
 	buf_cleanse_release(&file);
-	buf_cleanse_release(&jwt);
 	buf_cleanse_release(&form);
 	buf_cleanse_release(&s.b);
 	return r;

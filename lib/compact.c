@@ -52,7 +52,7 @@ static int compact_instance(const char *key, const Gceb__State__Instance *in,
 {
 	Gceb__State__Instance *out = &c->msg.instance;
 	char suffix[SUFFIX_MAX];
-	size_t igm_len, len, slen;
+	size_t igm_len;
 
 	/* Callers never see these fields, so they cannot have set them. */
 	assert(!in->has_igm_from_key && !in->url_prefix);
@@ -66,8 +66,8 @@ static int compact_instance(const char *key, const Gceb__State__Instance *in,
 		out->igm_from_key = 1;
 	}
 	if (in->url) {
-		len = strlen(in->url);
-		slen = strlen(suffix);
+		size_t len = strlen(in->url), slen = strlen(suffix);
+
 		if (len >= slen && strcmp(in->url + len - slen, suffix) == 0) {
 			c->url_prefix = strndup(in->url, len - slen);
 			if (!c->url_prefix)
@@ -93,7 +93,6 @@ static int compact_igm(const char *key, const Gceb__State__InstanceGroupManager 
 {
 	Gceb__State__InstanceGroupManager *out = &c->msg.igm;
 	size_t i, key_len = strlen(key);
-	const char *name;
 	bool any = false;
 
 	assert(!in->has_instances_by_name);
@@ -110,7 +109,8 @@ static int compact_igm(const char *key, const Gceb__State__InstanceGroupManager 
 	if (!c->instances)
 		return GCEB_ENOMEM;
 	for (i = 0; i < in->n_instances; i++) {
-		name = own_name(key, key_len, in->instances[i]);
+		const char *name = own_name(key, key_len, in->instances[i]);
+
 		/* protobuf-c's char ** holds borrowed strings here; packing only reads them. */
 		c->instances[i] = (char *)(name ? name : in->instances[i]);
 	}
@@ -197,21 +197,23 @@ static int expand_instance(const char *key, Gceb__State__Instance *m)
 static int expand_igm(const char *key, Gceb__State__InstanceGroupManager *m)
 {
 	size_t i, key_len = strlen(key);
-	char *s;
 
 	if (!m->has_instances_by_name)
 		return 0;
 	if (!m->instances_by_name)
 		return GCEB_EPARSE;
 	for (i = 0; i < m->n_instances; i++) {
+		size_t len = strlen(m->instances[i]);
+		char *s;
+
 		if (strchr(m->instances[i], ' '))
 			continue; /* stored as it is */
-		s = malloc(key_len + 1 + strlen(m->instances[i]) + 1);
+		s = malloc(key_len + 1 + len + 1);
 		if (!s)
 			return GCEB_ENOMEM;
 		memcpy(s, key, key_len);
 		s[key_len] = ' ';
-		strcpy(s + key_len + 1, m->instances[i]);
+		memcpy(s + key_len + 1, m->instances[i], len + 1);
 		free(m->instances[i]);
 		m->instances[i] = s;
 	}

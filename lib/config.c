@@ -16,6 +16,7 @@
 #include "file.h"
 #include "gceb/settings.h"
 #include "textproto.h"
+#include "url.h"
 
 void gceb_diags_add(struct gceb_diags *d, const char *fmt, ...)
 {
@@ -141,111 +142,122 @@ bool gceb_split_kv(const char *s, size_t *key_len, const char **value)
 
 /* ---- typed dimensions (behaviour.md §3.4) ---- */
 
-static int enum_value(const ProtobufCEnumDescriptor *d, const char *name, int *out)
+/* The value of an enum dimension, by its name. */
+static int dim_enum(const ProtobufCEnumDescriptor *desc, const char *key, const char *value,
+		    int *out, struct gceb_err *err)
 {
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(d, name);
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(desc, value);
 
 	if (!v)
-		return -1;
+		return gceb_err_set(err, GCEB_ECONFIG, "dimension %s '%s' is not a known value",
+				    key, value);
 	*out = v->value;
 	return 0;
 }
 
-static int parse_int64(const char *s, int64_t *out)
+static int dim_int(const char *key, const char *value, int64_t *out, struct gceb_err *err)
 {
 	long long v;
 	char *end;
 
 	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno != 0 || s[0] == ' ')
-		return -1;
+	v = strtoll(value, &end, 10);
+	if (!*value || *end || errno != 0 || value[0] == ' ')
+		return gceb_err_set(err, GCEB_ECONFIG, "dimension %s '%s' is not an integer", key,
+				    value);
 	*out = v;
 	return 0;
 }
 
-int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *out, size_t *bad,
-			  char *why, size_t why_len)
+static int dim_number(const char *key, const char *value, double *out, struct gceb_err *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (!*value || *end || errno != 0 || !isfinite(v))
+		return gceb_err_set(err, GCEB_ECONFIG, "dimension %s '%s' is not a number", key,
+				    value);
+	*out = v;
+	return 0;
+}
+
+/* The enum, integer and number dimensions; *@known false for any other key. */
+static int dim_typed(Gceb__State__Dimensions *d, const char *key, const char *value, bool *known,
+		     struct gceb_err *err)
+{
+	int ev = 0, r = 0;
+
+	*known = true;
+	if (!strcmp(key, "os_family")) {
+		r = dim_enum(&gceb__state__dimensions__osfamily__descriptor, key, value, &ev, err);
+		d->has_os_family = d->has_os_family || r == 0;
+		d->os_family = r == 0 ? (Gceb__State__Dimensions__OSFamily)ev : d->os_family;
+	} else if (!strcmp(key, "backend")) {
+		r = dim_enum(&gceb__state__dimensions__backend__descriptor, key, value, &ev, err);
+		d->has_backend = d->has_backend || r == 0;
+		d->backend = r == 0 ? (Gceb__State__Dimensions__Backend)ev : d->backend;
+	} else if (!strcmp(key, "linux_flavor")) {
+		r = dim_enum(&gceb__state__dimensions__linux_flavor__descriptor, key, value, &ev,
+			     err);
+		d->has_linux_flavor = d->has_linux_flavor || r == 0;
+		d->linux_flavor =
+			r == 0 ? (Gceb__State__Dimensions__LinuxFlavor)ev : d->linux_flavor;
+	} else if (!strcmp(key, "num_cpus")) {
+		r = dim_int(key, value, &d->num_cpus, err);
+		d->has_num_cpus = d->has_num_cpus || r == 0;
+	} else if (!strcmp(key, "disk_gb")) {
+		r = dim_int(key, value, &d->disk_gb, err);
+		d->has_disk_gb = d->has_disk_gb || r == 0;
+	} else if (!strcmp(key, "memory_gb")) {
+		r = dim_number(key, value, &d->memory_gb, err);
+		d->has_memory_gb = d->has_memory_gb || r == 0;
+	} else {
+		*known = false;
+	}
+	return r;
+}
+
+int gceb_dimension_parse(const char *s, Gceb__State__Dimensions *d, struct gceb_err *err)
+{
+	const char *value;
+	char key[64];
+	size_t klen;
+	bool known;
+	int r;
+
+	if (!gceb_split_kv(s, &klen, &value) || klen == 0)
+		return gceb_err_set(err, GCEB_ECONFIG, "dimension '%s' is not \"key:value\"", s);
+	if (klen >= sizeof(key))
+		return 0; /* no known key is that long */
+	memcpy(key, s, klen);
+	key[klen] = '\0';
+	r = dim_typed(d, key, value, &known, err);
+	if (known)
+		return r;
+	if (!strcmp(key, "hostname"))
+		d->hostname = (char *)value;
+	else if (!strcmp(key, "os_version"))
+		d->os_version = (char *)value;
+	return 0;
+}
+
+int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *out,
+			  struct gceb_err *err)
 {
 	Gceb__State__Dimensions d = GCEB__STATE__DIMENSIONS__INIT;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const char *value;
-		char key[64];
-		size_t klen;
-		int ev;
+		int r = gceb_dimension_parse(strs[i], &d, err);
 
-		if (!gceb_split_kv(strs[i], &klen, &value) || klen == 0) {
-			(void)snprintf(why, why_len, "'%s' is not \"key:value\"", strs[i]);
-			goto bad;
-		}
-		if (klen >= sizeof(key))
-			continue; /* no known key is that long */
-		memcpy(key, strs[i], klen);
-		key[klen] = '\0';
-		if (!strcmp(key, "os_family")) {
-			if (enum_value(&gceb__state__dimensions__osfamily__descriptor, value, &ev) <
-			    0)
-				goto bad_enum;
-			d.has_os_family = true;
-			d.os_family = (Gceb__State__Dimensions__OSFamily)ev;
-		} else if (!strcmp(key, "backend")) {
-			if (enum_value(&gceb__state__dimensions__backend__descriptor, value, &ev) <
-			    0)
-				goto bad_enum;
-			d.has_backend = true;
-			d.backend = (Gceb__State__Dimensions__Backend)ev;
-		} else if (!strcmp(key, "linux_flavor")) {
-			if (enum_value(&gceb__state__dimensions__linux_flavor__descriptor, value,
-				       &ev) < 0)
-				goto bad_enum;
-			d.has_linux_flavor = true;
-			d.linux_flavor = (Gceb__State__Dimensions__LinuxFlavor)ev;
-		} else if (!strcmp(key, "num_cpus") || !strcmp(key, "disk_gb")) {
-			int64_t v;
-
-			if (parse_int64(value, &v) < 0) {
-				(void)snprintf(why, why_len, "%s '%s' is not an integer", key,
-					       value);
-				goto bad;
-			}
-			if (key[0] == 'n') {
-				d.has_num_cpus = true;
-				d.num_cpus = v;
-			} else {
-				d.has_disk_gb = true;
-				d.disk_gb = v;
-			}
-		} else if (!strcmp(key, "memory_gb")) {
-			char *end;
-			double v;
-
-			errno = 0;
-			v = strtod(value, &end);
-			if (!*value || *end || errno != 0 || !isfinite(v)) {
-				(void)snprintf(why, why_len, "memory_gb '%s' is not a number",
-					       value);
-				goto bad;
-			}
-			d.has_memory_gb = true;
-			d.memory_gb = v;
-		} else if (!strcmp(key, "hostname")) {
-			d.hostname = (char *)value;
-		} else if (!strcmp(key, "os_version")) {
-			d.os_version = (char *)value;
-		}
-		continue;
-bad_enum:
-		(void)snprintf(why, why_len, "%s '%s' is not a known value", key, value);
-		goto bad;
+		if (r < 0)
+			return r;
 	}
 	/* Strings point into @strs: the caller copies them (see process-config). */
 	*out = d;
 	return 0;
-bad:
-	*bad = i;
-	return GCEB_ECONFIG;
 }
 
 /* ---- canonical JSON and the revision checksum (behaviour.md §3.6) ---- */
@@ -362,17 +374,21 @@ static int cmp_sa(const void *a, const void *b)
 /* The first account stays first; the rest are sorted by name (stable). */
 static int json_service_accounts(struct gceb_buf *b, const gceb_template_cfg *t)
 {
+	/* An array of pointers: the element size is a pointer's. */
+	const size_t elem = sizeof(gceb_sa_cfg *);
 	gceb_sa_cfg **rest = NULL;
-	size_t i, n = t->n_service_accounts;
+	size_t n = t->n_service_accounts;
 	int r = 0;
 
 	gceb_buf_addc(b, '[');
 	if (n > 0) {
-		rest = malloc(n * sizeof(*rest));
+		size_t i;
+
+		rest = malloc(n * elem);
 		if (!rest)
 			return GCEB_ENOMEM;
-		memcpy(rest, t->service_accounts, n * sizeof(*rest));
-		qsort(rest + 1, n - 1, sizeof(*rest), cmp_sa);
+		memcpy(rest, t->service_accounts, n * elem);
+		qsort(rest + 1, n - 1, elem, cmp_sa);
 		for (i = 0; i < n && r == 0; i++) {
 			if (i)
 				gceb_buf_adds(b, ", ");
@@ -534,9 +550,8 @@ static void check_template_strings_utf8(const struct checker *c, const gceb_temp
 
 static void check_template(const struct checker *c, const gceb_template_cfg *t, struct place where)
 {
-	Gceb__State__Dimensions dims;
-	char why[256];
-	size_t i, bad;
+	Gceb__State__Dimensions dims = GCEB__STATE__DIMENSIONS__INIT;
+	size_t i;
 
 	check_template_strings_utf8(c, t);
 	need_name(c, t, 1, "base_name", t->base_name, where, gceb_name_is_rfc1035);
@@ -550,8 +565,7 @@ static void check_template(const struct checker *c, const gceb_template_cfg *t, 
 	if (t->image_project && *t->image_project && !gceb_name_is_project(t->image_project))
 		problem(c, t, 10, 0, "image_project '%s' is not a valid GCE project",
 			t->image_project);
-	if (t->network_url && *t->network_url && !gceb_name_is_rfc1035(t->network_url) &&
-	    strncmp(t->network_url, "https://", 8) != 0)
+	if (t->network_url && *t->network_url && !gceb_name_is_network(t->network_url))
 		problem(c, t, 11, 0, "network_url '%s' is neither a network name nor an https URL",
 			t->network_url);
 	if (t->disk_size_gb < 0)
@@ -561,10 +575,16 @@ static void check_template(const struct checker *c, const gceb_template_cfg *t, 
 			problem(c, t, 6, i, "service account without a name");
 	check_kv_list(c, t, 3, "dimension", t->dimensions, t->n_dimensions);
 	check_kv_list(c, t, 8, "metadata", t->metadata, t->n_metadata);
-	if (gceb_dimensions_parse(t->dimensions, t->n_dimensions, &dims, &bad, why, sizeof(why)) <
-		    0 &&
-	    strchr(t->dimensions[bad], ':') && t->dimensions[bad][0] != ':')
-		problem(c, t, 3, bad, "dimension %s", why);
+	/* Each typed dimension's value, at its place; check_kv_list() said what lacks a key. */
+	for (i = 0; i < t->n_dimensions; i++) {
+		struct gceb_err e = { 0 };
+		size_t klen;
+		const char *value;
+
+		if (gceb_split_kv(t->dimensions[i], &klen, &value) && klen > 0 &&
+		    gceb_dimension_parse(t->dimensions[i], &dims, &e) < 0)
+			problem(c, t, 3, i, "%s", e.msg);
+	}
 }
 
 static const gceb_template_cfg *find_template(const Gceb__Config__InstanceTemplateConfig *tc,
@@ -607,11 +627,10 @@ static void check_managers(const struct checker *c, const Gceb__Config__Instance
 		const char *base = m->template_base_name ? m->template_base_name : "";
 		const char *zone = m->zone ? m->zone : "";
 		struct place where = { mc, 1, i };
-		const gceb_template_cfg *t;
 
 		if (!*base)
 			problem(c, mc, 1, i, "template_base_name must not be empty");
-		else if (!(t = find_template(tc, base)))
+		else if (!find_template(tc, base))
 			problem(c, m, 1, 0,
 				"template_base_name '%s' names no template in "
 				"templates.cfg",
@@ -722,26 +741,11 @@ void gceb_config_release(struct gceb_config *cfg)
 
 int gceb_settings_check_url(const char *what, const char *url, struct gceb_err *err)
 {
-	static const char *const loopback[] = { "localhost", "127.0.0.1", "[::1]" };
-	const char *host = NULL;
-	size_t i;
+	struct gceb_err e = { 0 };
 
-	if (!strncmp(url, "https://", 8)) {
-		host = url + 8;
-	} else if (!strncmp(url, "http://", 7)) {
-		for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
-			size_t n = strlen(loopback[i]);
-
-			if (!strncmp(url + 7, loopback[i], n) &&
-			    strchr(":/", url[7 + n] ? url[7 + n] : '/'))
-				host = url + 7;
-		}
-	}
-	if (!host || !*host || *host == '/' || *host == ':' || strpbrk(url, " \t\r\n\"'\\"))
-		return gceb_err_set(
-			err, GCEB_ECONFIG,
-			"%s must start with \"https://\" or \"http://localhost\", not '%s'", what,
-			url);
+	/* The rule the HTTP engine applies to every request (url.h). */
+	if (gceb_url_check(url, GCEB_ECONFIG, NULL, &e) < 0)
+		return gceb_err_set(err, GCEB_ECONFIG, "%s: %s", what, e.msg);
 	return 0;
 }
 

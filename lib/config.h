@@ -18,7 +18,7 @@
 #include "state.pb-c.h"
 
 /* A config file larger than this is refused before parsing. */
-#define GCEB_CONFIG_MAX_BYTES (1024 * 1024)
+#define GCEB_CONFIG_MAX_BYTES 1048576 /* 1 MiB, written out: no int product to widen */
 
 /* The largest maximum_size a manager may ask for (behaviour.md §3.5). */
 #define GCEB_MAX_GROUP_SIZE 1000
@@ -85,12 +85,15 @@ int gceb_template_checksum(const gceb_template_cfg *t, char out[GCEB_SHA1_HEX_LE
 bool gceb_split_kv(const char *s, size_t *key_len, const char **value);
 
 /*
- * Convert "key:value" dimension strings to typed dimensions (§3.4). Unknown
- * keys are dropped; later duplicates win. Returns 0, or GCEB_ECONFIG with the
- * offending string's index in *@bad and the reason in @why.
+ * Apply one "key:value" dimension string to @d (behaviour.md §3.4): typed
+ * keys are parsed, unknown keys dropped, a later value wins. String values
+ * point into @s. Returns 0, or GCEB_ECONFIG with "dimension ..." in @err.
  */
-int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *out, size_t *bad,
-			  char *why, size_t why_len);
+int gceb_dimension_parse(const char *s, Gceb__State__Dimensions *d, struct gceb_err *err);
+
+/* Every string of @strs through gceb_dimension_parse(); the first failure ends it. */
+int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *out,
+			  struct gceb_err *err);
 
 /* Parse settings.cfg text, validated; problems go into @diags. */
 int gceb_settings_parse(const char *name, const char *text, size_t len,

@@ -20,30 +20,6 @@ int gceb_err_set(struct gceb_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
-int gceb_err_prefix(struct gceb_err *err, const char *fmt, ...)
-{
-	char old[sizeof(err->msg)];
-	size_t used;
-	va_list ap;
-	int n;
-
-	if (!err)
-		return GCEB_EBUG;
-	memcpy(old, err->msg, sizeof(old));
-	va_start(ap, fmt);
-	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	used = n < 0 ? 0 : (size_t)n;
-	if (used + 2 < sizeof(err->msg)) {
-		/* Truncation of the old text is fine: the prefix matters more. */
-		memcpy(err->msg + used, ": ", 2);
-		used += 2;
-		(void)strncpy(err->msg + used, old, sizeof(err->msg) - used - 1);
-		err->msg[sizeof(err->msg) - 1] = '\0';
-	}
-	return err->code;
-}
-
 void gceb_err_clear(struct gceb_err *err)
 {
 	if (!err)

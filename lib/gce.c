@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gce.c - Compute Engine v1 request builders and response mappers (wire.md §3) */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +14,11 @@
 #include "json.h"
 #include "names.h"
 #include "sha1.h"
+#include "url.h"
 
 /* Growth per run beyond the idle instances, and the leased headroom (behaviour.md §4.10). */
 #define RESIZE_LIMIT  100
 #define RESIZE_FACTOR 1.1
-
-/* Integers cJSON's double carries exactly. */
-#define JSON_INT_MAX 9007199254740992.0
 
 /* ---- names and URLs ---- */
 
@@ -116,14 +113,16 @@ int gceb_gce_resolve(const char *root, const char *stored_url, char **out, struc
 	for (i = 0; i < sizeof(roots) / sizeof(roots[0]) && !path; i++)
 		path = after_root(stored_url, roots[i]);
 	if (!path) {
-		const char *host = strstr(stored_url, "://");
-		size_t len;
+		struct gceb_url u;
 
-		host = host ? host + 3 : stored_url;
-		len = strcspn(host, "/?#");
+		if (gceb_url_parse(stored_url, GCEB_EAUTH, &u, NULL) < 0)
+			return gceb_err_set(
+				err, GCEB_EAUTH,
+				"refusing '%.200s': a malformed URL is not the Compute root '%s'",
+				stored_url, root);
 		return gceb_err_set(err, GCEB_EAUTH,
 				    "refusing '%s': host '%.*s' is not the Compute root '%s'",
-				    stored_url, (int)(len > 200 ? 200 : len), host, root);
+				    stored_url, (int)u.host_len, u.host, root);
 	}
 	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
 		return gceb_err_set(err, GCEB_EPARSE, "'%s' is not a Compute v1 project URL",
@@ -194,9 +193,27 @@ out:
 
 /* ---- request builders ---- */
 
+/* What GCE takes as metadata: at most GCEB_GCE_METADATA_MAX_ITEMS items... */
+static int check_metadata(size_t n, struct gceb_err *err)
+{
+	if (n > GCEB_GCE_METADATA_MAX_ITEMS)
+		return gceb_err_set(err, GCEB_EPARSE, "more than %d metadata items",
+				    GCEB_GCE_METADATA_MAX_ITEMS);
+	return 0;
+}
+
+/* ... each with a key. */
+static int check_metadata_key(const char *key, struct gceb_err *err)
+{
+	if (!key || !*key)
+		return gceb_err_set(err, GCEB_EPARSE, "metadata item without a key");
+	return 0;
+}
+
 static int check_revision(const Gceb__State__Revision *r, struct gceb_err *err)
 {
 	size_t i;
+	int rc;
 
 	if (!is_project(r->project))
 		return bad_name("project", r->project, err);
@@ -206,20 +223,18 @@ static int check_revision(const Gceb__State__Revision *r, struct gceb_err *err)
 		return bad_name("image_project", r->image_project, err);
 	if (!is_name(r->machine_type))
 		return bad_name("machine_type", r->machine_type, err);
-	if (r->network_url && *r->network_url && !is_name(r->network_url) &&
-	    strncmp(r->network_url, "https://", 8) != 0)
+	if (r->network_url && *r->network_url && !gceb_name_is_network(r->network_url))
 		return gceb_err_set(err, GCEB_EPARSE,
 				    "network_url '%s' is neither a network name nor an https URL",
 				    r->network_url);
 	if (r->disk_size_gb < 0)
 		return gceb_err_set(err, GCEB_EPARSE, "disk_size_gb %d is negative",
 				    (int)r->disk_size_gb);
-	if (r->n_metadata > GCEB_GCE_METADATA_MAX_ITEMS)
-		return gceb_err_set(err, GCEB_EPARSE, "more than %d metadata items",
-				    GCEB_GCE_METADATA_MAX_ITEMS);
+	if ((rc = check_metadata(r->n_metadata, err)) < 0)
+		return rc;
 	for (i = 0; i < r->n_metadata; i++)
-		if (!r->metadata[i]->key || !*r->metadata[i]->key)
-			return gceb_err_set(err, GCEB_EPARSE, "metadata item without a key");
+		if ((rc = check_metadata_key(r->metadata[i]->key, err)) < 0)
+			return rc;
 	for (i = 0; i < r->n_service_accounts; i++)
 		if (!r->service_accounts[i]->name || !*r->service_accounts[i]->name)
 			return gceb_err_set(err, GCEB_EPARSE, "service account without a name");
@@ -335,7 +350,10 @@ int gceb_gce_template_get(const char *root, const char *project, const char *nam
 	return finish("GET", &url, NULL, false, out, err);
 }
 
-/* {root}compute/v1/projects/{project}/zones/{zone}/{collection}/{name}, checking names. */
+/*
+ * {root}compute/v1/projects/{project}/zones/{zone}/{collection}[/{name}],
+ * checking names: @name (a @what) is required when @what is given.
+ */
 static int zonal_url(struct gceb_buf *url, const char *root, const char *project, const char *zone,
 		     const char *collection, const char *what, const char *name,
 		     struct gceb_err *err)
@@ -344,7 +362,7 @@ static int zonal_url(struct gceb_buf *url, const char *root, const char *project
 		return bad_name("project", project, err);
 	if (!is_name(zone))
 		return bad_name("zone", zone, err);
-	if (name && !is_name(name))
+	if (what && (!name || !is_name(name)))
 		return bad_name(what, name, err);
 	add_project(url, root, project);
 	gceb_buf_addf(url, "/zones/%s/%s", zone, collection);
@@ -386,19 +404,21 @@ int gceb_gce_igm_insert(const char *root, const char *project, const char *zone,
 	return finish("POST", &url, body, oom || !body, out, err);
 }
 
+/* {root}.../zones/{zone}/instanceGroupManagers/{igm}, checking names. */
+static int igm_url(struct gceb_buf *url, const char *root, const char *project, const char *zone,
+		   const char *igm, struct gceb_err *err)
+{
+	return zonal_url(url, root, project, zone, "instanceGroupManagers",
+			 "instance group manager", igm, err);
+}
+
 int gceb_gce_igm_get(const char *root, const char *project, const char *zone, const char *name,
 		     struct gceb_http_request **out, struct gceb_err *err)
 {
 	struct gceb_buf url = GCEB_BUF_INIT;
-	int r;
+	int r = igm_url(&url, root, project, zone, name, err);
 
-	if (!name)
-		return bad_name("instance group manager", name, err);
-	r = zonal_url(&url, root, project, zone, "instanceGroupManagers", "instance group manager",
-		      name, err);
-	if (r < 0)
-		return r;
-	return finish("GET", &url, NULL, false, out, err);
+	return r < 0 ? r : finish("GET", &url, NULL, false, out, err);
 }
 
 /* Form encoding as Python's urlencode: unreserved bytes literal, the rest %XX. */
@@ -422,8 +442,6 @@ int gceb_gce_list_instances(const char *root, const char *project, const char *z
 	struct gceb_buf url = GCEB_BUF_INIT;
 	int r;
 
-	if (!group)
-		return bad_name("instance group", group, err);
 	r = zonal_url(&url, root, project, zone, "instanceGroups", "instance group", group, err);
 	if (r < 0)
 		return r;
@@ -452,11 +470,7 @@ int gceb_gce_delete_instances(const char *root, const char *project, const char 
 	for (i = 0; i < n_urls; i++)
 		if ((r = check_stored(root, urls[i], err)) < 0)
 			return r;
-	if (!igm)
-		return bad_name("instance group manager", igm, err);
-	r = zonal_url(&url, root, project, zone, "instanceGroupManagers", "instance group manager",
-		      igm, err);
-	if (r < 0)
+	if ((r = igm_url(&url, root, project, zone, igm, err)) < 0)
 		return r;
 	gceb_buf_adds(&url, "/deleteInstances");
 	body = cJSON_CreateObject();
@@ -475,14 +489,32 @@ int gceb_gce_resize(const char *root, const char *project, const char *zone, con
 	if (size < 0 || size > INT32_MAX)
 		return gceb_err_set(err, GCEB_EPARSE, "cannot resize to %lld instances",
 				    (long long)size);
-	if (!igm)
-		return bad_name("instance group manager", igm, err);
-	r = zonal_url(&url, root, project, zone, "instanceGroupManagers", "instance group manager",
-		      igm, err);
-	if (r < 0)
+	if ((r = igm_url(&url, root, project, zone, igm, err)) < 0)
 		return r;
 	gceb_buf_addf(&url, "/resize?size=%lld", (long long)size);
 	return finish("POST", &url, NULL, false, out, err);
+}
+
+/* {"kind": "compute#metadata", "fingerprint", "items": [{"key", "value"}...]} */
+static cJSON *metadata_body(const char *fingerprint, const struct gceb_gce_item *items,
+			    size_t n_items, bool *oom)
+{
+	cJSON *body = cJSON_CreateObject();
+	cJSON *list;
+	size_t i;
+
+	gceb_json_add_string(oom, body, "kind", "compute#metadata");
+	gceb_json_add_string(oom, body, "fingerprint", fingerprint);
+	list = gceb_json_add(oom, body, "items", cJSON_CreateArray());
+	for (i = 0; i < n_items; i++) {
+		cJSON *item = gceb_json_add(oom, list, NULL, cJSON_CreateObject());
+
+		gceb_json_add_string(oom, item, "key", items[i].key);
+		if (items[i].value)
+			gceb_json_add_string(oom, item, "value", items[i].value);
+	}
+	*oom = *oom || !body;
+	return body;
 }
 
 int gceb_gce_set_metadata(const char *root, const char *project, const char *zone,
@@ -492,36 +524,23 @@ int gceb_gce_set_metadata(const char *root, const char *project, const char *zon
 {
 	struct gceb_buf url = GCEB_BUF_INIT;
 	bool oom = false;
-	cJSON *body, *list;
+	cJSON *body;
 	size_t i;
 	int r;
 
 	if (!fingerprint)
 		return gceb_err_set(err, GCEB_EPARSE, "setMetadata without a fingerprint");
-	if (n_items > GCEB_GCE_METADATA_MAX_ITEMS)
-		return gceb_err_set(err, GCEB_EPARSE, "more than %d metadata items",
-				    GCEB_GCE_METADATA_MAX_ITEMS);
+	if ((r = check_metadata(n_items, err)) < 0)
+		return r;
 	for (i = 0; i < n_items; i++)
-		if (!items[i].key || !*items[i].key)
-			return gceb_err_set(err, GCEB_EPARSE, "metadata item without a key");
-	if (!instance)
-		return bad_name("instance", instance, err);
+		if ((r = check_metadata_key(items[i].key, err)) < 0)
+			return r;
 	r = zonal_url(&url, root, project, zone, "instances", "instance", instance, err);
 	if (r < 0)
 		return r;
 	gceb_buf_adds(&url, "/setMetadata");
-	body = cJSON_CreateObject();
-	gceb_json_add_string(&oom, body, "kind", "compute#metadata");
-	gceb_json_add_string(&oom, body, "fingerprint", fingerprint);
-	list = gceb_json_add(&oom, body, "items", cJSON_CreateArray());
-	for (i = 0; i < n_items; i++) {
-		cJSON *item = gceb_json_add(&oom, list, NULL, cJSON_CreateObject());
-
-		gceb_json_add_string(&oom, item, "key", items[i].key);
-		if (items[i].value)
-			gceb_json_add_string(&oom, item, "value", items[i].value);
-	}
-	return finish("POST", &url, body, oom || !body, out, err);
+	body = metadata_body(fingerprint, items, n_items, &oom);
+	return finish("POST", &url, body, oom, out, err);
 }
 
 static int stored_request(const char *method, const char *root, const char *stored,
@@ -554,86 +573,6 @@ int gceb_gce_delete_stored(const char *root, const char *url, struct gceb_http_r
 }
 
 /* ---- reading JSON ---- */
-
-static int bad_field(const char *what, const char *field, const char *why, struct gceb_err *err)
-{
-	/* A constant return lets the analyzer see every path through here fail. */
-	(void)gceb_err_set(err, GCEB_EPARSE, "%s: field '%s' %s", what, field, why);
-	return GCEB_EPARSE;
-}
-
-/* Member of @o named by the last component of @field ("error.errors[0].code"); null is absent. */
-static const cJSON *member(const cJSON *o, const char *field)
-{
-	const char *dot = strrchr(field, '.');
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, dot ? dot + 1 : field);
-
-	return cJSON_IsNull(v) ? NULL : v;
-}
-
-static int get_string(const char *what, const cJSON *o, const char *field, bool required,
-		      const char **out, struct gceb_err *err)
-{
-	const cJSON *v = member(o, field);
-
-	*out = NULL;
-	if (!v)
-		return required ? bad_field(what, field, "is missing", err) : 0;
-	if (!cJSON_IsString(v))
-		return bad_field(what, field, "is not a string", err);
-	*out = v->valuestring;
-	return 0;
-}
-
-/* An optional int64, as a JSON number or a decimal string (wire.md §3.2). */
-static int get_int64(const char *what, const cJSON *o, const char *field, bool *present,
-		     int64_t *out, struct gceb_err *err)
-{
-	const cJSON *v = member(o, field);
-
-	*present = false;
-	if (!v)
-		return 0;
-	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-
-		if (!(d >= -JSON_INT_MAX && d <= JSON_INT_MAX) || d != floor(d))
-			return bad_field(what, field, "is not an integer", err);
-		*out = (int64_t)d;
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		long long n;
-		char *end;
-
-		if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
-			return bad_field(what, field, "is not an integer", err);
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (*end || errno != 0)
-			return bad_field(what, field, "is not an integer", err);
-		*out = n;
-	} else {
-		return bad_field(what, field, "is not an integer", err);
-	}
-	*present = true;
-	return 0;
-}
-
-/* An optional member of type @type (cJSON_Object or cJSON_Array); NULL if absent. */
-static int get_typed(const char *what, const cJSON *o, const char *field, int type,
-		     const cJSON **out, struct gceb_err *err)
-{
-	const cJSON *v = member(o, field);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!(type == cJSON_Array ? cJSON_IsArray(v) : cJSON_IsObject(v)))
-		return bad_field(what, field,
-				 type == cJSON_Array ? "is not an array" : "is not an object", err);
-	*out = v;
-	return 0;
-}
 
 static int copy_str(const char *s, char **out)
 {
@@ -676,25 +615,26 @@ int gceb_gce_parse_operation(const char *body, size_t len, struct gceb_gce_opera
 
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
-	if ((r = get_string(what, json, "name", false, &name, err)) < 0 ||
-	    (r = get_string(what, json, "status", true, &status, err)) < 0 ||
-	    (r = get_string(what, json, "targetLink", false, &target, err)) < 0 ||
-	    (r = get_string(what, json, "selfLink", true, &self, err)) < 0 ||
-	    (r = get_int64(what, json, "httpErrorStatusCode", &present, &op.http_error_status,
-			   err)) < 0 ||
-	    (r = get_typed(what, json, "error", cJSON_Object, &error, err)) < 0 ||
-	    (r = get_typed(what, error, "error.errors", cJSON_Array, &errors, err)) < 0)
+	if ((r = gceb_json_string(what, json, "name", false, &name, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "status", true, &status, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "targetLink", false, &target, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "selfLink", true, &self, err)) < 0 ||
+	    (r = gceb_json_int64(what, json, "httpErrorStatusCode", &present, &op.http_error_status,
+				 err)) < 0 ||
+	    (r = gceb_json_typed(what, json, "error", cJSON_Object, &error, err)) < 0 ||
+	    (r = gceb_json_typed(what, error, "error.errors", cJSON_Array, &errors, err)) < 0)
 		goto out;
 	/* Succeeded iff DONE and error absent or error.errors empty (wire.md §3.4). */
 	if (cJSON_GetArraySize(errors) > 0) {
 		first = cJSON_GetArrayItem(errors, 0);
 		if (!cJSON_IsObject(first)) {
-			r = bad_field(what, "error.errors[0]", "is not an object", err);
+			r = gceb_json_bad_field(what, "error.errors[0]", "is not an object", err);
 			goto out;
 		}
-		if ((r = get_string(what, first, "error.errors[0].code", false, &code, err)) < 0 ||
-		    (r = get_string(what, first, "error.errors[0].message", false, &message, err)) <
-			    0)
+		if ((r = gceb_json_string(what, first, "error.errors[0].code", false, &code, err)) <
+			    0 ||
+		    (r = gceb_json_string(what, first, "error.errors[0].message", false, &message,
+					  err)) < 0)
 			goto out;
 		op.has_error = true;
 	}
@@ -722,7 +662,7 @@ int gceb_gce_parse_self_link(const char *body, size_t len, char **out, struct gc
 
 	if ((r = gceb_json_parse_object("resource", body, len, &json, err)) < 0)
 		return r;
-	if ((r = get_string("resource", json, "selfLink", true, &self, err)) < 0)
+	if ((r = gceb_json_string("resource", json, "selfLink", true, &self, err)) < 0)
 		goto out;
 	if (copy_str(self, &copy) < 0) {
 		r = nomem(err);
@@ -755,11 +695,11 @@ int gceb_gce_parse_igm(const char *body, size_t len, struct gceb_gce_igm *out, s
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
 	/* An int32 of 0 may be left out by the encoder: an absent targetSize is 0. */
-	if ((r = get_string(what, json, "name", true, &name, err)) < 0 ||
-	    (r = get_int64(what, json, "targetSize", &present, &igm.target_size, err)) < 0 ||
-	    (r = get_typed(what, json, "currentActions", cJSON_Object, &actions, err)) < 0 ||
-	    (r = get_int64(what, actions, "currentActions.none", &igm.has_none, &igm.none, err)) <
-		    0)
+	if ((r = gceb_json_string(what, json, "name", true, &name, err)) < 0 ||
+	    (r = gceb_json_int64(what, json, "targetSize", &present, &igm.target_size, err)) < 0 ||
+	    (r = gceb_json_typed(what, json, "currentActions", cJSON_Object, &actions, err)) < 0 ||
+	    (r = gceb_json_int64(what, actions, "currentActions.none", &igm.has_none, &igm.none,
+				 err)) < 0)
 		goto out;
 	if (igm.target_size < 0 || (igm.has_none && igm.none < 0)) {
 		r = gceb_err_set(err, GCEB_EPARSE, "%s: negative size", what);
@@ -803,8 +743,8 @@ int gceb_gce_parse_instance_page(const char *body, size_t len, struct gceb_gce_i
 
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
-	if ((r = get_typed(what, json, "items", cJSON_Array, &items, err)) < 0 ||
-	    (r = get_string(what, json, "nextPageToken", false, &token, err)) < 0)
+	if ((r = gceb_json_typed(what, json, "items", cJSON_Array, &items, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "nextPageToken", false, &token, err)) < 0)
 		goto out;
 	n = (size_t)cJSON_GetArraySize(items);
 	if (n > GCEB_GCE_LIST_MAX_ITEMS) {
@@ -823,11 +763,11 @@ int gceb_gce_parse_instance_page(const char *body, size_t len, struct gceb_gce_i
 
 		(void)snprintf(field, sizeof(field), "items[%zu]", page.n_urls);
 		if (!cJSON_IsObject(item)) {
-			r = bad_field(what, field, "is not an object", err);
+			r = gceb_json_bad_field(what, field, "is not an object", err);
 			goto out;
 		}
 		(void)snprintf(field, sizeof(field), "items[%zu].instance", page.n_urls);
-		if ((r = get_string(what, item, field, true, &url, err)) < 0)
+		if ((r = gceb_json_string(what, item, field, true, &url, err)) < 0)
 			goto out;
 		if (!gceb_name_is_rfc1035(gceb_gce_url_name(url))) {
 			r = gceb_err_set(err, GCEB_EPARSE,
@@ -886,14 +826,15 @@ int gceb_gce_parse_instance_metadata(const char *body, size_t len, struct gceb_g
 
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
-	if ((r = get_typed(what, json, "metadata", cJSON_Object, &metadata, err)) < 0)
+	if ((r = gceb_json_typed(what, json, "metadata", cJSON_Object, &metadata, err)) < 0)
 		goto out;
 	if (!metadata) {
-		r = bad_field(what, "metadata", "is missing", err);
+		r = gceb_json_bad_field(what, "metadata", "is missing", err);
 		goto out;
 	}
-	if ((r = get_string(what, metadata, "metadata.fingerprint", true, &fingerprint, err)) < 0 ||
-	    (r = get_typed(what, metadata, "metadata.items", cJSON_Array, &items, err)) < 0)
+	if ((r = gceb_json_string(what, metadata, "metadata.fingerprint", true, &fingerprint,
+				  err)) < 0 ||
+	    (r = gceb_json_typed(what, metadata, "metadata.items", cJSON_Array, &items, err)) < 0)
 		goto out;
 	n = (size_t)cJSON_GetArraySize(items);
 	if (n > GCEB_GCE_METADATA_MAX_ITEMS) {
@@ -912,13 +853,13 @@ int gceb_gce_parse_instance_metadata(const char *body, size_t len, struct gceb_g
 
 		(void)snprintf(kfield, sizeof(kfield), "metadata.items[%zu]", md.n_items);
 		if (!cJSON_IsObject(item)) {
-			r = bad_field(what, kfield, "is not an object", err);
+			r = gceb_json_bad_field(what, kfield, "is not an object", err);
 			goto out;
 		}
 		(void)snprintf(kfield, sizeof(kfield), "metadata.items[%zu].key", md.n_items);
 		(void)snprintf(vfield, sizeof(vfield), "metadata.items[%zu].value", md.n_items);
-		if ((r = get_string(what, item, kfield, true, &key, err)) < 0 ||
-		    (r = get_string(what, item, vfield, false, &value, err)) < 0)
+		if ((r = gceb_json_string(what, item, kfield, true, &key, err)) < 0 ||
+		    (r = gceb_json_string(what, item, vfield, false, &value, err)) < 0)
 			goto out;
 		if (copy_str(key, &md.items[md.n_items].key) < 0 ||
 		    copy_str(value ? value : "", &md.items[md.n_items].value) < 0) {
@@ -932,67 +873,6 @@ int gceb_gce_parse_instance_metadata(const char *body, size_t len, struct gceb_g
 	memset(&md, 0, sizeof(md));
 out:
 	gceb_gce_metadata_release(&md);
-	cJSON_Delete(json);
-	return r;
-}
-
-void gceb_gce_error_release(struct gceb_gce_error *e)
-{
-	if (!e)
-		return;
-	free(e->reason);
-	free(e->message);
-	memset(e, 0, sizeof(*e));
-}
-
-int gceb_gce_parse_error(const char *body, size_t len, struct gceb_gce_error *out,
-			 struct gceb_err *err)
-{
-	static const char what[] = "error response";
-	const char *message, *reason = NULL, *first_message = NULL;
-	struct gceb_gce_error e = { 0 };
-	const cJSON *error, *errors, *first;
-	cJSON *json = NULL;
-	bool present;
-	int r;
-
-	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
-		return r;
-	if ((r = get_typed(what, json, "error", cJSON_Object, &error, err)) < 0)
-		goto out;
-	if (!error) {
-		r = bad_field(what, "error", "is missing", err);
-		goto out;
-	}
-	if ((r = get_int64(what, error, "error.code", &present, &e.code, err)) < 0 ||
-	    (r = get_string(what, error, "error.message", false, &message, err)) < 0 ||
-	    (r = get_typed(what, error, "error.errors", cJSON_Array, &errors, err)) < 0)
-		goto out;
-	if (!present) {
-		r = bad_field(what, "error.code", "is missing", err);
-		goto out;
-	}
-	if (cJSON_GetArraySize(errors) > 0) {
-		first = cJSON_GetArrayItem(errors, 0);
-		if (!cJSON_IsObject(first)) {
-			r = bad_field(what, "error.errors[0]", "is not an object", err);
-			goto out;
-		}
-		if ((r = get_string(what, first, "error.errors[0].reason", false, &reason, err)) <
-			    0 ||
-		    (r = get_string(what, first, "error.errors[0].message", false, &first_message,
-				    err)) < 0)
-			goto out;
-	}
-	if (copy_str(reason, &e.reason) < 0 ||
-	    copy_str(message ? message : first_message, &e.message) < 0) {
-		r = nomem(err);
-		goto out;
-	}
-	*out = e;
-	memset(&e, 0, sizeof(e));
-out:
-	gceb_gce_error_release(&e);
 	cJSON_Delete(json);
 	return r;
 }

@@ -212,17 +212,6 @@ int gceb_gce_parse_instance_metadata(const char *body, size_t len, struct gceb_g
 				     struct gceb_err *err);
 void gceb_gce_metadata_release(struct gceb_gce_metadata *md);
 
-/* The error envelope of a non-2xx answer (wire.md §3.3). */
-struct gceb_gce_error {
-	int64_t code;  /* error.code, required */
-	char *reason;  /* error.errors[0].reason, or NULL */
-	char *message; /* error.message, else error.errors[0].message, or NULL */
-};
-
-int gceb_gce_parse_error(const char *body, size_t len, struct gceb_gce_error *out,
-			 struct gceb_err *err);
-void gceb_gce_error_release(struct gceb_gce_error *e);
-
 /* ---- decisions ---- */
 
 /* What the resize rule (behaviour.md §4.10) looks at. */

@@ -12,7 +12,6 @@
  * connections are reused by later requests, and HTTP/2 streams are
  * multiplexed over one connection where the server offers it.
  */
-#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <poll.h>
@@ -27,13 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "auth.h"
 #include "buf.h"
 #include "gceb/log.h"
 #include "http.h"
+#include "json.h"
+#include "url.h"
 
 /* A chain of curl_easy_setopt(): once one fails, the rest are skipped. */
 #define SETOPT(c, e, opt, val) ((c) = (c) != CURLE_OK ? (c) : curl_easy_setopt(e, opt, val))
@@ -94,9 +94,9 @@ struct xfer {
 };
 
 /*
- * A configured root, checked once. A pinned root is "http[s]://host[:port]/..."
- * with a plain host and a port curl accepts, and passed gceb_http_check_url():
- * a URL that starts with it has its scheme and host, whatever follows.
+ * A configured root, checked once. A pinned root passed the URL rule
+ * (url.h): a URL that starts with it has its scheme and host, whatever
+ * follows.
  */
 struct root {
 	char *url;
@@ -164,54 +164,23 @@ static void set_error(struct gceb_http_request *req, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool host_is_loopback(const char *host)
+/*
+ * Whether @url may be sent to at all (url.h: https, or http to a loopback
+ * host). Sets *@plain_http, and *@path (owned, free()), the path as curl
+ * sends it, when @path is non-NULL. Returns 0, GCEB_EAUTH (refused or
+ * malformed, with the reason) or GCEB_ENOMEM.
+ */
+static int check_url(const char *url, bool *plain_http, char **path, struct gceb_err *err)
 {
-	struct in_addr a4;
+	struct gceb_err e = { 0 };
+	struct gceb_url u;
 
-	if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
-		return true;
-	/* inet_pton takes only the dotted quad, so "127.0.0.1.example.com" is no loopback. */
-	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
-}
-
-int gceb_http_check_url(const char *url, bool *plain_http, char **path, struct gceb_err *err)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *p = NULL;
-	int r;
-
-	if (!u)
+	if (gceb_url_check(url, GCEB_EAUTH, &u, &e) < 0)
+		return gceb_err_set(err, GCEB_EAUTH, "refusing to send a request: %s", e.msg);
+	if (path && !(*path = gceb_url_path(&u)))
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &p, 0) != CURLUE_OK) {
-		r = gceb_err_set(err, GCEB_EAUTH, "refusing the malformed URL '%s'", url);
-		goto out;
-	}
-	if (strcmp(scheme, "https") != 0 &&
-	    (strcmp(scheme, "http") != 0 || !host_is_loopback(host))) {
-		r = gceb_err_set(err, GCEB_EAUTH,
-				 "refusing to send a request to '%s' over %s: only https, or http "
-				 "to a loopback address",
-				 host, scheme);
-		goto out;
-	}
-	if (path) {
-		*path = strdup(p);
-		if (!*path) {
-			r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	*plain_http = !strcmp(scheme, "http");
-	r = 0;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(p);
-	curl_url_cleanup(u);
-	return r;
+	*plain_http = u.plain_http;
+	return 0;
 }
 
 /* CURLMOPT_SOCKETFUNCTION: keep http->fds what libcurl wants watched. */
@@ -266,33 +235,11 @@ static bool ascii_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* Whether the authority @a .. @end is host[:port] with a plain or bracketed IPv6 host. */
-static bool plain_authority(const char *a, const char *end)
-{
-	if (a < end && *a == '[') {
-		for (a++; a < end && (ascii_alnum(*a) || *a == ':' || *a == '.'); a++)
-			;
-		if (a == end || *a++ != ']')
-			return false;
-	} else {
-		const char *host = a;
-
-		for (; a < end && (ascii_alnum(*a) || *a == '.' || *a == '-'); a++)
-			;
-		if (a == host)
-			return false;
-	}
-	if (a < end && *a == ':')
-		for (a++; a < end && *a >= '0' && *a <= '9'; a++)
-			;
-	return a == end;
-}
-
 static int add_root(struct gceb_http *http, const char *url, struct gceb_err *err)
 {
 	struct root *root = &http->roots[http->o.n_roots];
 	const char *auth = strstr(url, "://") + 3;
-	bool plain = false;
+	struct gceb_url u;
 
 	root->url = strdup(url);
 	if (!root->url)
@@ -301,14 +248,12 @@ static int add_root(struct gceb_http *http, const char *url, struct gceb_err *er
 	root->len = strlen(url);
 	root->path_at = (size_t)(strchr(auth, '/') - url);
 	/*
-	 * Anything else (user info, an odd host, a scheme curl refuses) is
-	 * left to gceb_http_check_url() on every URL, as for any root before.
+	 * A root the URL rule refuses is kept, unpinned, so that every URL
+	 * under it is refused by check_url() with the reason.
 	 */
-	if ((!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7)) &&
-	    plain_authority(auth, url + root->path_at) &&
-	    gceb_http_check_url(url, &plain, NULL, NULL) == 0) {
+	if (gceb_url_check(url, GCEB_EAUTH, &u, NULL) == 0) {
 		root->pinned = true;
-		root->plain_http = plain;
+		root->plain_http = u.plain_http;
 	}
 	return 0;
 }
@@ -542,7 +487,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
  * as it is: RFC 3986 characters, no fragment, no dot segment (curl would
  * remove it), no escape in the path (nothing to decode), not over curl's
  * length limit. Stricter than curl, so that a URL passing it under a pinned
- * root is one gceb_http_check_url() would accept with that root's scheme and
+ * root is one check_url() would accept with that root's scheme and
  * host and with the same path.
  */
 static bool plain_tail(const char *tail)
@@ -583,16 +528,12 @@ static const struct root *find_root(const struct gceb_http *http, const char *ur
 /* The host of @url for a message, or the URL itself if it cannot be parsed. */
 static void url_host(const char *url, char *buf, size_t size)
 {
-	CURLU *u = curl_url();
-	char *host = NULL;
+	struct gceb_url u;
 
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		(void)snprintf(buf, size, "%s", host);
+	if (gceb_url_parse(url, GCEB_EAUTH, &u, NULL) == 0)
+		(void)snprintf(buf, size, "%.*s", (int)u.host_len, u.host);
 	else
 		(void)snprintf(buf, size, "%s", url);
-	curl_free(host);
-	curl_url_cleanup(u);
 }
 
 /*
@@ -604,12 +545,13 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 	struct gceb_http_request *req = x->req;
 	const struct root *root;
 	struct gceb_err err = { 0 };
-	char host[256];
 	char *path = NULL;
 	int r;
 
 	root = find_root(http, req->url);
 	if (!root) {
+		char host[256];
+
 		url_host(req->url, host, sizeof(host));
 		set_error(req,
 			  "refusing to send a request to '%s' outside the configured API roots",
@@ -621,7 +563,7 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 		*plain_http = root->plain_http;
 		x->endpoints = !strncmp(req->url + root->path_at, "/_ah/api/", 9);
 	} else {
-		r = gceb_http_check_url(req->url, plain_http, &path, &err);
+		r = check_url(req->url, plain_http, &path, &err);
 		if (r < 0) {
 			set_error(req, "%s", err.msg);
 			return r;
@@ -651,8 +593,11 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 static struct curl_slist *header_list(const char *auth, const char *a, const char *b)
 {
 	struct curl_slist *h = NULL, *next;
-	const char *v[] = { "User-Agent: gceb/" GCEB_VERSION, "Accept-Encoding: gzip, deflate",
-			    auth, a, b };
+	/* The first entry is one literal, joined with GCEB_VERSION, not a missing comma. */
+	const char *v[] = {
+		"User-Agent: gceb/" GCEB_VERSION, // NOLINT(bugprone-suspicious-missing-comma)
+		"Accept-Encoding: gzip, deflate", auth, a, b
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -674,9 +619,10 @@ static bool add_headers(struct gceb_http *http, struct xfer *x, const char *toke
 {
 	struct headers *h = http->headers[x->req->api];
 	struct gceb_buf auth = GCEB_BUF_INIT;
-	bool oom;
 
-	if (!h || (token ? !h->token || strcmp(token, h->token) : h->token != NULL)) {
+	if (!h || (token ? !h->token || strcmp(token, h->token) != 0 : h->token != NULL)) {
+		bool oom;
+
 		h = calloc(1, sizeof(*h));
 		if (!h)
 			return false;
@@ -707,17 +653,12 @@ static bool add_headers(struct gceb_http *http, struct xfer *x, const char *toke
 	return true;
 }
 
-static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_http,
-			   const char *token)
+/* An attempt's timeout: the engine's, else the request's, else the default; within the deadline. */
+static long attempt_timeout(const struct gceb_http *http, const struct gceb_http_request *req)
 {
-	struct gceb_http_request *req = x->req;
-	bool post = !strcmp(req->method, "POST");
 	long timeout = http->o.attempt_timeout_ms > 0 ? http->o.attempt_timeout_ms :
 		       req->timeout_ms > 0            ? req->timeout_ms :
 							DEFAULT_ATTEMPT_TIMEOUT;
-	const char *body = req->body ? req->body : "";
-	CURL *e = x->easy;
-	CURLcode c = CURLE_OK;
 
 	if (http->deadline) {
 		int64_t left = http->deadline - now_ms();
@@ -725,23 +666,17 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 		if (left < timeout)
 			timeout = left > 1 ? (long)left : 1;
 	}
-	if (!add_headers(http, x, token))
-		return CURLE_OUT_OF_MEMORY;
+	return timeout;
+}
 
-	SETOPT(c, e, CURLOPT_URL, req->url);
-	SETOPT(c, e, CURLOPT_PROTOCOLS_STR, plain_http ? "http,https" : "https");
-	/* Redirects stay off (the default): a 3xx is an error, as in the reference. */
-	SETOPT(c, e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	SETOPT(c, e, CURLOPT_PIPEWAIT, 1L);
-	SETOPT(c, e, CURLOPT_TIMEOUT_MS, timeout);
-	SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	SETOPT(c, e, CURLOPT_ERRORBUFFER, x->errbuf);
-	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
-	SETOPT(c, e, CURLOPT_WRITEDATA, x);
-	SETOPT(c, e, CURLOPT_PRIVATE, x);
-	SETOPT(c, e, CURLOPT_NOSIGNAL, (long)http->nosignal);
-	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
-	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
+/* The headers, method and body of @x's request. */
+static CURLcode set_method(CURL *e, const struct xfer *x)
+{
+	const struct gceb_http_request *req = x->req;
+	bool post = !strcmp(req->method, "POST");
+	const char *body = req->body ? req->body : "";
+	CURLcode c = CURLE_OK;
+
 	SETOPT(c, e, CURLOPT_HTTPHEADER,
 	       x->headers->list[req->body ? HDR_JSON :
 				post      ? HDR_EMPTY_POST :
@@ -753,6 +688,33 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	}
 	if (!post && strcmp(req->method, "GET") != 0)
 		SETOPT(c, e, CURLOPT_CUSTOMREQUEST, req->method);
+	return c;
+}
+
+static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_http,
+			   const char *token)
+{
+	CURL *e = x->easy;
+	CURLcode c = CURLE_OK;
+
+	if (!add_headers(http, x, token))
+		return CURLE_OUT_OF_MEMORY;
+	SETOPT(c, e, CURLOPT_URL, x->req->url);
+	SETOPT(c, e, CURLOPT_PROTOCOLS_STR, plain_http ? "http,https" : "https");
+	/* Redirects stay off (the default): a 3xx is an error, as in the reference. */
+	SETOPT(c, e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	SETOPT(c, e, CURLOPT_PIPEWAIT, 1L);
+	SETOPT(c, e, CURLOPT_TIMEOUT_MS, attempt_timeout(http, x->req));
+	SETOPT(c, e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	SETOPT(c, e, CURLOPT_ERRORBUFFER, x->errbuf);
+	SETOPT(c, e, CURLOPT_WRITEFUNCTION, on_write);
+	SETOPT(c, e, CURLOPT_WRITEDATA, x);
+	SETOPT(c, e, CURLOPT_PRIVATE, x);
+	SETOPT(c, e, CURLOPT_NOSIGNAL, (long)http->nosignal);
+	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
+	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
+	if (c == CURLE_OK)
+		c = set_method(e, x);
 	/* TLS peer and host verification are curl's defaults and are never turned off. */
 	return c;
 }
@@ -830,33 +792,33 @@ static bool is_json(const char *content_type)
 /* A 403 whose Google error envelope gives a rate-limit reason. */
 static bool rate_limited(const struct gceb_http_request *req)
 {
-	cJSON *root, *errors, *e;
-	bool hit = false;
+	struct gceb_api_error e = { 0 };
+	bool hit;
 
 	if (!req->response)
 		return false;
-	root = cJSON_ParseWithLength(req->response, req->response_len);
-	errors = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "error"),
-						  "errors");
-	if (cJSON_IsArray(errors)) {
-		cJSON_ArrayForEach(e, errors) {
-			const char *reason =
-				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "reason"));
-
-			if (reason && (!strcmp(reason, "rateLimitExceeded") ||
-				       !strcmp(reason, "userRateLimitExceeded")))
-				hit = true;
-		}
-	}
-	cJSON_Delete(root);
+	hit = gceb_api_error_parse(req->response, req->response_len, &e, NULL) == 0 &&
+	      e.rate_limited;
+	gceb_api_error_release(&e);
 	return hit;
+}
+
+bool gceb_http_status_transient(long status)
+{
+	return status >= 500 || status == 408 || status == 429;
+}
+
+/* ... and a 403 that says "rate limit" (http.h). */
+static bool transient_status(long status, bool limited)
+{
+	return gceb_http_status_transient(status) || (status == 403 && limited);
 }
 
 static int status_result(long status, bool limited)
 {
 	if (status >= 200 && status < 300)
 		return 0;
-	if (status >= 500 || status == 408 || status == 429 || (status == 403 && limited))
+	if (transient_status(status, limited))
 		return GCEB_ENET;
 	if (status == 404)
 		return GCEB_ENOTFOUND;
@@ -876,7 +838,7 @@ static int collect(struct gceb_http *http, struct xfer *x, CURLcode code, bool *
 	struct gceb_http_request *req = x->req;
 	const char *ct = NULL;
 	long status = 0;
-	bool oom;
+	bool oom, limited;
 
 	*retry = false;
 	(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -907,15 +869,10 @@ static int collect(struct gceb_http *http, struct xfer *x, CURLcode code, bool *
 	if (status >= 200 && status < 300)
 		return 0;
 	set_error(req, "%s '%s': HTTP %ld", req->method, req->url, status);
-	if (status == 403) {
-		bool limited = rate_limited(req);
-
-		*retry = limited;
-		return status_result(status, limited);
-	}
-	*retry = status >= 500 || status == 408 || status == 429 ||
+	limited = status == 403 && rate_limited(req);
+	*retry = transient_status(status, limited) ||
 		 (status == 404 && x->endpoints && !is_json(req->content_type));
-	return status_result(status, false);
+	return status_result(status, limited);
 }
 
 static void add_timer(struct gceb_http *http, struct xfer *x)
@@ -1072,13 +1029,13 @@ static CURLMcode drive(struct gceb_http *http, int *running)
 
 int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 {
-	CURLMcode mc = CURLM_OK;
 	int r = 0;
 
 	assert(!http->running); /* not from a callback */
 	http->running = true;
 	for (;;) {
 		int64_t now = now_ms();
+		CURLMcode mc;
 		int running;
 
 		if (!http->flying && !http->ready && !http->timers)

@@ -133,6 +133,13 @@ int gceb_http_run(struct gceb_http *http, struct gceb_err *err);
  */
 void gceb_http_before_io(struct gceb_http *http, void (*fn)(void *payload), void *payload);
 
+/*
+ * Whether HTTP @status is worth another attempt by itself: 408, 429 or 5xx.
+ * (The engine also retries a 403 whose error envelope gives a rate-limit
+ * reason.) The one list, shared by the engine and the token fetches.
+ */
+bool gceb_http_status_transient(long status);
+
 /* Allocate a request with copies of @url and @body (may be NULL). NULL on ENOMEM. */
 struct gceb_http_request *gceb_http_request_new(const char *method, enum gceb_api api,
 						const char *url, const char *body);
@@ -143,13 +150,5 @@ void gceb_http_request_free(struct gceb_http_request *req);
  * outside 1..599), for metrics. Refused requests were not sent.
  */
 unsigned long gceb_http_count(const struct gceb_http *http, enum gceb_api api, long status);
-
-/*
- * Whether @url may be sent to at all: https, or http to a loopback host.
- * Sets *@plain_http, and *@path (owned, free()) when @path is non-NULL.
- * Returns 0, GCEB_EAUTH (refused or malformed, with the reason) or
- * GCEB_ENOMEM. Shared with auth.c, which sends key assertions.
- */
-int gceb_http_check_url(const char *url, bool *plain_http, char **path, struct gceb_err *err);
 
 #endif

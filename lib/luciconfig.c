@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "json.h"
 #include "luciconfig.h"
 #include "sha1.h"
 
@@ -85,27 +86,20 @@ int gceb_luci_get_by_hash(const char *base, const char *hash, struct gceb_http_r
 	return finish(&b, out, err);
 }
 
-static int parse_object(const char *body, size_t len, cJSON **out, struct gceb_err *err)
-{
-	const char *end = NULL;
-	cJSON *json = body ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
+#define ANSWER "config service answer"
 
-	if (!cJSON_IsObject(json)) {
-		cJSON_Delete(json);
-		return gceb_err_set(err, GCEB_EPARSE, "config service answer is not a JSON object");
-	}
-	*out = json;
-	return 0;
-}
-
+/* A string member, copied; "" is as good as absent unless @may_be_empty. */
 static int take_string(const cJSON *o, const char *key, bool may_be_empty, char **out,
 		       struct gceb_err *err)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *v;
+	int r = gceb_json_string(ANSWER, o, key, true, &v, err);
 
-	if (!cJSON_IsString(v) || (!may_be_empty && !*v->valuestring))
-		return gceb_err_set(err, GCEB_EPARSE, "config service answer has no '%s'", key);
-	*out = strdup(v->valuestring);
+	if (r < 0)
+		return r;
+	if (!may_be_empty && !*v)
+		return gceb_json_bad_field(ANSWER, key, "is empty", err);
+	*out = strdup(v);
 	return *out ? 0 : gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 }
 
@@ -116,7 +110,7 @@ int gceb_luci_parse_hash(const char *body, size_t len, struct gceb_luci_hash *ou
 	cJSON *json = NULL;
 	int r;
 
-	r = parse_object(body, len, &json, err);
+	r = gceb_json_parse_object(ANSWER, body, len, &json, err);
 	if (r == 0)
 		r = take_string(json, "revision", false, &h.revision, err);
 	if (r == 0)
@@ -196,9 +190,10 @@ int gceb_luci_parse_content(const char *body, size_t len, size_t max, char **out
 	char *b64 = NULL;
 	int r;
 
-	r = parse_object(body, len, &json, err);
-	if (r == 0)
-		r = take_string(json, "content", true, &b64, err);
+	r = gceb_json_parse_object(ANSWER, body, len, &json, err);
+	if (r < 0)
+		return r;
+	r = take_string(json, "content", true, &b64, err);
 	cJSON_Delete(json);
 	if (r < 0)
 		return r;

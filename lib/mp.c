@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mp.c - Machine Provider catalog builders and mappers (wire.md §4.3, behaviour.md §5) */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +11,6 @@
 #include "json.h"
 #include "mp.h"
 #include "names.h"
-
-/* Integers cJSON's double carries exactly. */
-#define JSON_INT_MAX 9007199254740992.0
 
 /* ---- machine types (behaviour.md §5.2) ---- */
 
@@ -232,14 +228,6 @@ int gceb_mp_delete_machine(const char *mp, const char *hostname, struct gceb_htt
 
 /* ---- response mappers ---- */
 
-/* A member, null being absent. */
-static const cJSON *member(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNull(v) ? NULL : v;
-}
-
 /* Enum numbers of CatalogManipulationRequestError (wire.md §4.3). */
 static const char *const catalog_errors[] = {
 	NULL,
@@ -266,7 +254,7 @@ int gceb_mp_parse_manipulation(const char *body, size_t len, char **error, struc
 
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
-	v = member(json, "error");
+	v = gceb_json_member(json, "error");
 	if (cJSON_IsString(v)) {
 		name = v->valuestring;
 	} else if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
@@ -293,34 +281,20 @@ out:
 	return r;
 }
 
-/* lease_expiration_ts: an int64 as a JSON number or decimal string; absent, null or "" is none. */
-static int get_ts(const cJSON *v, bool *present, int64_t *out)
+/* lease_expiration_ts: an int64 >= 0 (number or decimal string); absent, null or "" is none. */
+static int get_ts(const char *what, const cJSON *o, struct gceb_mp_machine *m, struct gceb_err *err)
 {
-	*present = false;
-	if (!v || (cJSON_IsString(v) && !*v->valuestring))
+	static const char field[] = "lease_expiration_ts";
+	const cJSON *v = gceb_json_member(o, field);
+
+	m->has_lease_expiration_ts = false;
+	if (cJSON_IsString(v) && !*v->valuestring)
 		return 0;
-	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-
-		if (!(d >= 0 && d <= JSON_INT_MAX) || d != floor(d))
-			return -1;
-		*out = (int64_t)d;
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		long long n;
-		char *end;
-
-		if (*s < '0' || *s > '9')
-			return -1;
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (*end || errno != 0)
-			return -1;
-		*out = n;
-	} else {
-		return -1;
-	}
-	*present = true;
+	if (gceb_json_int64(what, o, field, &m->has_lease_expiration_ts, &m->lease_expiration_ts,
+			    NULL) < 0 ||
+	    (m->has_lease_expiration_ts && m->lease_expiration_ts < 0))
+		return gceb_err_set(err, GCEB_EPARSE, "%s: field '%s' is not a number of seconds",
+				    what, field);
 	return 0;
 }
 
@@ -329,29 +303,20 @@ int gceb_mp_parse_get(const char *body, size_t len, struct gceb_mp_machine *out,
 {
 	static const char what[] = "catalog entry";
 	struct gceb_mp_machine m = { 0 };
-	const cJSON *indefinitely;
 	cJSON *json = NULL;
+	bool present;
 	int r;
 
 	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
 		return r;
-	if (get_ts(member(json, "lease_expiration_ts"), &m.has_lease_expiration_ts,
-		   &m.lease_expiration_ts) < 0) {
-		r = gceb_err_set(err, GCEB_EPARSE,
-				 "%s: field 'lease_expiration_ts' is not a number of seconds",
-				 what);
+	if ((r = get_ts(what, json, &m, err)) < 0)
 		goto out;
-	}
 	/* Falsy in the reference: 0 is no lease. */
 	if (m.has_lease_expiration_ts && m.lease_expiration_ts == 0)
 		m.has_lease_expiration_ts = false;
-	indefinitely = member(json, "leased_indefinitely");
-	if (indefinitely && !cJSON_IsBool(indefinitely)) {
-		r = gceb_err_set(err, GCEB_EPARSE,
-				 "%s: field 'leased_indefinitely' is not a boolean", what);
+	if ((r = gceb_json_bool(what, json, "leased_indefinitely", &present, &m.leased_indefinitely,
+				err)) < 0)
 		goto out;
-	}
-	m.leased_indefinitely = cJSON_IsTrue(indefinitely);
 	*out = m;
 out:
 	cJSON_Delete(json);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "names.h"
+#include "url.h"
 
 bool gceb_name_is_rfc1035(const char *s)
 {
@@ -30,4 +31,14 @@ bool gceb_name_is_project(const char *s)
 		      *p == '.'))
 			return false;
 	return gceb_name_is_rfc1035(colon + 1);
+}
+
+bool gceb_name_is_network(const char *s)
+{
+	struct gceb_url u;
+
+	if (gceb_name_is_rfc1035(s))
+		return true;
+	return gceb_url_parse(s, GCEB_EPARSE, &u, NULL) == 0 && !u.plain_http &&
+	       u.scheme_len == 5 && !strncmp(u.scheme, "https", 5);
 }

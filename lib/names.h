@@ -24,4 +24,10 @@ bool gceb_name_is_rfc1035(const char *s);
  */
 bool gceb_name_is_project(const char *s);
 
+/*
+ * Whether @s may be a template's network_url: a network name (RFC 1035, as
+ * above) or an https URL the URL parser takes (url.h).
+ */
+bool gceb_name_is_network(const char *s);
+
 #endif

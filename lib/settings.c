@@ -29,10 +29,8 @@ int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err)
 	if ((size_t)snprintf(path, sizeof(path), "%s/settings.cfg", s->config_dir) >= sizeof(path))
 		return gceb_err_set(err, GCEB_ECONFIG, "config directory path too long");
 	r = gceb_config_read_file(path, &text, &len, err);
-	if (r == GCEB_ENOTFOUND) {
-		r = 0; /* settings.cfg is optional */
-		goto defaults;
-	}
+	if (r == GCEB_ENOTFOUND)
+		goto defaults; /* settings.cfg is optional; r is set again there */
 	if (r < 0)
 		goto out;
 	r = gceb_settings_parse(path, text, len, &cfg, &diags, err);
@@ -51,7 +49,6 @@ int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err)
 		s->max_concurrency = (unsigned)cfg->max_concurrency;
 	if (!s->map_size_mib && cfg->has_store_map_size_mib)
 		s->map_size_mib = (unsigned)cfg->store_map_size_mib;
-	s->enable_ts_monitoring = cfg->enable_ts_monitoring;
 defaults:
 	if ((r = take(&s->compute_api_root, GCEB_DEFAULT_COMPUTE_API_ROOT, err)) < 0 ||
 	    (r = take(&s->luci_config_set, GCEB_DEFAULT_LUCI_CONFIG_SET, err)) < 0)

@@ -539,12 +539,12 @@ static int read_int(struct parser *ps, const ProtobufCFieldDescriptor *fd, const
 		    uint64_t neg_max, uint64_t max, bool *neg, uint64_t *mag)
 {
 	struct tok start = ps->tok;
-	int r;
 
 	*mag = 0;
 	*neg = is_punct(&ps->tok, '-');
 	if (*neg) {
-		r = lex(ps);
+		int r = lex(ps);
+
 		if (r < 0)
 			return r;
 	}
@@ -570,12 +570,11 @@ static int read_float(struct parser *ps, const ProtobufCFieldDescriptor *fd, uni
 	struct tok start = ps->tok;
 	bool single = fd->type == PROTOBUF_C_TYPE_FLOAT;
 	bool neg = is_punct(t, '-');
-	char *copy;
 	double d;
-	int r;
 
 	if (neg) {
-		r = lex(ps);
+		int r = lex(ps);
+
 		if (r < 0)
 			return r;
 	}
@@ -585,7 +584,8 @@ static int read_float(struct parser *ps, const ProtobufCFieldDescriptor *fd, uni
 		d = NAN;
 	} else if (t->kind == TOK_FLOAT ||
 		   (t->kind == TOK_INT && (t->len == 1 || t->s[0] != '0'))) {
-		copy = strndup(t->s, t->len);
+		char *copy = strndup(t->s, t->len);
+
 		if (!copy)
 			return oom(ps);
 		errno = 0;
@@ -614,12 +614,12 @@ static int read_float(struct parser *ps, const ProtobufCFieldDescriptor *fd, uni
 static int read_bool(struct parser *ps, const ProtobufCFieldDescriptor *fd, union value *v)
 {
 	const struct tok *t = &ps->tok;
-	uint64_t mag;
-	bool neg;
-	int r;
 
 	if (t->kind != TOK_IDENT) {
-		r = read_int(ps, fd, "bool", 0, 1, &neg, &mag);
+		uint64_t mag;
+		bool neg;
+		int r = read_int(ps, fd, "bool", 0, 1, &neg, &mag);
+
 		v->b = mag == 1;
 		return r;
 	}
@@ -638,11 +638,12 @@ static int read_enum(struct parser *ps, const ProtobufCFieldDescriptor *fd, unio
 	const ProtobufCEnumDescriptor *ed = fd->descriptor;
 	struct tok start = ps->tok;
 	uint64_t mag;
-	unsigned i;
 	bool neg;
 	int r;
 
 	if (ps->tok.kind == TOK_IDENT) {
+		unsigned i;
+
 		for (i = 0; i < ed->n_values; i++) {
 			if (tok_is(&ps->tok, ed->values[i].name)) {
 				v->i32 = ed->values[i].value;
@@ -763,14 +764,11 @@ static int record(struct parser *ps, const ProtobufCMessage *msg, unsigned field
 		  unsigned line, unsigned column)
 {
 	struct gceb_textproto_locs *locs = ps->locs;
-	struct gceb_textproto_loc *grown;
-	size_t cap;
-
 	if (!locs)
 		return 0;
 	if (locs->n == locs->cap) {
-		cap = locs->cap ? locs->cap * 2 : 16;
-		grown = reallocarray(locs->v, cap, sizeof(*locs->v));
+		size_t cap = locs->cap ? locs->cap * 2 : 16;
+		struct gceb_textproto_loc *grown = reallocarray(locs->v, cap, sizeof(*locs->v));
 		if (!grown)
 			return oom(ps);
 		locs->v = grown;
@@ -791,19 +789,18 @@ static int store(struct parser *ps, ProtobufCMessage *msg, const ProtobufCFieldD
 {
 	size_t size = value_size(fd->type);
 	size_t index = 0;
-	size_t *n;
-	void **array;
-	void *grown, *slot;
+	void *slot;
 
 	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-		n = member(msg, fd->quantifier_offset);
-		array = member(msg, fd->offset);
+		size_t *n = member(msg, fd->quantifier_offset);
+		void **array = member(msg, fd->offset);
+
 		/*
 		 * The capacity is not stored: it is the smallest power of two
 		 * >= n, so the array is full when n is 0 or a power of two.
 		 */
 		if ((*n & (*n - 1)) == 0) {
-			grown = reallocarray(*array, *n ? *n * 2 : 1, size);
+			void *grown = reallocarray(*array, *n ? *n * 2 : 1, size);
 			if (!grown) {
 				free_value(fd, v);
 				return oom(ps);
@@ -905,8 +902,6 @@ static int check_once(struct parser *ps, const ProtobufCMessageDescriptor *desc,
 		      const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd, bool *seen)
 {
 	const struct tok *t = &ps->tok;
-	const ProtobufCFieldDescriptor *other;
-	uint32_t oneof_case;
 
 	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
 		return 0;
@@ -915,8 +910,10 @@ static int check_once(struct parser *ps, const ProtobufCMessageDescriptor *desc,
 			       "non-repeated field '%s' specified multiple times, expected it once",
 			       fd->name);
 	if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-		oneof_case = *(const uint32_t *)member(msg, fd->quantifier_offset);
-		other = protobuf_c_message_descriptor_get_field(desc, oneof_case);
+		uint32_t oneof_case = *(const uint32_t *)member(msg, fd->quantifier_offset);
+		const ProtobufCFieldDescriptor *other =
+			protobuf_c_message_descriptor_get_field(desc, oneof_case);
+
 		if (other)
 			return fail_at(
 				ps, t->line, t->column,
@@ -1091,13 +1088,12 @@ struct sbuf {
 
 static void put(struct sbuf *o, const char *s, size_t n)
 {
-	char *grown;
-	size_t cap;
-
 	if (o->oom)
 		return;
 	if (o->len + n + 1 > o->cap) {
-		cap = o->cap ? o->cap : 256;
+		size_t cap = o->cap ? o->cap : 256;
+		char *grown;
+
 		while (o->len + n + 1 > cap)
 			cap *= 2;
 		grown = realloc(o->s, cap);
@@ -1164,7 +1160,6 @@ static void put_quoted(struct sbuf *o, const uint8_t *s, size_t n)
 static void put_float(struct sbuf *o, double d, bool single)
 {
 	char tmp[32];
-	double back;
 	int prec;
 
 	if (isnan(d) || isinf(d)) {
@@ -1173,6 +1168,8 @@ static void put_float(struct sbuf *o, double d, bool single)
 		return;
 	}
 	for (prec = 1; prec < 17; prec++) {
+		double back;
+
 		(void)snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
 		back = strtod(tmp, NULL);
 		if (single ? (float)back == (float)d : back == d)
@@ -1289,24 +1286,22 @@ static void put_indent(struct sbuf *o, unsigned depth)
 static void put_message(struct sbuf *o, const ProtobufCMessage *msg, unsigned depth)
 {
 	const ProtobufCMessageDescriptor *desc = msg->descriptor;
-	const ProtobufCMessage *sub;
-	const void *v;
-	size_t j, n;
 	unsigned i;
 
 	for (i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
+		size_t j, n = count_values(msg, fd);
+		const void *v = member(msg, fd->offset);
 
-		n = count_values(msg, fd);
-		v = member(msg, fd->offset);
 		if (fd->label == PROTOBUF_C_LABEL_REPEATED)
 			v = *(const void *const *)v;
 		for (j = 0; j < n; j++, v = (const char *)v + value_size(fd->type)) {
 			put_indent(o, depth);
 			put_str(o, fd->name);
 			if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+				const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)v;
+
 				put_str(o, " {\n");
-				sub = *(const ProtobufCMessage *const *)v;
 				if (sub)
 					put_message(o, sub, depth + 1);
 				put_indent(o, depth);

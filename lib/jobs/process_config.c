@@ -138,13 +138,10 @@ static int build_dimensions(Gceb__State__Revision *r, const gceb_template_cfg *t
 			    struct gceb_err *err)
 {
 	Gceb__State__Dimensions parsed, *d;
-	char why[256];
-	size_t bad;
+	struct gceb_err e = { 0 };
 
-	if (gceb_dimensions_parse(t->dimensions, t->n_dimensions, &parsed, &bad, why, sizeof(why)) <
-	    0)
-		return gceb_err_set(err, GCEB_ECONFIG, "template '%s': dimension %s", t->base_name,
-				    why);
+	if (gceb_dimensions_parse(t->dimensions, t->n_dimensions, &parsed, &e) < 0)
+		return gceb_err_set(err, GCEB_ECONFIG, "template '%s': %s", t->base_name, e.msg);
 	d = malloc(sizeof(*d));
 	if (!d)
 		return GCEB_ENOMEM;

@@ -7,6 +7,7 @@
 
 #include "entity.h"
 #include "gce.h"
+#include "json.h"
 #include "run.h"
 
 void key_list_release(struct key_list *l)
@@ -36,11 +37,11 @@ void run_fail(struct gceb_run *run, const char *what, const char *key, const cha
 
 void run_describe(const struct gceb_http_request *req, char *out, size_t len)
 {
-	struct gceb_gce_error e = { 0 };
+	struct gceb_api_error e = { 0 };
 
 	/* GCE and Machine Provider say why in a JSON envelope; fall back to our reason. */
 	if (req->status >= 300 && req->response &&
-	    gceb_gce_parse_error(req->response, req->response_len, &e, NULL) == 0 && e.message) {
+	    gceb_api_error_parse(req->response, req->response_len, &e, NULL) == 0 && e.message) {
 		(void)snprintf(out, len, "%s %s: HTTP %ld%s%s: %s", req->method, req->url,
 			       req->status, e.reason ? " " : "", e.reason ? e.reason : "",
 			       e.message);
@@ -53,7 +54,7 @@ void run_describe(const struct gceb_http_request *req, char *out, size_t len)
 		(void)snprintf(out, len, "%s %s: %s", req->method, req->url,
 			       gceb_strerror(req->result));
 	}
-	gceb_gce_error_release(&e);
+	gceb_api_error_release(&e);
 }
 
 int run_finish(struct gceb_run *run)

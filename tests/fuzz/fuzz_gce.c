@@ -9,6 +9,7 @@
 
 #include "fuzz.h"
 #include "gce.h"
+#include "json.h"
 #include "names.h"
 
 /* A failure leaves the caller's struct as it was: fill it with a pattern first. */
@@ -123,18 +124,18 @@ static void instance_metadata(const char *body, size_t len)
 
 static void error(const char *body, size_t len)
 {
-	struct gceb_gce_error ge;
+	struct gceb_api_error ge;
 	struct gceb_err e = { 0 };
 	int r;
 
 	memset(&ge, POISON, sizeof(ge));
-	r = gceb_gce_parse_error(body, len, &ge, &e);
+	r = gceb_api_error_parse(body, len, &ge, &e);
 	if (r < 0) {
 		FUZZ_CHECK_FAILURE(r, &e, GCEB_EPARSE, GCEB_EPARSE);
 		FUZZ_CHECK(poisoned(&ge, sizeof(ge)));
 		return;
 	}
-	gceb_gce_error_release(&ge);
+	gceb_api_error_release(&ge);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -442,6 +442,20 @@ static void metadata_5xx_is_retried(void **state)
 	assert_int_equal(ts_requests(f->ts), 4);
 }
 
+/* The engine's list of transient statuses (http.h): 429 too, not only 5xx. */
+static void metadata_429_is_retried(void **state)
+{
+	struct fixture *f = *state;
+	struct gceb_err err = { 0 };
+	const char *token = NULL;
+
+	f->fake.status = 429;
+	new_auth(f, false, false, NULL, 0);
+	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &err), GCEB_ENET);
+	assert_non_null(strstr(err.msg, "HTTP 429"));
+	assert_int_equal(ts_requests(f->ts), 4);
+}
+
 static void answer_without_access_token_is_eauth(void **state)
 {
 	struct fixture *f = *state;
@@ -571,6 +585,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(metadata_refusal_is_eauth, setup, teardown),
 		cmocka_unit_test_setup_teardown(metadata_5xx_is_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(metadata_429_is_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(answer_without_access_token_is_eauth, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(sources_are_taken_in_order, setup, teardown),

@@ -383,6 +383,59 @@ static void typed_dimensions_checked(void **state)
 			"");
 }
 
+/*
+ * Every bad typed dimension is a config problem at its own place
+ * (file:line:column), as any other, not just the first of a template.
+ */
+static void typed_dimensions_reported_at_their_place(void **state)
+{
+	struct gceb_config cfg = { 0 };
+	struct gceb_diags d = { 0 };
+	struct gceb_err err = { 0 };
+	Gceb__State__Dimensions dims = GCEB__STATE__DIMENSIONS__INIT;
+
+	(void)state;
+	assert_int_equal(parse("templates {\n base_name: \"a\" project: \"p\" image_name: \"i\"\n"
+			       " machine_type: \"m\"\n dimensions: \"num_cpus:eight\"\n"
+			       " dimensions: \"pool:x\"\n   dimensions: \"os_family:BEOS\"\n}",
+			       "", &cfg, &d),
+			 GCEB_ECONFIG);
+	print_diags(&d);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0], "templates.cfg:4:2: dimension num_cpus 'eight' is not an "
+				    "integer");
+	assert_string_equal(d.v[1], "templates.cfg:6:4: dimension os_family 'BEOS' is not a known "
+				    "value");
+	gceb_diags_release(&d);
+	/* One string at a time, through the same error carrier. */
+	assert_int_equal(gceb_dimension_parse("memory_gb:lots", &dims, &err), GCEB_ECONFIG);
+	assert_string_equal(err.msg, "dimension memory_gb 'lots' is not a number");
+	assert_false(dims.has_memory_gb);
+	assert_int_equal(gceb_dimension_parse("nocolon", &dims, &err), GCEB_ECONFIG);
+	assert_string_equal(err.msg, "dimension 'nocolon' is not \"key:value\"");
+	assert_int_equal(gceb_dimension_parse("disk_gb:20", &dims, &err), 0);
+	assert_true(dims.has_disk_gb);
+	assert_int_equal(dims.disk_gb, 20);
+}
+
+/* network_url: a network name or an https URL, by the one URL parser (url.h). */
+static void network_url_checked(void **state)
+{
+	(void)state;
+	expect_accepted("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			"machine_type: \"m\" network_url: \"net-1\" }",
+			"");
+	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			"machine_type: \"m\" network_url: \"https://\" }",
+			"", "network_url 'https://' is neither a network name nor an https URL");
+	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			"machine_type: \"m\" network_url: \"https://x y/n\" }",
+			"", "is neither a network name nor an https URL");
+	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			"machine_type: \"m\" network_url: \"http://example.com/n\" }",
+			"", "is neither a network name nor an https URL");
+}
+
 /* Every problem is reported, across both files, not just the first. */
 static void all_problems_reported(void **state)
 {
@@ -423,13 +476,14 @@ static void typed_dimensions_parsed(void **state)
 					   "os_version:12",   "linux_flavor:UBUNTU",
 					   "pool:dropped",    "num_cpus:16" };
 	Gceb__State__Dimensions d;
-	char *dims[10], why[128];
-	size_t bad, i;
+	struct gceb_err err = { 0 };
+	char *dims[10];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < 10; i++)
 		dims[i] = strdup(src[i]);
-	assert_int_equal(gceb_dimensions_parse(dims, 10, &d, &bad, why, sizeof(why)), 0);
+	assert_int_equal(gceb_dimensions_parse(dims, 10, &d, &err), 0);
 	assert_true(d.has_os_family);
 	assert_int_equal(d.os_family, GCEB__STATE__DIMENSIONS__OSFAMILY__LINUX);
 	assert_int_equal(d.num_cpus, 16);
@@ -462,7 +516,9 @@ static void settings_parsed_and_checked(void **state)
 {
 	Gceb__Config__SettingsCfg *s = NULL;
 	struct gceb_diags d = { 0 };
-	const char ok[] = "mp_server: \"https://mp\" max_concurrency: 32";
+	/* enable_ts_monitoring is accepted and ignored (docs/configuration.md). */
+	const char ok[] =
+		"mp_server: \"https://mp\" max_concurrency: 32 enable_ts_monitoring: true";
 	const char bad[] = "mp_server: \"http://url\"\nmax_concurrency: 0";
 
 	(void)state;
@@ -476,7 +532,7 @@ static void settings_parsed_and_checked(void **state)
 	assert_null(s);
 	print_diags(&d);
 	assert_int_equal(d.n, 2);
-	assert_true(has_diag(&d, "settings.cfg:1:1: mp_server must start with \"https://\""));
+	assert_true(has_diag(&d, "settings.cfg:1:1: mp_server: http to 'url' is not allowed"));
 	assert_true(has_diag(&d, "settings.cfg:2:1: max_concurrency must be between"));
 	gceb_diags_release(&d);
 }
@@ -584,6 +640,8 @@ int main(void)
 		cmocka_unit_test(long_base_instance_name_rejected),
 		cmocka_unit_test(key_value_strings_checked),
 		cmocka_unit_test(typed_dimensions_checked),
+		cmocka_unit_test(network_url_checked),
+		cmocka_unit_test(typed_dimensions_reported_at_their_place),
 		cmocka_unit_test(all_problems_reported),
 		cmocka_unit_test(syntax_errors_in_both_files),
 		cmocka_unit_test(typed_dimensions_parsed),

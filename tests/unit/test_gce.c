@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "gce.h"
+#include "json.h"
 
 #define ROOT         "http://127.0.0.1:40123/"
 #define REV          "0123abcd89ef0123abcd89ef0123abcd89ef0123"
@@ -363,6 +364,14 @@ static void template_insert_refuses_bad_names(void **state)
 	template_insert_fails(r, "pool", REV, "machine_type");
 	r = revision();
 	r->network_url = (char *)"http://example.com/net";
+	template_insert_fails(r, "pool", REV, "network_url");
+	/* "https://" and no URL after it (url.h), or user info before the host. */
+	r = revision();
+	r->network_url = (char *)"https://";
+	template_insert_fails(r, "pool", REV, "network_url");
+	r = revision();
+	r->network_url = (char *)"https://user@www.googleapis.com/compute/v1/projects/p/global/"
+				 "networks/n";
 	template_insert_fails(r, "pool", REV, "network_url");
 	r = revision();
 	r->disk_size_gb = -1;
@@ -1035,7 +1044,7 @@ static void error_envelopes(void **state)
 		{ "error_400_in_use.json", 400, "resourceInUseByAnotherResource",
 		  "is already being used by" },
 	};
-	struct gceb_gce_error e = { 0 };
+	struct gceb_api_error e = { 0 };
 	struct gceb_err err = { 0 };
 	size_t i, len;
 	char *text;
@@ -1043,47 +1052,47 @@ static void error_envelopes(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		text = load(cases[i].file, &len);
-		assert_int_equal(gceb_gce_parse_error(text, len, &e, &err), 0);
+		assert_int_equal(gceb_api_error_parse(text, len, &e, &err), 0);
 		free(text);
 		assert_int_equal(e.code, cases[i].code);
 		assert_string_equal(e.reason, cases[i].reason);
 		assert_non_null(strstr(e.message, cases[i].message));
-		gceb_gce_error_release(&e);
+		gceb_api_error_release(&e);
 	}
 	/* No errors[]: no reason. */
-	assert_int_equal(gceb_gce_parse_error(bare, strlen(bare), &e, &err), 0);
+	assert_int_equal(gceb_api_error_parse(bare, strlen(bare), &e, &err), 0);
 	assert_int_equal(e.code, 500);
 	assert_null(e.reason);
 	assert_null(e.message);
-	gceb_gce_error_release(&e);
+	gceb_api_error_release(&e);
 	/* The message of errors[0] stands in for a missing one; a code may be a string. */
-	assert_int_equal(gceb_gce_parse_error(inner, strlen(inner), &e, &err), 0);
+	assert_int_equal(gceb_api_error_parse(inner, strlen(inner), &e, &err), 0);
 	assert_int_equal(e.code, 503);
 	assert_string_equal(e.reason, "backendError");
 	assert_string_equal(e.message, "Backend Error");
-	gceb_gce_error_release(&e);
+	gceb_api_error_release(&e);
 }
 
 static void expect_envelope_error(const char *text, const char *needle)
 {
-	struct gceb_gce_error e = { 0 };
+	struct gceb_api_error e = { 0 };
 	struct gceb_err err = { 0 };
 
-	assert_int_equal(gceb_gce_parse_error(text, strlen(text), &e, &err), GCEB_EPARSE);
+	assert_int_equal(gceb_api_error_parse(text, strlen(text), &e, &err), GCEB_EPARSE);
 	if (!strstr(err.msg, needle))
 		fail_msg("'%s' does not say '%s'", err.msg, needle);
 }
 
 static void error_envelope_rejects_bad_input(void **state)
 {
-	struct gceb_gce_error e = { 0 };
+	struct gceb_api_error e = { 0 };
 	struct gceb_err err = { 0 };
 	size_t len;
 	char *text;
 
 	(void)state;
 	text = load("error_html_502.html", &len);
-	assert_int_equal(gceb_gce_parse_error(text, len, &e, &err), GCEB_EPARSE);
+	assert_int_equal(gceb_api_error_parse(text, len, &e, &err), GCEB_EPARSE);
 	assert_non_null(strstr(err.msg, "HTML"));
 	free(text);
 	expect_envelope_error("{}", "'error' is missing");

@@ -567,7 +567,7 @@ static void plain_http_off_loopback_is_refused_before_curl(void **state)
 	assert_true(ts_now_ms() - t0 < 100); /* a connect attempt would hang far longer */
 	assert_int_equal(o.result, GCEB_EAUTH);
 	assert_int_equal(o.attempts, 0);
-	assert_non_null(strstr(o.error, "'10.255.255.1' over http"));
+	assert_non_null(strstr(o.error, "http to '10.255.255.1' is not allowed"));
 	assert_int_equal(gceb_http_count(http, GCEB_API_COMPUTE, 0), 0);
 	gceb_http_free(http);
 }
@@ -580,13 +580,14 @@ static void odd_roots_are_checked_on_every_url(void **state)
 	} cases[] = {
 		/* user info: the host is "evil" */
 		{ "http://127.0.0.1:8080@evil/", "http://127.0.0.1:8080@evil/x",
-		  "refusing to send a request to 'evil' over http" },
+		  "refusing to send a request: malformed URL 'http://127.0.0.1:8080@evil/x': user "
+		  "info" },
 		{ "http://127.0.0.1:80801/", "http://127.0.0.1:80801/x",
-		  "refusing the malformed URL 'http://127.0.0.1:80801/x'" },
+		  "refusing to send a request: malformed URL 'http://127.0.0.1:80801/x'" },
 		{ "http://localhost.evil/", "http://localhost.evil/x",
-		  "refusing to send a request to 'localhost.evil' over http" },
+		  "refusing to send a request: http to 'localhost.evil' is not allowed" },
 		{ "ftp://127.0.0.1/", "ftp://127.0.0.1/x",
-		  "refusing to send a request to '127.0.0.1' over ftp" },
+		  "refusing to send a request: ftp to '127.0.0.1' is not allowed" },
 	};
 	struct gceb_auth *auth;
 	char token_file[64];
@@ -649,7 +650,8 @@ static void urls_under_a_root_are_checked_as_curl_reads_them(void **state)
 		assert_int_equal(o.result, cases[i].result);
 		if (cases[i].result) {
 			assert_int_equal(o.attempts, 0);
-			assert_non_null(strstr(o.error, "refusing the malformed URL"));
+			assert_non_null(
+				strstr(o.error, "refusing to send a request: malformed URL"));
 			continue;
 		}
 		assert_int_equal(ts_requests(ts), sent + 1);
@@ -674,36 +676,44 @@ static void endpoints_path_is_read_after_dot_segments(void **state)
 	assert_int_equal(o.attempts, 2);
 }
 
-static void url_check_knows_loopback(void **state)
+/*
+ * The URL rule of lib/url.h, as settings.cfg applies it (test_url.c): the
+ * engine sends to any 127.0.0.0/8 address and refuses user info.
+ */
+static void engine_applies_the_url_rule(void **state)
 {
-	static const struct {
-		const char *url;
-		int r;
-		bool plain;
-	} cases[] = {
-		{ "https://compute.googleapis.com/compute/v1/", 0, false },
-		{ "http://127.0.0.1:8080/x", 0, true },
-		{ "http://127.9.8.7/x", 0, true },
-		{ "http://localhost:1/x", 0, true },
-		{ "http://[::1]:1/x", 0, true },
-		{ "http://127.0.0.1.example.com/x", GCEB_EAUTH, false },
-		{ "http://128.0.0.1/x", GCEB_EAUTH, false },
-		{ "http://169.254.169.254/x", GCEB_EAUTH, false },
-		{ "ftp://127.0.0.1/x", GCEB_EAUTH, false },
-		{ "not a url", GCEB_EAUTH, false },
-	};
-	size_t i;
+	static const struct ts_reply ok = { .body = "{}" };
+	struct ts_script script = { &ok, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	const char *roots[] = { "http://localhost:P@evil.invalid/", NULL };
+	struct outcome o1 = { 0 }, o2 = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_http *http;
+	char root[64], url[128];
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		bool plain = false;
-		char *path = NULL;
-
-		assert_int_equal(gceb_http_check_url(cases[i].url, &plain, &path, NULL),
-				 cases[i].r);
-		if (!cases[i].r)
-			assert_int_equal(plain, cases[i].plain);
-		free(path);
-	}
+	assert_non_null(ts);
+	/* 127.0.0.2 is loopback (whether the server listens there or not). */
+	(void)ts_url(ts, "/", url, sizeof(url));
+	(void)snprintf(root, sizeof(root), "http://127.0.0.2%s", strrchr(url, ':'));
+	roots[1] = root;
+	opts = options(roots, 2);
+	opts.max_attempts = 1;
+	http = engine(&opts, NULL);
+	submit(http, "GET", "http://localhost:P@evil.invalid/x", NULL, &o1);
+	(void)snprintf(url, sizeof(url), "%sx", root);
+	submit(http, "GET", url, NULL, &o2);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o1.result, GCEB_EAUTH);
+	assert_int_equal(o1.attempts, 0);
+	assert_string_equal(o1.error,
+			    "refusing to send a request: malformed URL "
+			    "'http://localhost:P@evil.invalid/x': user info (\"user@\") is "
+			    "not allowed");
+	/* Sent: answered, or refused by the kernel, but not by the URL rule. */
+	assert_int_equal(o2.attempts, 1);
+	assert_int_not_equal(o2.result, GCEB_EAUTH);
+	gceb_http_free(http);
+	ts_stop(ts);
 }
 
 struct chain {
@@ -1044,7 +1054,7 @@ int main(void)
 		cmocka_unit_test(odd_roots_are_checked_on_every_url),
 		cmocka_unit_test(urls_under_a_root_are_checked_as_curl_reads_them),
 		cmocka_unit_test(endpoints_path_is_read_after_dot_segments),
-		cmocka_unit_test(url_check_knows_loopback),
+		cmocka_unit_test(engine_applies_the_url_rule),
 		cmocka_unit_test(callbacks_can_submit_follow_ups),
 		cmocka_unit_test(before_io_hook_runs_before_the_follow_up_goes_out),
 		cmocka_unit_test(deadline_fails_what_is_left),

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "gce.h"
+#include "json.h"
 #include "mp.h"
 
 #define MP      "https://machine-provider.appspot.com"
@@ -513,7 +514,7 @@ static void get_edge_cases_and_bad_input(void **state)
 
 static void http_error_envelope_reads_as_gce_error(void **state)
 {
-	struct gceb_gce_error e = { 0 };
+	struct gceb_api_error e = { 0 };
 	struct gceb_err err = { 0 };
 	size_t len;
 	char *text;
@@ -521,11 +522,11 @@ static void http_error_envelope_reads_as_gce_error(void **state)
 	(void)state;
 	/* Machine Provider's HTTP errors use the same Google envelope (wire.md §4.1). */
 	text = load("error_404_not_found.json", &len);
-	assert_int_equal(gceb_gce_parse_error(text, len, &e, &err), 0);
+	assert_int_equal(gceb_api_error_parse(text, len, &e, &err), 0);
 	free(text);
 	assert_int_equal(e.code, 404);
 	assert_string_equal(e.reason, "notFound");
-	gceb_gce_error_release(&e);
+	gceb_api_error_release(&e);
 }
 
 int main(void)

@@ -43,9 +43,6 @@ struct gceb_err {
  */
 int gceb_err_set(struct gceb_err *err, int code, const char *fmt, ...) GCEB_PRINTF(3, 4);
 
-/* Put "<prefix>: " in front of the message already in @err; returns err->code. */
-int gceb_err_prefix(struct gceb_err *err, const char *fmt, ...) GCEB_PRINTF(2, 3);
-
 /* Forget any recorded failure. */
 void gceb_err_clear(struct gceb_err *err);
 

@@ -32,7 +32,6 @@ struct gceb_settings {
 	char *log;             /* "stderr" or "syslog"; NULL: stderr */
 	unsigned max_concurrency;
 	unsigned map_size_mib;
-	bool enable_ts_monitoring;
 };
 
 /*
@@ -43,8 +42,9 @@ struct gceb_settings {
 int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err);
 
 /*
- * Check that @url is https, or http to localhost, 127.0.0.1 or ::1, and has
- * a host. Returns 0 or GCEB_ECONFIG naming @what.
+ * Check @url against the one URL rule (lib/url.h): https, or http to a
+ * loopback host (127.0.0.0/8, [::1], localhost); no user info. Returns 0
+ * or GCEB_ECONFIG naming @what.
  */
 int gceb_settings_check_url(const char *what, const char *url, struct gceb_err *err);
 
