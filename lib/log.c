@@ -68,17 +68,17 @@ size_t gceb_log_escape(const char *in, char *out, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)in;
-	size_t n = 0, u;
+	size_t n = 0;
 
 	if (len == 0)
 		return 0;
 	while (*s) {
 		char esc[5] = { 0 };
+		size_t u = *s >= 0x80 ? utf8_len(s) : 1;
 
-		u = *s >= 0x80 ? utf8_len(s) : 1;
 		if (*s == '\n' || *s == '\t' || *s == '\r') {
 			esc[0] = '\\';
-			esc[1] = *s == '\n' ? 'n' : *s == '\t' ? 't' : 'r';
+			esc[1] = (char)(*s == '\n' ? 'n' : *s == '\t' ? 't' : 'r');
 		} else if (*s < 0x20 || *s == 0x7f || u == 0) {
 			esc[0] = '\\';
 			esc[1] = 'x';

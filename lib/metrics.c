@@ -147,8 +147,8 @@ static void samples_release(struct samples *s)
 /* Parse a state file's text (NUL-terminated). False if it is not one. */
 static bool parse_state(struct samples *s, char *text)
 {
-	char *line = text, *next, *sp, *end;
 	size_t magic = strlen(STATE_MAGIC);
+	char *line, *next, *end;
 
 	if (strncmp(text, STATE_MAGIC, magic) != 0)
 		return false;
@@ -161,7 +161,8 @@ static bool parse_state(struct samples *s, char *text)
 			s->extra = *next ? strdup(next) : NULL;
 			return !*next || s->extra;
 		}
-		sp = strrchr(line, ' ');
+		char *sp = strrchr(line, ' ');
+
 		if (!sp || sp == line)
 			return false;
 		*sp = '\0';
@@ -276,12 +277,12 @@ static void add_value(struct gceb_buf *b, double v)
 /* The .prom text: every family whole, its samples labelled with @job. */
 static void render(struct gceb_buf *b, const struct samples *s, const char *job)
 {
-	size_t f, i, len;
+	size_t f, i;
 
 	for (f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		size_t len = strlen(families[f].name);
 		bool header = false;
 
-		len = strlen(families[f].name);
 		for (i = 0; i < s->n; i++) {
 			const char *series = s->v[i].series;
 

@@ -6,8 +6,6 @@
 
 #include <stdbool.h>
 
-#include <stdbool.h>
-
 #include "gceb/err.h"
 
 #define GCEB_DEFAULT_STATE_DIR        "/var/lib/gceb"
