@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "harness.h"
+#include "runner.h"
 
 #define FAKETIME_LIB "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
@@ -1335,7 +1336,7 @@ static void help_names_documented_page(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(revision_roll_drains, setup, teardown),
@@ -1356,5 +1357,5 @@ int main(void)
 		cmocka_unit_test(help_names_documented_page),
 	};
 
-	return cmocka_run_group_tests_name("gce_flows", tests, NULL, NULL);
+	return gceb_test_run("gce_flows", tests, argc, argv);
 }

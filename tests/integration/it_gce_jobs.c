@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 static const char TEMPLATES[] =
 	"templates {\n"
@@ -416,7 +417,7 @@ static void dry_run_sends_nothing(void **state)
 	assert_false(revision_has_url(env));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(first_rollout, setup, teardown),
@@ -439,5 +440,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(deadline_ends_the_run, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("gce_jobs", tests, NULL, NULL);
+	return gceb_test_run("gce_jobs", tests, argc, argv);
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 static const char TEMPLATES[] =
 	"# two templates\n"
@@ -352,7 +353,7 @@ static void options(void **state)
 	it_result_release(&res);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(good_config_imported_silently, setup, teardown),
@@ -375,5 +376,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(options, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("import_config", tests, NULL, NULL);
+	return gceb_test_run("import_config", tests, argc, argv);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 static const char TEMPLATES[] =
 	"templates {\n"
@@ -1084,7 +1085,7 @@ static void drained_template_insert_running(void **state)
 	running_insert_drained(*state, false);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(full_lease_cycle, setup2, teardown),
@@ -1109,5 +1110,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(drained_template_insert_running, setup2, teardown),
 	};
 
-	return cmocka_run_group_tests_name("mp_jobs", tests, NULL, NULL);
+	return gceb_test_run("mp_jobs", tests, argc, argv);
 }

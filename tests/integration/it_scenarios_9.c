@@ -23,6 +23,7 @@
 
 #include "entity.h"
 #include "harness.h"
+#include "runner.h"
 #include "store.h"
 
 #define R1 "1111111111111111111111111111111111111111"
@@ -1285,7 +1286,7 @@ static void instance_counts_per_base(void **state)
 	free(text);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(tpl_scan_and_preconditions, setup, teardown),
@@ -1311,5 +1312,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(instance_counts_per_base, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("scenarios_9", tests, NULL, NULL);
+	return gceb_test_run("scenarios_9", tests, argc, argv);
 }

@@ -21,6 +21,7 @@
 
 #include "entity.h"
 #include "harness.h"
+#include "runner.h"
 #include "store.h"
 
 #define R1 "1111111111111111111111111111111111111111"
@@ -382,7 +383,7 @@ static void write_error_is_not_success(void **state)
 	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(streamed_list_is_the_whole_document, setup,
@@ -393,5 +394,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("status", tests, argc, argv);
 }

@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "runner.h"
 #include "scenario.h"
 
 #define TEMPLATE(base, image)                                               \
@@ -213,7 +214,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(overlap_rounds, teardown),
 	};
 
-	if (argc > 1)
-		cmocka_set_test_filter(argv[1]);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("sc_chaos", tests, argc, argv);
 }

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "runner.h"
 #include "scenario.h"
 
 #define LINUX_TEMPLATE(image)                                         \
@@ -631,7 +632,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(drained_killed_insert, teardown),
 	};
 
-	if (argc > 1)
-		cmocka_set_test_filter(argv[1]);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("sc_pipeline", tests, argc, argv);
 }

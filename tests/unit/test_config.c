@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "gceb/settings.h"
+#include "runner.h"
 #include "textproto.h"
 
 /* Parse a pair of texts; returns the result code and leaves diags for inspection. */
@@ -558,7 +559,7 @@ static void dir_revision_from_content(void **state)
 	assert_int_equal(blob[1], 0x9d);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(checksum_empty_template),
@@ -593,5 +594,5 @@ int main(void)
 		cmocka_unit_test(dir_revision_from_content),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+	return gceb_test_run("config", tests, argc, argv);
 }

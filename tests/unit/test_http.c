@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "gceb/log.h"
 #include "http.h"
+#include "runner.h"
 #include "testserver.h"
 
 #define TOKEN "ya29.secret-test-token"
@@ -1020,7 +1021,7 @@ static void post_bodies_and_empty_posts(void **state)
 	ts_stop(ts);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(get_returns_body_status_and_counts),
@@ -1054,5 +1055,5 @@ int main(void)
 		cmocka_unit_test(post_bodies_and_empty_posts),
 	};
 
-	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
+	return gceb_test_run("http", tests, argc, argv);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "luciconfig.h"
+#include "runner.h"
 
 static void hash_url_encodes_every_segment(void **state)
 {
@@ -94,7 +95,7 @@ static void parse_content_base64(void **state)
 			 GCEB_ECONFIG);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hash_url_encodes_every_segment),
@@ -103,5 +104,5 @@ int main(void)
 		cmocka_unit_test(parse_content_base64),
 	};
 
-	return cmocka_run_group_tests_name("luciconfig", tests, NULL, NULL);
+	return gceb_test_run("luciconfig", tests, argc, argv);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "jobs/run.h"
+#include "runner.h"
 #include "state.pb-c.h"
 #include "testserver.h"
 
@@ -225,7 +226,7 @@ static void failed_read_ends_the_walk(void **state)
 
 #define RUN_TEST(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		RUN_TEST(items_span_chunks_each_once),
@@ -233,5 +234,5 @@ int main(void)
 		RUN_TEST(failed_read_ends_the_walk),
 	};
 
-	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
+	return gceb_test_run("run", tests, argc, argv);
 }
