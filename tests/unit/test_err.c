@@ -19,14 +19,21 @@
 static const struct {
 	int code, status;
 } documented[] = {
-	{ GCEB_OK, 0 },         { GCEB_ELOCKED, 0 }, /* lock held by a run still going */
-	{ GCEB_EPARTIAL, 1 },   { GCEB_EUSAGE, 64 }, /* EX_USAGE */
-	{ GCEB_ENET, 69 },      { GCEB_EBUG, 70 },   /* EX_UNAVAILABLE, EX_SOFTWARE */
-	{ GCEB_ENOMEM, 71 },    { GCEB_EIO, 74 },    /* EX_OSERR, EX_IOERR */
-	{ GCEB_ESTORE, 74 },    { GCEB_EHTTP, 76 },  /* EX_PROTOCOL: unexpected answer */
-	{ GCEB_EPARSE, 76 },    { GCEB_EEXIST, 76 }, /* malformed answer or stored value */
-	{ GCEB_ENOTFOUND, 76 }, { GCEB_EAUTH, 77 },  /* EX_NOPERM */
-	{ GCEB_ECONFIG, 78 },                        /* EX_CONFIG */
+	{ GCEB_OK, 0 },         /* EX_OK */
+	{ GCEB_ELOCKED, 0 },    /* EX_OK: the lock is held by a run still going */
+	{ GCEB_EPARTIAL, 1 },   /* some items failed */
+	{ GCEB_EUSAGE, 64 },    /* EX_USAGE */
+	{ GCEB_ENET, 69 },      /* EX_UNAVAILABLE */
+	{ GCEB_EBUG, 70 },      /* EX_SOFTWARE */
+	{ GCEB_ENOMEM, 71 },    /* EX_OSERR */
+	{ GCEB_EIO, 74 },       /* EX_IOERR: the filesystem... */
+	{ GCEB_ESTORE, 74 },    /* ...or the store */
+	{ GCEB_EHTTP, 76 },     /* EX_PROTOCOL: an unexpected answer... */
+	{ GCEB_ENOTFOUND, 76 }, /* ...404 where something was expected... */
+	{ GCEB_EEXIST, 76 },    /* ...409... */
+	{ GCEB_EPARSE, 76 },    /* ...or a malformed answer or stored value */
+	{ GCEB_EAUTH, 77 },     /* EX_NOPERM */
+	{ GCEB_ECONFIG, 78 },   /* EX_CONFIG */
 };
 
 #define N_DOCUMENTED (sizeof(documented) / sizeof(documented[0]))
