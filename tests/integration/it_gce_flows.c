@@ -107,19 +107,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Run gceb-@job with the options that follow, expecting exit @want; stderr must be empty when 0. */
-#define run_expect(env, want, ...)                                         \
- do {                                                                      \
-  struct it_result r_;                                                     \
-  it_run((env), &r_, __VA_ARGS__, NULL);                                   \
-  if (r_.status != (want) || ((want) == 0 && r_.err[0]))                   \
-   print_message("gceb-%s exit %d:\n%s", #__VA_ARGS__, r_.status, r_.err); \
-  assert_int_equal(r_.status, (want));                                     \
-  if ((want) == 0)                                                         \
-   assert_string_equal(r_.err, "");                                        \
-  it_result_release(&r_);                                                  \
- } while (0)
-
 static void write_templates(const struct it_env *env, const char *machine_type, bool with_db)
 {
 	char text[1024];
@@ -153,17 +140,17 @@ static void write_managers(const struct it_env *env, ...)
 
 static void apply_config(const struct it_env *env)
 {
-	run_expect(env, 0, "import-config");
-	run_expect(env, 0, "process-config");
+	it_expect(env, 0, "import-config");
+	it_expect(env, 0, "process-config");
 }
 
 static void roll_out(const struct it_env *env)
 {
-	run_expect(env, 0, "create-instance-templates");
-	run_expect(env, 0, "create-instance-group-managers");
-	run_expect(env, 0, "resize-instance-groups");
+	it_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-group-managers");
+	it_expect(env, 0, "resize-instance-groups");
 	it_emu_advance(env, 30);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 }
 
 static const char *field(const cJSON *o, const char *name)
@@ -351,7 +338,7 @@ static bool purge_deleted(const struct it_env *env)
 	assert_int_equal(setenv("LD_PRELOAD", FAKETIME_LIB, 1), 0);
 	assert_int_equal(setenv("FAKETIME", "+25m", 1), 0);
 	assert_int_equal(setenv("DONT_FAKE_MONOTONIC", "1", 1), 0);
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	(void)unsetenv("LD_PRELOAD");
 	(void)unsetenv("FAKETIME");
 	(void)unsetenv("DONT_FAKE_MONOTONIC");
@@ -400,24 +387,24 @@ static void revision_roll_drains(void **state)
 	cJSON_Delete(st);
 
 	/* RSZ-7: maximum 5, the old group holds 3: the new one grows to 2 only. */
-	run_expect(env, 0, "create-instance-templates");
-	run_expect(env, 0, "create-instance-group-managers");
-	run_expect(env, 0, "resize-instance-groups");
+	it_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-group-managers");
+	it_expect(env, 0, "resize-instance-groups");
 	assert_int_equal(group_target_size(env, "web", rev, "us-a"), 2);
 	assert_int_equal(group_target_size(env, "web", old, "us-a"), 3);
 	it_emu_advance(env, 30);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	assert_int_equal(count(env, "total"), 5);
 
 	/* REM-2: never cataloged, so Machine Provider says ENTRY_NOT_FOUND: pending deletion. */
 	clear_requests(env);
-	run_expect(env, 0, "remove-cataloged-instances");
+	it_expect(env, 0, "remove-cataloged-instances");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/delete_machine"), 3);
 	assert_int_equal(count(env, "pending_deletion"), 3);
 	assert_int_equal(count(env, "cataloged"), 0);
 
 	/* DEL-2: deleteInstances, DONE, deletion_ts; the old group's target drops to 0. */
-	run_expect(env, 0, "delete-instances-pending-deletion");
+	it_expect(env, 0, "delete-instances-pending-deletion");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/deleteInstances"), 3);
 	assert_int_equal(group_target_size(env, "web", old, "us-a"), 0);
 	st = status_all(env);
@@ -429,22 +416,22 @@ static void revision_roll_drains(void **state)
 	}
 	cJSON_Delete(st);
 	/* DEL-5: again while GCE is deleting them: 400, swallowed. */
-	run_expect(env, 0, "delete-instances-pending-deletion");
+	it_expect(env, 0, "delete-instances-pending-deletion");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/deleteInstances"), 6);
 
 	/* CLN-1: gone from GCE, so deleted. */
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	assert_int_equal(count(env, "deleted"), 0); /* still stopping */
 	it_emu_advance(env, 30);
 	emu = emu_state(env);
 	(void)snprintf(name, sizeof(name), "web-%.8s-", old);
 	assert_int_equal(emu_count_matching(emu, "instances", "instance", name), 0);
 	cJSON_Delete(emu);
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	assert_int_equal(count(env, "deleted"), 3);
 
 	/* FET-5: the old group's listing is empty now. */
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	st = it_status(env);
 	o = find(st, "groups", "revision", old);
 	assert_int_equal(number(o, "instances"), 0);
@@ -452,12 +439,12 @@ static void revision_roll_drains(void **state)
 	cJSON_Delete(st);
 
 	/* The room is free: the new group grows to its minimum. */
-	run_expect(env, 0, "resize-instance-groups");
+	it_expect(env, 0, "resize-instance-groups");
 	assert_int_equal(group_target_size(env, "web", rev, "us-a"), 3);
 
 	/* DIG-2: DELETE the old group; targetLink is its URL, so the url is cleared. */
 	clear_requests(env);
-	run_expect(env, 0, "delete-instance-group-managers");
+	it_expect(env, 0, "delete-instance-group-managers");
 	(void)snprintf(name, sizeof(name), "/instanceGroupManagers/web-%s", old);
 	assert_int_equal(it_emu_count_requests(env, "DELETE", name), 1);
 	assert_int_equal(it_emu_count_requests(env, "DELETE", "/"), 1);
@@ -465,20 +452,20 @@ static void revision_roll_drains(void **state)
 	assert_null(field(find(st, "groups", "revision", old), "url"));
 	cJSON_Delete(st);
 	/* Nothing left to delete: the next run sends nothing. */
-	run_expect(env, 0, "delete-instance-group-managers");
+	it_expect(env, 0, "delete-instance-group-managers");
 	assert_int_equal(it_emu_count_requests(env, "DELETE", "/"), 1);
 
 	/* DTP-7: the revision still lists its group, so no template DELETE yet. */
-	run_expect(env, 0, "delete-instance-templates");
+	it_expect(env, 0, "delete-instance-templates");
 	assert_int_equal(it_emu_count_requests(env, "DELETE", "/global/instanceTemplates/"), 0);
 
 	/* CLN-7: once GCE has deleted the group (404), its entity goes; the revision stays. */
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	st = it_status(env);
 	assert_int_equal(groups_in_state(st, old), 1); /* the DELETE is still running */
 	cJSON_Delete(st);
 	it_emu_advance(env, 70);
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	st = it_status(env);
 	assert_int_equal(groups_in_state(st, old), 0);
 	assert_non_null(field(find(st, "revisions", "revision", old), "url"));
@@ -489,13 +476,13 @@ static void revision_roll_drains(void **state)
 	 * the template is no longer in use and goes at once; then CLN-9 the
 	 * revision. (DTP-6, a 400 in use, is in it_scenarios_9.)
 	 */
-	run_expect(env, 0, "delete-instance-templates");
+	it_expect(env, 0, "delete-instance-templates");
 	st = it_status(env);
 	assert_null(field(find(st, "revisions", "revision", old), "url"));
 	cJSON_Delete(st);
 	it_emu_advance(env, 70);
-	run_expect(env, 0, "cleanup-entities");
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "fetch-instances");
 
 	/* The end state, exactly. */
 	emu = emu_state(env);
@@ -530,18 +517,18 @@ static void revision_roll_drains(void **state)
 /* Every drain step once, in pipeline order, with the clock moved where GCE needs time. */
 static void drain_pass(const struct it_env *env)
 {
-	run_expect(env, 0, "remove-cataloged-instances");
-	run_expect(env, 0, "delete-instances-pending-deletion");
+	it_expect(env, 0, "remove-cataloged-instances");
+	it_expect(env, 0, "delete-instances-pending-deletion");
 	it_emu_advance(env, 30);
-	run_expect(env, 0, "cleanup-entities");
-	run_expect(env, 0, "fetch-instances");
-	run_expect(env, 0, "delete-instance-group-managers");
+	it_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "delete-instance-group-managers");
 	/* cleanup-entities forgets a deleted object only once GCE says 404. */
 	it_emu_advance(env, 70);
-	run_expect(env, 0, "cleanup-entities");
-	run_expect(env, 0, "delete-instance-templates");
+	it_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "delete-instance-templates");
 	it_emu_advance(env, 70);
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 }
 
 /* behaviour.md §6 "Zone removed": its group moves to R.drained and drains the same way. */
@@ -662,14 +649,14 @@ static void vanished_instance_marked_deleted(void **state)
 	write_templates(env, "n1-standard-2", false);
 	write_managers(env, "web", "us-a", 5, 5, NULL);
 	apply_config(env);
-	run_expect(env, 0, "create-instance-templates");
-	run_expect(env, 0, "create-instance-group-managers");
-	run_expect(env, 0, "resize-instance-groups");
+	it_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-group-managers");
+	it_expect(env, 0, "resize-instance-groups");
 	it_emu_advance(env, 30);
 
 	/* FET-4: five VMs in pages of two: three listInstances calls. */
 	clear_requests(env);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/listInstances"), 3);
 	assert_int_equal(count(env, "total"), 5);
 	st = it_status(env);
@@ -688,7 +675,7 @@ static void vanished_instance_marked_deleted(void **state)
 
 	/* While it is being deleted it is not listed, but GET still finds it: nothing marked. */
 	clear_requests(env);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	assert_int_equal(it_emu_count_requests(env, "GET", "/instances/"), 1);
 	assert_int_equal(count(env, "deleted"), 0);
 	st = it_status(env);
@@ -709,7 +696,7 @@ static void vanished_instance_marked_deleted(void **state)
 	cJSON_Delete(st);
 	cJSON_Delete(emu);
 	assert_true(gone[0]);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	st = it_status(env);
 	assert_int_equal(number(array(st, "instance_counts"), "deleted"), 1);
 	assert_int_equal(number(array(st, "instance_counts"), "pending_deletion"), 0);
@@ -718,7 +705,7 @@ static void vanished_instance_marked_deleted(void **state)
 	assert_true(instance_deleted(env, gone));
 	/* Checked once: a deleted entity is not asked about again. */
 	clear_requests(env);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	assert_int_equal(it_emu_count_requests(env, "GET", "/instances/"), 0);
 	if (purge_deleted(env))
 		assert_int_equal(count(env, "total"), 4);
@@ -775,7 +762,7 @@ static void expect_md_calls(const struct it_env *env, int gets, int sets, int po
 static void md_run(const struct it_env *env, int gets, int sets, int polls)
 {
 	clear_requests(env);
-	run_expect(env, 0, "schedule-metadata-tasks");
+	it_expect(env, 0, "schedule-metadata-tasks");
 	expect_md_calls(env, gets, sets, polls);
 }
 
@@ -790,7 +777,7 @@ static void metadata_set_and_delete(void **state)
 	metadata_setup(env, 2, name, sizeof(name));
 	assert_string_equal(vm_metadata(env, name, "role", v, sizeof(v)), "web");
 
-	run_expect(env, 0, "set-metadata", "--hostname", name, "color=blue", "size=L");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "color=blue", "size=L");
 	md_run(env, 0, 0, 0); /* compress */
 	md_run(env, 1, 1, 0); /* update */
 	/* The setMetadata body: every item, with the fingerprint the GET gave. */
@@ -813,7 +800,7 @@ static void metadata_set_and_delete(void **state)
 	md_run(env, 0, 0, 0); /* nothing left */
 
 	/* A bare KEY deletes it; an absent key is not sent at all. */
-	run_expect(env, 0, "set-metadata", "--hostname", name, "role", "nosuchkey");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "role", "nosuchkey");
 	md_run(env, 0, 0, 0);
 	md_run(env, 1, 1, 0);
 	log = requests(env);
@@ -829,7 +816,7 @@ static void metadata_set_and_delete(void **state)
 	assert_string_equal(vm_metadata(env, name, "color", v, sizeof(v)), "blue");
 
 	/* --template: every live VM of the template. */
-	run_expect(env, 0, "set-metadata", "--template", "web", "zone-note=hi");
+	it_expect(env, 0, "set-metadata", "--template", "web", "zone-note=hi");
 	md_run(env, 0, 0, 0);
 	md_run(env, 2, 2, 0);
 	md_run(env, 0, 0, 2);
@@ -850,11 +837,11 @@ static void metadata_usage_errors(void **state)
 	char name[64];
 
 	metadata_setup(env, 1, name, sizeof(name));
-	run_expect(env, 64, "set-metadata", "--hostname", "web-nosuch", "k=v");
-	run_expect(env, 64, "set-metadata", "--template", "db", "k=v");
-	run_expect(env, 64, "set-metadata", "--hostname", name);
-	run_expect(env, 64, "set-metadata", "--hostname", name, "=v");
-	run_expect(env, 64, "set-metadata", "--hostname", name, "--template", "web", "k=v");
+	it_expect(env, 64, "set-metadata", "--hostname", "web-nosuch", "k=v");
+	it_expect(env, 64, "set-metadata", "--template", "db", "k=v");
+	it_expect(env, 64, "set-metadata", "--hostname", name);
+	it_expect(env, 64, "set-metadata", "--hostname", name, "=v");
+	it_expect(env, 64, "set-metadata", "--hostname", name, "--template", "web", "k=v");
 	md_run(env, 0, 0, 0);
 }
 
@@ -865,7 +852,7 @@ static void metadata_412_retried(void **state)
 	char name[64], v[128];
 
 	metadata_setup(env, 1, name, sizeof(name));
-	run_expect(env, 0, "set-metadata", "--hostname", name, "color=green");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "color=green");
 	md_run(env, 0, 0, 0);
 	add_fault(env,
 		  "{\"method\": \"POST\", \"path\": \"*/setMetadata\", \"action\": \"status\", "
@@ -896,7 +883,7 @@ static void metadata_op_error_rescheduled(void **state)
 
 	metadata_setup(env, 1, name, sizeof(name));
 	emu_post(env, "/_emu/config", "{\"metadata_op_error\": true}");
-	run_expect(env, 0, "set-metadata", "--hostname", name, "color=blue");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "color=blue");
 	md_run(env, 0, 0, 0);
 	/* The GET answers with an old fingerprint once, as if another writer had been first. */
 	(void)snprintf(
@@ -910,7 +897,7 @@ static void metadata_op_error_rescheduled(void **state)
 	add_fault(env, fault);
 	md_run(env, 1, 1, 0); /* the setMetadata is accepted: an operation */
 	/* Queued while that operation is in flight. */
-	run_expect(env, 0, "set-metadata", "--hostname", name, "size=XL");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "size=XL");
 
 	/* check: DONE with CONDITION_NOT_MET: logged, rescheduled (no url: the next run updates).
 	 */
@@ -952,7 +939,8 @@ static int api_calls_with_token(const struct it_env *env, const char *token)
 		const char *path = field(r, "path");
 		const char *auth = field(array(r, "headers"), "Authorization");
 
-		if (strncmp(path, "/compute/", 9) != 0 && strncmp(path, "/_ah/api/", 9) != 0)
+		if (!path ||
+		    (strncmp(path, "/compute/", 9) != 0 && strncmp(path, "/_ah/api/", 9) != 0))
 			continue;
 		if (!auth || strncmp(auth, "Bearer ", 7) != 0)
 			print_message("%s %s without a token\n", field(r, "method"), path);
@@ -1043,7 +1031,7 @@ static void auth_token_file(void **state)
 	write_secret(path, token, 0600);
 	assert_int_equal(unsetenv("GCE_METADATA_HOST"), 0);
 	clear_requests(env);
-	run_expect(env, 0, "create-instance-templates", "--token-file", path);
+	it_expect(env, 0, "create-instance-templates", "--token-file", path);
 	assert_int_equal(api_calls_with_token(env, token), 4); /* two inserts, two polls */
 	assert_int_equal(requests_to(env, "/computeMetadata/"), 0);
 
@@ -1115,13 +1103,17 @@ static void last_caller(const struct it_env *env, char *out, size_t len)
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, log) {
-		if (!strncmp(field(r, "path"), "/compute/", 9))
+		const char *path = field(r, "path");
+
+		if (path && !strncmp(path, "/compute/", 9))
 			auth = field(array(r, "headers"), "Authorization");
 	}
 	assert_non_null(auth);
 	out[0] = '\0';
 	cJSON_ArrayForEach(r, array(st, "tokens")) {
-		if (!strcmp(field(r, "access_token"), auth + 7))
+		const char *token = field(r, "access_token");
+
+		if (token && !strcmp(token, auth + 7))
 			(void)snprintf(out, len, "%s", field(r, "email"));
 	}
 	cJSON_Delete(st);
@@ -1142,7 +1134,7 @@ static void auth_key_file(void **state)
 	assert_int_equal(unsetenv("GCE_METADATA_HOST"), 0);
 	assert_int_equal(setenv("GOOGLE_APPLICATION_CREDENTIALS", path, 1), 0);
 	clear_requests(env);
-	run_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-templates");
 	/* One token exchange for the run, then every call with that token. */
 	assert_int_equal(it_emu_count_requests(env, "POST", "/token"), 1);
 	log = requests(env);
@@ -1155,7 +1147,7 @@ static void auth_key_file(void **state)
 
 	assert_int_equal(unsetenv("GOOGLE_APPLICATION_CREDENTIALS"), 0);
 	clear_requests(env);
-	run_expect(env, 0, "create-instance-group-managers", "--key-file", path);
+	it_expect(env, 0, "create-instance-group-managers", "--key-file", path);
 	assert_int_equal(it_emu_count_requests(env, "POST", "/token"), 1);
 	assert_int_equal(api_calls_with_token(env, NULL), 4);
 	last_caller(env, who, sizeof(who));
@@ -1252,17 +1244,17 @@ static void lock_held_skips(void **state)
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 	clear_requests(env);
 
-	run_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-templates");
 	it_run(env, &res, "create-instance-templates", "-v", NULL);
 	assert_int_equal(res.status, 0);
 	assert_non_null(strstr(res.err, "is held by another run, skipping this run"));
 	it_result_release(&res);
 	assert_int_equal(requests_to(env, "/"), 0);
 	/* Another job's lock is its own. */
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 
 	assert_int_equal(close(fd), 0);
-	run_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-templates");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/global/instanceTemplates"), 1);
 }
 

@@ -109,7 +109,7 @@ static void revision_follows_content(void **state)
 
 	assert_int_equal(it_run(env, NULL, "import-config", NULL), 0);
 	st = it_status(env);
-	strcpy(first, revision(st));
+	(void)snprintf(first, sizeof(first), "%s", revision(st));
 	cJSON_Delete(st);
 	assert_int_equal(it_run(env, NULL, "import-config", NULL), 0);
 	st = it_status(env);
@@ -135,7 +135,7 @@ static void expect_refused(struct it_env *env, const char *file, const void *tex
 
 	assert_int_equal(it_run(env, NULL, "import-config", NULL), 0);
 	st = it_status(env);
-	strcpy(before, revision(st));
+	(void)snprintf(before, sizeof(before), "%s", revision(st));
 	cJSON_Delete(st);
 
 	(void)snprintf(path, sizeof(path), "%s/%s", env->config_dir, file);

@@ -118,7 +118,7 @@ static long long number(const cJSON *o, const char *name)
 	if (cJSON_IsNumber(f))
 		return (long long)f->valuedouble;
 	if (cJSON_IsString(f))
-		return atoll(f->valuestring);
+		return strtoll(f->valuestring, NULL, 10);
 	return -1;
 }
 

@@ -6,6 +6,7 @@
  * The store is seeded directly through lib/store.h (and raw LMDB for a
  * damaged value).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <lmdb.h>
@@ -300,25 +302,28 @@ static void damaged_value_prints_nothing(void **state)
 	}
 }
 
-/* gceb-status @args with stdout on /dev/full; its exit status, its stderr in @err. */
-static int run_to_full(const struct it_env *env, const char *args, char *err, size_t len)
+/* gceb-status @args (NULL-terminated) with stdout on /dev/full; its exit status, its stderr in
+ * @err. */
+static int run_to_full(const struct it_env *env, char *err, size_t len, ...)
 {
-	char cmd[1024], path[256];
-	FILE *f;
+	int full = open("/dev/full", O_WRONLY), err_fd = it_tmpfd(), st;
+	const char *args[4] = { NULL };
+	char *text;
+	va_list ap;
 	size_t n;
-	int st;
 
-	(void)snprintf(path, sizeof(path), "%s/stderr", env->root);
-	(void)snprintf(cmd, sizeof(cmd), "%s/gceb-status --state-dir %s %s >/dev/full 2>%s",
-		       GCEB_BIN_DIR, env->state_dir, args, path);
-	st = system(cmd);
-	assert_true(WIFEXITED(st));
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(err, 1, len - 1, f);
-	err[n] = '\0';
-	(void)fclose(f);
-	return WEXITSTATUS(st);
+	assert_true(full >= 0);
+	va_start(ap, len);
+	for (n = 0; n < 3 && (args[n] = va_arg(ap, const char *)); n++)
+		;
+	va_end(ap);
+	st = it_wait(it_spawn(env, full, err_fd, "status", args[0], args[1], args[2], NULL));
+	text = it_slurp(err_fd);
+	(void)snprintf(err, len, "%s", text);
+	free(text);
+	(void)close(full);
+	(void)close(err_fd);
+	return st;
 }
 
 /*
@@ -331,9 +336,8 @@ static void reader_gone_ends_it_quietly(void **state)
 {
 	struct it_env *env = *state;
 	struct seed extra = { .url = "https://c/extra" };
-	char key[128], cmd[1024], path[256], err[256] = "";
-	FILE *f;
-	int i, rc = -1;
+	int i, out[2], err_fd, pid;
+	char key[128], c, *err;
 
 	seed_fleet(env);
 	for (i = 0; i < 1000; i++) {
@@ -341,23 +345,19 @@ static void reader_gone_ends_it_quietly(void **state)
 		extra.key = key;
 		seed_instance(env, &extra);
 	}
-	(void)snprintf(path, sizeof(path), "%s/stderr", env->root);
-	(void)snprintf(cmd, sizeof(cmd),
-		       "(%s/gceb-status --state-dir %s --json --instances 2>%s; echo $? >%s.rc) | "
-		       "head -c 1 >/dev/null",
-		       GCEB_BIN_DIR, env->state_dir, path, path);
-	assert_int_equal(system(cmd), 0);
-	(void)snprintf(cmd, sizeof(cmd), "%s.rc", path);
-	f = fopen(cmd, "r");
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%d", &rc), 1);
-	(void)fclose(f);
-	assert_int_equal(rc, 128 + SIGPIPE);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	err[fread(err, 1, sizeof(err) - 1, f)] = '\0';
-	(void)fclose(f);
+	assert_int_equal(pipe(out), 0);
+	/* The reader's end must not stay open in the child too. */
+	assert_int_equal(fcntl(out[0], F_SETFD, FD_CLOEXEC), 0);
+	err_fd = it_tmpfd();
+	pid = it_spawn(env, out[1], err_fd, "status", "--json", "--instances", NULL);
+	(void)close(out[1]);
+	assert_int_equal(read(out[0], &c, 1), 1);
+	(void)close(out[0]);
+	assert_int_equal(it_wait(pid), 128 + SIGPIPE);
+	err = it_slurp(err_fd);
+	(void)close(err_fd);
 	assert_string_equal(err, "");
+	free(err);
 }
 
 /*
@@ -377,9 +377,9 @@ static void write_error_is_not_success(void **state)
 		extra.key = key;
 		seed_instance(env, &extra);
 	}
-	assert_int_equal(run_to_full(env, "--json --instances", err, sizeof(err)), 74);
+	assert_int_equal(run_to_full(env, err, sizeof(err), "--json", "--instances", NULL), 74);
 	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
-	assert_int_equal(run_to_full(env, "", err, sizeof(err)), 74);
+	assert_int_equal(run_to_full(env, err, sizeof(err), NULL), 74);
 	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
 }
 

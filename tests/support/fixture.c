@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "runner.h"
 
 char *gceb_test_read_file(const char *path, size_t *len)
 {

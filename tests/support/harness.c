@@ -18,6 +18,7 @@
 #include <signal.h>
 
 #include "harness.h"
+#include "runner.h"
 
 void it_env_init(struct it_env *env)
 {
@@ -58,7 +59,17 @@ void it_write_config(const struct it_env *env, const char *name, const char *tex
 	it_write_file(path, text, strlen(text));
 }
 
-static char *slurp(int fd)
+int it_tmpfd(void)
+{
+	char path[] = "/tmp/gceb-it-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	(void)unlink(path);
+	return fd;
+}
+
+char *it_slurp(int fd)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
@@ -69,9 +80,11 @@ static char *slurp(int fd)
 	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
 		len += (size_t)n;
 		if (cap - len < 2) {
+			char *bigger = realloc(buf, cap * 2);
+
+			assert_non_null(bigger);
+			buf = bigger;
 			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
 		}
 	}
 	buf[len] = '\0';
@@ -79,17 +92,16 @@ static char *slurp(int fd)
 }
 
 /*
- * Run gceb-@job with the arguments in @ap. With @offset (a libfaketime
- * offset such as "+21m") the job runs under faketime(1), so its time()
- * is moved and nothing else is.
+ * Start gceb-@job with the arguments in @ap, stdout on @out_fd and stderr on
+ * @err_fd. With @offset (a libfaketime offset such as "+21m") the job runs
+ * under faketime(1), so its time() is moved and nothing else is.
  */
-static int run_job(const struct it_env *env, struct it_result *res, const char *offset,
-		   const char *job, va_list ap)
+static pid_t spawn_job(const struct it_env *env, int out_fd, int err_fd, const char *offset,
+		       const char *job, va_list ap)
 {
 	char bin[512], *argv[40];
-	int argc = 0, status, out_fd, err_fd;
-	char out_path[] = "/tmp/gceb-it-out-XXXXXX", err_path[] = "/tmp/gceb-it-err-XXXXXX";
 	const char *a;
+	int argc = 0;
 	pid_t pid;
 
 	(void)snprintf(bin, sizeof(bin), "%s/gceb-%s", GCEB_BIN_DIR, job);
@@ -109,11 +121,6 @@ static int run_job(const struct it_env *env, struct it_result *res, const char *
 		argv[argc++] = (char *)a;
 	argv[argc] = NULL;
 
-	out_fd = mkstemp(out_path);
-	err_fd = mkstemp(err_path);
-	assert_true(out_fd >= 0 && err_fd >= 0);
-	(void)unlink(out_path);
-	(void)unlink(err_path);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -143,16 +150,42 @@ static int run_job(const struct it_env *env, struct it_result *res, const char *
 		}
 		_exit(127);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return pid;
+}
+
+static int run_job(const struct it_env *env, struct it_result *res, const char *offset,
+		   const char *job, va_list ap)
+{
+	int out_fd = it_tmpfd(), err_fd = it_tmpfd(), status;
+
+	status = it_wait(spawn_job(env, out_fd, err_fd, offset, job, ap));
 	if (res) {
 		res->status = status;
-		res->out = slurp(out_fd);
-		res->err = slurp(err_fd);
+		res->out = it_slurp(out_fd);
+		res->err = it_slurp(err_fd);
 	}
 	(void)close(out_fd);
 	(void)close(err_fd);
 	return status;
+}
+
+int it_spawn(const struct it_env *env, int out_fd, int err_fd, const char *job, ...)
+{
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, job);
+	pid = spawn_job(env, out_fd, err_fd, NULL, job, ap);
+	va_end(ap);
+	return pid;
+}
+
+int it_wait(int pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int it_run(const struct it_env *env, struct it_result *res, const char *job, ...)
@@ -176,6 +209,23 @@ int it_run_at(const struct it_env *env, struct it_result *res, const char *offse
 	r = run_job(env, res, offset, job, ap);
 	va_end(ap);
 	return r;
+}
+
+void it_expect_at(const char *file, int line, const struct it_env *env, int want, const char *job,
+		  ...)
+{
+	struct it_result res;
+	va_list ap;
+
+	va_start(ap, job);
+	(void)run_job(env, &res, NULL, job, ap);
+	va_end(ap);
+	if (res.status != want || (want == 0 && res.err[0]))
+		print_message("gceb-%s exit %d (want %d):\n%s", job, res.status, want, res.err);
+	_assert_int_equal((LargestIntegralType)res.status, (LargestIntegralType)want, file, line);
+	if (want == 0)
+		_assert_string_equal(res.err, "", file, line);
+	it_result_release(&res);
 }
 
 void it_result_release(struct it_result *res)

@@ -30,6 +30,10 @@ void it_env_cleanup(struct it_env *env);
 void it_write_config(const struct it_env *env, const char *name, const char *text);
 void it_write_file(const char *path, const void *data, size_t len);
 
+/* A temporary file, already unlinked, for a child's output; and all of it, NUL-terminated. */
+int it_tmpfd(void);
+char *it_slurp(int fd);
+
 /*
  * Run gceb-@job with --state-dir and --config-dir of @env and the extra
  * arguments (NULL-terminated). Returns the exit status; @res may be NULL.
@@ -44,6 +48,14 @@ int it_run(const struct it_env *env, struct it_result *res, const char *job, ...
 int it_run_at(const struct it_env *env, struct it_result *res, const char *offset, const char *job,
 	      ...);
 void it_result_release(struct it_result *res);
+
+/*
+ * Start gceb-@job as it_run() does, with stdout on @out_fd and stderr on
+ * @err_fd, and return its pid without waiting; it_wait() waits for it and
+ * returns its exit status, or 128 + signal.
+ */
+int it_spawn(const struct it_env *env, int out_fd, int err_fd, const char *job, ...);
+int it_wait(int pid);
 
 /* gceb-status --json, parsed. Caller frees with cJSON_Delete. */
 cJSON *it_status(const struct it_env *env);
@@ -78,6 +90,15 @@ void it_emu_advance(const struct it_env *env, int seconds);
 
 /* The emulator's request log entries whose method is @method and path contains @part. */
 int it_emu_count_requests(const struct it_env *env, const char *method, const char *part);
+
+/*
+ * Run gceb-@job with the arguments (NULL-terminated) and assert that it
+ * exits @want, and with 0 that it wrote nothing to stderr; a failure names
+ * @file:@line. it_expect(env, want, job, args...) is the usual spelling.
+ */
+void it_expect_at(const char *file, int line, const struct it_env *env, int want, const char *job,
+		  ...);
+#define it_expect(env, want, ...) it_expect_at(__FILE__, __LINE__, (env), (want), __VA_ARGS__, NULL)
 
 /* Run @job and assert it exits 0 with nothing on stderr. */
 void it_run_ok(const struct it_env *env, const char *job);

@@ -202,7 +202,7 @@ static void duplicate_base_names_rejected(void **state)
 	struct gceb_diags d = { 0 };
 	char t[2048] = "";
 	const char *names[] = { "a", "b", "c", "d", "b", "c" };
-	size_t i;
+	size_t i, used;
 
 	(void)state;
 	for (i = 0; i < 6; i++) {
@@ -212,7 +212,9 @@ static void duplicate_base_names_rejected(void **state)
 			       "templates { base_name: \"%s\" project: \"p\" image_name: \"i\" "
 			       "machine_type: \"m\" }\n",
 			       names[i]);
-		strcat(t, one);
+		used = strlen(t);
+		assert_true((size_t)snprintf(t + used, sizeof(t) - used, "%s", one) <
+			    sizeof(t) - used);
 	}
 	assert_int_equal(parse(t, "", &cfg, &d), GCEB_ECONFIG);
 	print_diags(&d);
@@ -226,6 +228,7 @@ static void duplicate_base_names_rejected(void **state)
 static void eleven_templates_accepted(void **state)
 {
 	char t[4096] = "";
+	size_t used;
 	int i;
 
 	(void)state;
@@ -236,7 +239,9 @@ static void eleven_templates_accepted(void **state)
 			       "templates { base_name: \"t%d\" project: \"p\" image_name: \"i\" "
 			       "machine_type: \"m\" }\n",
 			       i);
-		strcat(t, one);
+		used = strlen(t);
+		assert_true((size_t)snprintf(t + used, sizeof(t) - used, "%s", one) <
+			    sizeof(t) - used);
 	}
 	expect_accepted(t, "");
 }

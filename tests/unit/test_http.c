@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -936,7 +937,8 @@ static void a_new_token_is_sent_once_it_comes(void **state)
 	submit(http, "GET", ts_url(ts, "/a", url, sizeof(url)), NULL, &o[0]);
 	submit(http, "POST", ts_url(ts, "/b", url, sizeof(url)), "{}", &o[1]);
 	assert_int_equal(run(http), 0);
-	usleep(1100 * 1000); /* the token is refreshed halfway through its 2 s */
+	/* The token is refreshed halfway through its 2 s. */
+	(void)nanosleep(&(struct timespec){ .tv_sec = 1, .tv_nsec = 100000000L }, NULL);
 	submit(http, "POST", ts_url(ts, "/c", url, sizeof(url)), "{}", &o[2]);
 	assert_int_equal(run(http), 0);
 	assert_int_equal(ts_requests(ts), 5);

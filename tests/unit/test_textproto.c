@@ -68,6 +68,7 @@ static void for_each_corpus_file(corpus_fn *fn)
 	char *text;
 
 	assert_non_null(dir);
+	/* cppcheck-suppress readdirCalled ; one thread, and readdir_r is deprecated (glibc 2.24) */
 	while ((de = readdir(dir))) {
 		const char *dot = strrchr(de->d_name, '.');
 
