@@ -74,9 +74,8 @@ static const char MANAGER[] = "managers { template_base_name: \"%s\" zone: \"%s\
  */
 static int setup(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	it_env_init(env);
 	it_emu_start(env, "--vm-step-ms", "5000", "--op-ms", "60000", NULL);
 	*state = env;
 	return 0;
@@ -84,9 +83,8 @@ static int setup(void **state)
 
 static int setup_paged(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	it_env_init(env);
 	it_emu_start(env, "--vm-step-ms", "5000", "--op-ms", "60000", "--page-size", "2", NULL);
 	*state = env;
 	return 0;
@@ -94,11 +92,7 @@ static int setup_paged(void **state)
 
 static int teardown(void **state)
 {
-	struct it_env *env = *state;
-
-	it_emu_stop(env);
-	it_env_cleanup(env);
-	free(env);
+	(void)it_env_teardown(state);
 	(void)unsetenv("GCEB_TOKEN_FILE");
 	(void)unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
 	(void)unsetenv("LD_PRELOAD");
@@ -153,20 +147,6 @@ static void roll_out(const struct it_env *env)
 	it_expect(env, 0, "fetch-instances");
 }
 
-static const char *field(const cJSON *o, const char *name)
-{
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(f) ? f->valuestring : NULL;
-}
-
-static int number(const cJSON *o, const char *name)
-{
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsNumber(f) ? f->valueint : -1;
-}
-
 static const cJSON *array(const cJSON *o, const char *name)
 {
 	return cJSON_GetObjectItemCaseSensitive(o, name);
@@ -188,7 +168,7 @@ static cJSON *status_all(const struct it_env *env)
 static int count(const struct it_env *env, const char *what)
 {
 	cJSON *st = it_status(env);
-	int n = number(array(st, "instance_counts"), what);
+	int n = it_int(array(st, "instance_counts"), what);
 
 	cJSON_Delete(st);
 	return n;
@@ -200,7 +180,7 @@ static const cJSON *find(const cJSON *st, const char *name, const char *key, con
 	const cJSON *o;
 
 	cJSON_ArrayForEach(o, array(st, name)) {
-		const char *v = field(o, key);
+		const char *v = it_str(o, key);
 
 		if (v && !strcmp(v, value))
 			return o;
@@ -212,20 +192,11 @@ static const cJSON *find(const cJSON *st, const char *name, const char *key, con
 static void active_revision(const struct it_env *env, const char *base, char out[41])
 {
 	cJSON *st = it_status(env);
-	const char *active = field(find(st, "templates", "base_name", base), "active");
+	const char *active = it_str(find(st, "templates", "base_name", base), "active");
 
 	assert_non_null(active);
 	(void)snprintf(out, 41, "%s", strchr(active, ' ') + 1);
 	cJSON_Delete(st);
-}
-
-static cJSON *emu_state(const struct it_env *env)
-{
-	long status;
-	cJSON *s = it_emu_call(env, "GET", "/_emu/state", NULL, &status);
-
-	assert_int_equal(status, 200);
-	return s;
 }
 
 static const cJSON *emu_list(const cJSON *state, const char *what)
@@ -241,22 +212,11 @@ static int emu_count_matching(const cJSON *state, const char *what, const char *
 	int n = 0;
 
 	cJSON_ArrayForEach(o, emu_list(state, what)) {
-		const char *v = field(o, key);
+		const char *v = it_str(o, key);
 
 		n += v && strstr(v, part);
 	}
 	return n;
-}
-
-static void emu_post(const struct it_env *env, const char *path, const char *body)
-{
-	long status;
-	cJSON *r = it_emu_call(env, "POST", path, body, &status);
-
-	if (status != 200)
-		print_message("POST %s %s: %ld\n", path, body, status);
-	assert_int_equal(status, 200);
-	cJSON_Delete(r);
 }
 
 static void clear_requests(const struct it_env *env)
@@ -293,7 +253,7 @@ static int group_target_size(struct it_env *env, const char *base, const char *r
 		       "/compute/v1/projects/proj/zones/%s/instanceGroupManagers/%s-%s", zone, base,
 		       rev);
 	g = emu_get(env, path);
-	n = number(g, "targetSize");
+	n = it_int(g, "targetSize");
 	cJSON_Delete(g);
 	return n;
 }
@@ -323,7 +283,7 @@ static void expect_failures(const struct it_env *env, const char *job, int items
 
 static void add_fault(const struct it_env *env, const char *json)
 {
-	emu_post(env, "/_emu/faults", json);
+	it_emu_post(env, "/_emu/faults", json);
 }
 
 /*
@@ -353,7 +313,7 @@ static int groups_in_state(const cJSON *st, const char *rev)
 	int n = 0;
 
 	cJSON_ArrayForEach(g, array(st, "groups"))
-		n += !strcmp(field(g, "revision"), rev);
+		n += !strcmp(it_str(g, "revision"), rev);
 	return n;
 }
 
@@ -383,7 +343,7 @@ static void revision_roll_drains(void **state)
 	assert_string_not_equal(old, rev);
 	st = it_status(env);
 	o = find(st, "revisions", "revision", old);
-	assert_string_equal(field(o, "state"), "drained");
+	assert_string_equal(it_str(o, "state"), "drained");
 	cJSON_Delete(st);
 
 	/* RSZ-7: maximum 5, the old group holds 3: the new one grows to 2 only. */
@@ -411,8 +371,8 @@ static void revision_roll_drains(void **state)
 	cJSON_ArrayForEach(o, array(st, "instances")) {
 		bool pending = cJSON_IsTrue(array(o, "pending_deletion"));
 
-		assert_int_equal(pending, !strcmp(field(o, "revision"), old));
-		assert_int_equal(number(o, "deletion_ts") > 0, pending);
+		assert_int_equal(pending, !strcmp(it_str(o, "revision"), old));
+		assert_int_equal(it_int(o, "deletion_ts") > 0, pending);
 	}
 	cJSON_Delete(st);
 	/* DEL-5: again while GCE is deleting them: 400, swallowed. */
@@ -423,7 +383,7 @@ static void revision_roll_drains(void **state)
 	it_expect(env, 0, "cleanup-entities");
 	assert_int_equal(count(env, "deleted"), 0); /* still stopping */
 	it_emu_advance(env, 30);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	(void)snprintf(name, sizeof(name), "web-%.8s-", old);
 	assert_int_equal(emu_count_matching(emu, "instances", "instance", name), 0);
 	cJSON_Delete(emu);
@@ -434,8 +394,8 @@ static void revision_roll_drains(void **state)
 	it_expect(env, 0, "fetch-instances");
 	st = it_status(env);
 	o = find(st, "groups", "revision", old);
-	assert_int_equal(number(o, "instances"), 0);
-	assert_non_null(field(o, "url"));
+	assert_int_equal(it_int(o, "instances"), 0);
+	assert_non_null(it_str(o, "url"));
 	cJSON_Delete(st);
 
 	/* The room is free: the new group grows to its minimum. */
@@ -449,7 +409,7 @@ static void revision_roll_drains(void **state)
 	assert_int_equal(it_emu_count_requests(env, "DELETE", name), 1);
 	assert_int_equal(it_emu_count_requests(env, "DELETE", "/"), 1);
 	st = it_status(env);
-	assert_null(field(find(st, "groups", "revision", old), "url"));
+	assert_null(it_str(find(st, "groups", "revision", old), "url"));
 	cJSON_Delete(st);
 	/* Nothing left to delete: the next run sends nothing. */
 	it_expect(env, 0, "delete-instance-group-managers");
@@ -468,7 +428,7 @@ static void revision_roll_drains(void **state)
 	it_expect(env, 0, "cleanup-entities");
 	st = it_status(env);
 	assert_int_equal(groups_in_state(st, old), 0);
-	assert_non_null(field(find(st, "revisions", "revision", old), "url"));
+	assert_non_null(it_str(find(st, "revisions", "revision", old), "url"));
 	cJSON_Delete(st);
 
 	/*
@@ -478,21 +438,22 @@ static void revision_roll_drains(void **state)
 	 */
 	it_expect(env, 0, "delete-instance-templates");
 	st = it_status(env);
-	assert_null(field(find(st, "revisions", "revision", old), "url"));
+	assert_null(it_str(find(st, "revisions", "revision", old), "url"));
 	cJSON_Delete(st);
 	it_emu_advance(env, 70);
 	it_expect(env, 0, "cleanup-entities");
 	it_expect(env, 0, "fetch-instances");
 
 	/* The end state, exactly. */
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instanceTemplates")), 1);
 	(void)snprintf(name, sizeof(name), "web-%s", rev);
 	assert_string_equal(
-		field(cJSON_GetArrayItem(emu_list(emu, "instanceTemplates"), 0), "name"), name);
+		it_str(cJSON_GetArrayItem(emu_list(emu, "instanceTemplates"), 0), "name"), name);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instanceGroupManagers")), 1);
 	assert_string_equal(
-		field(cJSON_GetArrayItem(emu_list(emu, "instanceGroupManagers"), 0), "name"), name);
+		it_str(cJSON_GetArrayItem(emu_list(emu, "instanceGroupManagers"), 0), "name"),
+		name);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instances")), 3);
 	assert_int_equal(emu_count_matching(emu, "instances", "instanceGroupManager", name), 3);
 	cJSON_Delete(emu);
@@ -501,9 +462,9 @@ static void revision_roll_drains(void **state)
 	assert_int_equal(
 		cJSON_GetArraySize(array(find(st, "templates", "base_name", "web"), "drained")), 0);
 	assert_int_equal(it_array_size(st, "revisions"), 1);
-	assert_string_equal(field(cJSON_GetArrayItem(array(st, "revisions"), 0), "revision"), rev);
+	assert_string_equal(it_str(cJSON_GetArrayItem(array(st, "revisions"), 0), "revision"), rev);
 	assert_int_equal(it_array_size(st, "groups"), 1);
-	assert_int_equal(number(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 3);
+	assert_int_equal(it_int(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 3);
 	cJSON_Delete(st);
 	/* CLN-2: the deleted VMs' entities go 20 minutes later. */
 	if (purge_deleted(env)) {
@@ -550,13 +511,13 @@ static void zone_removed_drains(void **state)
 	apply_config(env);
 	st = it_status(env);
 	r = find(st, "revisions", "revision", rev);
-	assert_string_equal(field(r, "state"), "active");
+	assert_string_equal(it_str(r, "state"), "active");
 	assert_int_equal(cJSON_GetArraySize(array(r, "drained_groups")), 1);
 	cJSON_Delete(st);
 
 	drain_pass(env);
 
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instanceTemplates")), 1);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instanceGroupManagers")), 1);
 	assert_int_equal(emu_count_matching(emu, "instanceGroupManagers", "zone", "/zones/us-a"),
@@ -569,9 +530,9 @@ static void zone_removed_drains(void **state)
 	r = find(st, "revisions", "revision", rev);
 	assert_int_equal(cJSON_GetArraySize(array(r, "active_groups")), 1);
 	assert_int_equal(cJSON_GetArraySize(array(r, "drained_groups")), 0);
-	assert_non_null(field(r, "url"));
+	assert_non_null(it_str(r, "url"));
 	assert_int_equal(it_array_size(st, "groups"), 1);
-	assert_string_equal(field(cJSON_GetArrayItem(array(st, "groups"), 0), "zone"), "us-a");
+	assert_string_equal(it_str(cJSON_GetArrayItem(array(st, "groups"), 0), "zone"), "us-a");
 	cJSON_Delete(st);
 	assert_int_equal(count(env, "deleted"), 2);
 	if (purge_deleted(env))
@@ -596,13 +557,13 @@ static void template_removed_drains(void **state)
 	write_managers(env, "web", "us-a", 1, 1, NULL);
 	apply_config(env);
 	st = it_status(env);
-	assert_null(field(find(st, "templates", "base_name", "db"), "active"));
-	assert_string_equal(field(find(st, "revisions", "revision", db), "state"), "drained");
+	assert_null(it_str(find(st, "templates", "base_name", "db"), "active"));
+	assert_string_equal(it_str(find(st, "revisions", "revision", db), "state"), "drained");
 	cJSON_Delete(st);
 
 	drain_pass(env);
 
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(emu_count_matching(emu, "instanceTemplates", "name", "db-"), 0);
 	assert_int_equal(emu_count_matching(emu, "instanceGroupManagers", "name", "db-"), 0);
 	assert_int_equal(emu_count_matching(emu, "instances", "instance", "/instances/db-"), 0);
@@ -660,7 +621,7 @@ static void vanished_instance_marked_deleted(void **state)
 	assert_int_equal(it_emu_count_requests(env, "POST", "/listInstances"), 3);
 	assert_int_equal(count(env, "total"), 5);
 	st = it_status(env);
-	assert_int_equal(number(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 5);
+	assert_int_equal(it_int(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 5);
 	cJSON_Delete(st);
 
 	/* Someone shrinks the group behind gceb's back. */
@@ -679,28 +640,28 @@ static void vanished_instance_marked_deleted(void **state)
 	assert_int_equal(it_emu_count_requests(env, "GET", "/instances/"), 1);
 	assert_int_equal(count(env, "deleted"), 0);
 	st = it_status(env);
-	assert_int_equal(number(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 4);
+	assert_int_equal(it_int(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 4);
 	cJSON_Delete(st);
 
 	/* Gone: GET 404, marked deleted; the other four are untouched. */
 	it_emu_advance(env, 30);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	st = status_all(env);
 	cJSON_ArrayForEach(in, array(st, "instances")) {
 		char url_part[128];
 
-		(void)snprintf(url_part, sizeof(url_part), "/instances/%s", field(in, "name"));
+		(void)snprintf(url_part, sizeof(url_part), "/instances/%s", it_str(in, "name"));
 		if (emu_count_matching(emu, "instances", "instance", url_part) == 0)
-			(void)snprintf(gone, sizeof(gone), "%s", field(in, "name"));
+			(void)snprintf(gone, sizeof(gone), "%s", it_str(in, "name"));
 	}
 	cJSON_Delete(st);
 	cJSON_Delete(emu);
 	assert_true(gone[0]);
 	it_expect(env, 0, "fetch-instances");
 	st = it_status(env);
-	assert_int_equal(number(array(st, "instance_counts"), "deleted"), 1);
-	assert_int_equal(number(array(st, "instance_counts"), "pending_deletion"), 0);
-	assert_int_equal(number(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 4);
+	assert_int_equal(it_int(array(st, "instance_counts"), "deleted"), 1);
+	assert_int_equal(it_int(array(st, "instance_counts"), "pending_deletion"), 0);
+	assert_int_equal(it_int(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 4);
 	cJSON_Delete(st);
 	assert_true(instance_deleted(env, gone));
 	/* Checked once: a deleted entity is not asked about again. */
@@ -724,7 +685,7 @@ static void metadata_setup(struct it_env *env, int size, char *name, size_t len)
 	roll_out(env);
 	st = status_all(env);
 	(void)snprintf(name, len, "%s",
-		       field(cJSON_GetArrayItem(array(st, "instances"), 0), "name"));
+		       it_str(cJSON_GetArrayItem(array(st, "instances"), 0), "name"));
 	cJSON_Delete(st);
 }
 
@@ -741,8 +702,8 @@ static const char *vm_metadata(struct it_env *env, const char *name, const char 
 		       name);
 	vm = emu_get(env, path);
 	cJSON_ArrayForEach(item, array(array(vm, "metadata"), "items")) {
-		if (!strcmp(field(item, "key"), key)) {
-			(void)snprintf(buf, len, "%s", field(item, "value"));
+		if (!strcmp(it_str(item, "key"), key)) {
+			(void)snprintf(buf, len, "%s", it_str(item, "value"));
 			found = buf;
 		}
 	}
@@ -783,9 +744,9 @@ static void metadata_set_and_delete(void **state)
 	/* The setMetadata body: every item, with the fingerprint the GET gave. */
 	log = requests(env);
 	cJSON_ArrayForEach(in, log) {
-		if (!strcmp(field(in, "method"), "POST")) {
-			body = cJSON_Parse(field(in, "body"));
-			assert_non_null(field(body, "fingerprint"));
+		if (!strcmp(it_str(in, "method"), "POST")) {
+			body = cJSON_Parse(it_str(in, "body"));
+			assert_non_null(it_str(body, "fingerprint"));
 			assert_int_equal(cJSON_GetArraySize(array(body, "items")), 5);
 			cJSON_Delete(body);
 		}
@@ -805,9 +766,9 @@ static void metadata_set_and_delete(void **state)
 	md_run(env, 1, 1, 0);
 	log = requests(env);
 	cJSON_ArrayForEach(in, log) {
-		if (!strcmp(field(in, "method"), "POST")) {
-			assert_null(strstr(field(in, "body"), "nosuchkey"));
-			assert_null(strstr(field(in, "body"), "\"role\""));
+		if (!strcmp(it_str(in, "method"), "POST")) {
+			assert_null(strstr(it_str(in, "body"), "nosuchkey"));
+			assert_null(strstr(it_str(in, "body"), "\"role\""));
 		}
 	}
 	cJSON_Delete(log);
@@ -822,7 +783,7 @@ static void metadata_set_and_delete(void **state)
 	md_run(env, 0, 0, 2);
 	st = status_all(env);
 	cJSON_ArrayForEach(in, array(st, "instances")) {
-		(void)snprintf(other, sizeof(other), "%s", field(in, "name"));
+		(void)snprintf(other, sizeof(other), "%s", it_str(in, "name"));
 		assert_string_equal(vm_metadata(env, other, "zone-note", v, sizeof(v)), "hi");
 	}
 	cJSON_Delete(st);
@@ -882,7 +843,7 @@ static void metadata_op_error_rescheduled(void **state)
 	const cJSON *in;
 
 	metadata_setup(env, 1, name, sizeof(name));
-	emu_post(env, "/_emu/config", "{\"metadata_op_error\": true}");
+	it_emu_post(env, "/_emu/config", "{\"metadata_op_error\": true}");
 	it_expect(env, 0, "set-metadata", "--hostname", name, "color=blue");
 	md_run(env, 0, 0, 0);
 	/* The GET answers with an old fingerprint once, as if another writer had been first. */
@@ -914,9 +875,9 @@ static void metadata_op_error_rescheduled(void **state)
 	md_run(env, 1, 1, 0);
 	log = requests(env);
 	cJSON_ArrayForEach(in, log) {
-		if (!strcmp(field(in, "method"), "POST")) {
-			assert_non_null(strstr(field(in, "body"), "\"color\""));
-			assert_non_null(strstr(field(in, "body"), "\"XL\""));
+		if (!strcmp(it_str(in, "method"), "POST")) {
+			assert_non_null(strstr(it_str(in, "body"), "\"color\""));
+			assert_non_null(strstr(it_str(in, "body"), "\"XL\""));
 		}
 	}
 	cJSON_Delete(log);
@@ -936,14 +897,14 @@ static int api_calls_with_token(const struct it_env *env, const char *token)
 	int n = 0;
 
 	cJSON_ArrayForEach(r, log) {
-		const char *path = field(r, "path");
-		const char *auth = field(array(r, "headers"), "Authorization");
+		const char *path = it_str(r, "path");
+		const char *auth = it_str(array(r, "headers"), "Authorization");
 
 		if (!path ||
 		    (strncmp(path, "/compute/", 9) != 0 && strncmp(path, "/_ah/api/", 9) != 0))
 			continue;
 		if (!auth || strncmp(auth, "Bearer ", 7) != 0)
-			print_message("%s %s without a token\n", field(r, "method"), path);
+			print_message("%s %s without a token\n", it_str(r, "method"), path);
 		assert_non_null(auth);
 		assert_int_equal(strncmp(auth, "Bearer ", 7), 0);
 		if (token)
@@ -961,7 +922,7 @@ static int requests_to(const struct it_env *env, const char *prefix)
 	int n = 0;
 
 	cJSON_ArrayForEach(r, log)
-		n += !strncmp(field(r, "path"), prefix, strlen(prefix));
+		n += !strncmp(it_str(r, "path"), prefix, strlen(prefix));
 	cJSON_Delete(log);
 	return n;
 }
@@ -975,8 +936,8 @@ static void mint_token(const struct it_env *env, char *out, size_t len)
 		&status);
 
 	assert_int_equal(status, 200);
-	assert_non_null(field(t, "access_token"));
-	(void)snprintf(out, len, "%s", field(t, "access_token"));
+	assert_non_null(it_str(t, "access_token"));
+	(void)snprintf(out, len, "%s", it_str(t, "access_token"));
 	cJSON_Delete(t);
 }
 
@@ -1008,9 +969,9 @@ static void auth_metadata_server(void **state)
 	assert_true(api_calls_with_token(env, NULL) >= 8);
 	log = requests(env);
 	cJSON_ArrayForEach(r, log) {
-		if (strncmp(field(r, "path"), "/computeMetadata/", 17) != 0)
+		if (strncmp(it_str(r, "path"), "/computeMetadata/", 17) != 0)
 			continue;
-		assert_string_equal(field(array(r, "headers"), "Metadata-Flavor"), "Google");
+		assert_string_equal(it_str(array(r, "headers"), "Metadata-Flavor"), "Google");
 		md++;
 	}
 	cJSON_Delete(log);
@@ -1071,7 +1032,7 @@ static const char *make_key_file(const struct it_env *env, const char *path, mod
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "pem", pub_pem);
 	text = cJSON_PrintUnformatted(o);
-	emu_post(env, "/_emu/keys", text);
+	it_emu_post(env, "/_emu/keys", text);
 	free(text);
 	cJSON_Delete(o);
 
@@ -1098,23 +1059,23 @@ static const char *make_key_file(const struct it_env *env, const char *path, mod
 /* The email the emulator issued the bearer token of the last API call to. */
 static void last_caller(const struct it_env *env, char *out, size_t len)
 {
-	cJSON *log = requests(env), *st = emu_state(env);
+	cJSON *log = requests(env), *st = it_emu_state(env);
 	const char *auth = NULL;
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, log) {
-		const char *path = field(r, "path");
+		const char *path = it_str(r, "path");
 
 		if (path && !strncmp(path, "/compute/", 9))
-			auth = field(array(r, "headers"), "Authorization");
+			auth = it_str(array(r, "headers"), "Authorization");
 	}
 	assert_non_null(auth);
 	out[0] = '\0';
 	cJSON_ArrayForEach(r, array(st, "tokens")) {
-		const char *token = field(r, "access_token");
+		const char *token = it_str(r, "access_token");
 
 		if (token && !strcmp(token, auth + 7))
-			(void)snprintf(out, len, "%s", field(r, "email"));
+			(void)snprintf(out, len, "%s", it_str(r, "email"));
 	}
 	cJSON_Delete(st);
 	cJSON_Delete(log);
@@ -1138,7 +1099,7 @@ static void auth_key_file(void **state)
 	/* One token exchange for the run, then every call with that token. */
 	assert_int_equal(it_emu_count_requests(env, "POST", "/token"), 1);
 	log = requests(env);
-	assert_string_equal(field(cJSON_GetArrayItem(log, 0), "path"), "/token");
+	assert_string_equal(it_str(cJSON_GetArrayItem(log, 0), "path"), "/token");
 	cJSON_Delete(log);
 	assert_int_equal(api_calls_with_token(env, NULL), 4);
 	assert_int_equal(requests_to(env, "/computeMetadata/"), 0);
@@ -1209,7 +1170,7 @@ static void auth_revoked_token(void **state)
 	(void)snprintf(path, sizeof(path), "%s/token", env->root);
 	write_secret(path, token, 0600);
 	(void)snprintf(body, sizeof(body), "{\"token\": \"%s\"}", token);
-	emu_post(env, "/_emu/tokens/revoke", body);
+	it_emu_post(env, "/_emu/tokens/revoke", body);
 	assert_int_equal(setenv("GCEB_TOKEN_FILE", path, 1), 0);
 	clear_requests(env);
 	expect_failures(env, "create-instance-templates", 2, "HTTP 401 authError");

@@ -56,9 +56,8 @@ static const char MANAGERS_US_A[] =
 /* Emulator, config, import and process-config; the test rolls out. */
 static int setup_with(void **state, const char *managers)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	it_env_init(env);
 	it_write_config(env, "templates.cfg", TEMPLATES);
 	it_write_config(env, "managers.cfg", managers);
 	it_emu_start(env, NULL);
@@ -83,22 +82,7 @@ static int setup_zones(void **state)
 	return setup_with(state, MANAGERS_2ZONES);
 }
 
-static int teardown(void **state)
-{
-	struct it_env *env = *state;
-
-	it_emu_stop(env);
-	it_env_cleanup(env);
-	free(env);
-	return 0;
-}
-
 /* ---- reading the store and the emulator ---- */
-
-static const char *field(const cJSON *o, const char *name)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
-}
 
 static bool flag(const cJSON *o, const char *name)
 {
@@ -146,7 +130,7 @@ static const cJSON *instance(const cJSON *st, const char *name)
 	const cJSON *in;
 
 	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(st, "instances")) {
-		if (field(in, "name") && !strcmp(field(in, "name"), name))
+		if (it_str(in, "name") && !strcmp(it_str(in, "name"), name))
 			return in;
 	}
 	return NULL;
@@ -161,19 +145,10 @@ static int names(const struct it_env *env, char out[][64], int max)
 
 	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(st, "instances")) {
 		if (n < max && !flag(in, "deleted"))
-			(void)snprintf(out[n++], 64, "%s", field(in, "name"));
+			(void)snprintf(out[n++], 64, "%s", it_str(in, "name"));
 	}
 	cJSON_Delete(st);
 	return n;
-}
-
-static cJSON *emu_state(const struct it_env *env)
-{
-	long st;
-	cJSON *s = it_emu_call(env, "GET", "/_emu/state", NULL, &st);
-
-	assert_int_equal(st, 200);
-	return s;
 }
 
 static const cJSON *emu_mp(const cJSON *s, const char *what)
@@ -195,7 +170,7 @@ static const cJSON *emu_entry(const cJSON *s, const char *host)
 
 	cJSON_ArrayForEach(m, emu_mp(s, "catalog")) {
 		const char *h =
-			field(cJSON_GetObjectItemCaseSensitive(m, "dimensions"), "hostname");
+			it_str(cJSON_GetObjectItemCaseSensitive(m, "dimensions"), "hostname");
 
 		if (h && !strcmp(h, host))
 			return m;
@@ -209,7 +184,7 @@ static const cJSON *emu_instance(const cJSON *s, const char *name)
 	const cJSON *in;
 
 	cJSON_ArrayForEach(in, emu_compute(s, "instances")) {
-		const char *url = field(in, "instance"), *slash = url ? strrchr(url, '/') : NULL;
+		const char *url = it_str(in, "instance"), *slash = url ? strrchr(url, '/') : NULL;
 
 		if (slash && !strcmp(slash + 1, name))
 			return in;
@@ -225,7 +200,7 @@ static const cJSON *emu_group(const cJSON *s, const char *zone)
 
 	(void)snprintf(part, sizeof(part), "/zones/%s/", zone);
 	cJSON_ArrayForEach(g, emu_compute(s, "instanceGroupManagers")) {
-		const char *self = field(g, "selfLink");
+		const char *self = it_str(g, "selfLink");
 
 		if (self && strstr(self, part))
 			return g;
@@ -235,20 +210,9 @@ static const cJSON *emu_group(const cJSON *s, const char *zone)
 
 /* ---- driving the emulator ---- */
 
-static void emu_control(const struct it_env *env, const char *path, const char *body)
-{
-	long st;
-	cJSON *r = it_emu_call(env, "POST", path, body, &st);
-
-	if (st != 200)
-		print_message("%s %s: %ld\n", path, body, st);
-	assert_int_equal(st, 200);
-	cJSON_Delete(r);
-}
-
 static void add_fault(const struct it_env *env, const char *json)
 {
-	emu_control(env, "/_emu/faults", json);
+	it_emu_post(env, "/_emu/faults", json);
 }
 
 static void clear_faults(const struct it_env *env)
@@ -263,7 +227,7 @@ static void force_lease(const struct it_env *env, const char *host, int seconds)
 
 	(void)snprintf(body, sizeof(body), "{\"hostname\": \"%s\", \"seconds\": %d}", host,
 		       seconds);
-	emu_control(env, "/_emu/mp/lease", body);
+	it_emu_post(env, "/_emu/mp/lease", body);
 }
 
 /* The lease expires now and Machine Provider reclaims the machine. */
@@ -272,7 +236,7 @@ static void expire(const struct it_env *env, const char *host)
 	char body[128];
 
 	(void)snprintf(body, sizeof(body), "{\"hostname\": \"%s\"}", host);
-	emu_control(env, "/_emu/mp/expire", body);
+	it_emu_post(env, "/_emu/mp/expire", body);
 }
 
 /* ---- running jobs ---- */
@@ -354,16 +318,17 @@ static void full_lease_cycle(void **state)
 	assert_int_equal(count(st, "cataloged"), 2);
 	assert_int_equal(count(st, "leased"), 0);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 2);
 	for (i = 0; i < 2; i++) {
 		e = emu_entry(emu, v[i]);
 		assert_non_null(e);
-		assert_string_equal(field(e, "state"), "AVAILABLE");
+		assert_string_equal(it_str(e, "state"), "AVAILABLE");
 		assert_string_equal(
-			field(cJSON_GetObjectItemCaseSensitive(e, "dimensions"), "backend"), "GCE");
+			it_str(cJSON_GetObjectItemCaseSensitive(e, "dimensions"), "backend"),
+			"GCE");
 		assert_string_equal(
-			field(cJSON_GetObjectItemCaseSensitive(e, "policies"), "on_reclamation"),
+			it_str(cJSON_GetObjectItemCaseSensitive(e, "policies"), "on_reclamation"),
 			"DELETE");
 	}
 	cJSON_Delete(emu);
@@ -375,17 +340,17 @@ static void full_lease_cycle(void **state)
 		       v[0]);
 	r = it_emu_api(env, "POST", "/_ah/api/machine_provider/v1/lease", body, &code);
 	assert_int_equal(code, 200);
-	assert_string_equal(field(r, "state"), "UNTRIAGED");
+	assert_string_equal(it_str(r, "state"), "UNTRIAGED");
 	cJSON_Delete(r);
-	emu_control(env, "/_emu/mp/tick", "{}");
+	it_emu_post(env, "/_emu/mp/tick", "{}");
 	r = it_emu_api(env, "POST", "/_ah/api/machine_provider/v1/lease", body, &code);
-	assert_string_equal(field(r, "state"), "FULFILLED");
-	assert_string_equal(field(r, "hostname"), v[0]);
+	assert_string_equal(it_str(r, "state"), "FULFILLED");
+	assert_string_equal(it_str(r, "hostname"), v[0]);
 	cJSON_Delete(r);
 	force_lease(env, v[1], 600);
-	emu = emu_state(env);
-	assert_string_equal(field(emu_entry(emu, v[0]), "state"), "LEASED");
-	assert_string_equal(field(emu_entry(emu, v[1]), "state"), "LEASED");
+	emu = it_emu_state(env);
+	assert_string_equal(it_str(emu_entry(emu, v[0]), "state"), "LEASED");
+	assert_string_equal(it_str(emu_entry(emu, v[1]), "state"), "LEASED");
 	ts_a = number(emu_entry(emu, v[0]), "lease_expiration_ts");
 	ts_b = number(emu_entry(emu, v[1]), "lease_expiration_ts");
 	assert_true(ts_a > 0 && ts_b > 0);
@@ -400,7 +365,7 @@ static void full_lease_cycle(void **state)
 	assert_false(flag(instance(st, v[0]), "pending_deletion"));
 	cJSON_Delete(st);
 	it_run_ok(env, "resize-instance-groups");
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(number(emu_group(emu, "us-a"), "targetSize"), 3);
 	cJSON_Delete(emu);
 	it_emu_advance(env, 30);
@@ -418,12 +383,12 @@ static void full_lease_cycle(void **state)
 			in = instance(st, v[i]);
 	assert_non_null(in);
 	/* v[3] is the VM that was not leased. */
-	(void)snprintf(v[3], 64, "%s", field(in, "name"));
+	(void)snprintf(v[3], 64, "%s", it_str(in, "name"));
 	cJSON_Delete(st);
 	for (i = 0; i < 3; i++)
 		if (strcmp(v[i], v[3]) != 0)
 			expire(env, v[i]);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 1);
 	assert_non_null(emu_entry(emu, v[3]));
 	cJSON_ArrayForEach(e, emu_mp(emu, "leases"))
@@ -442,20 +407,20 @@ static void full_lease_cycle(void **state)
 	/* (6) deleted in GCE: deletion_ts set, DELETING, the group's target down to 1. */
 	it_run_ok(env, "delete-instances-pending-deletion");
 	st = status(env);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	for (i = 0; i < 3; i++) {
 		if (!strcmp(v[i], v[3]))
 			continue;
 		assert_true(has(instance(st, v[i]), "deletion_ts"));
 		assert_false(flag(instance(st, v[i]), "deleted"));
-		assert_string_equal(field(emu_instance(emu, v[i]), "currentAction"), "DELETING");
+		assert_string_equal(it_str(emu_instance(emu, v[i]), "currentAction"), "DELETING");
 	}
 	assert_false(has(instance(st, v[3]), "deletion_ts"));
 	assert_int_equal(number(emu_group(emu, "us-a"), "targetSize"), 1);
 	cJSON_Delete(emu);
 	cJSON_Delete(st);
 	it_emu_advance(env, 10);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instances")), 1);
 	assert_non_null(emu_instance(emu, v[3]));
 	cJSON_Delete(emu);
@@ -485,7 +450,7 @@ static void full_lease_cycle(void **state)
 	assert_int_equal(count(st, "total"), 2);
 	assert_int_equal(count(st, "cataloged"), 2);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(number(emu_group(emu, "us-a"), "targetSize"), 2);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instances")), 2);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 2);
@@ -516,7 +481,7 @@ static void catalog_hostname_reuse(void **state)
 	assert_true(flag(instance(st, v[0]), "cataloged"));
 	assert_true(flag(instance(st, v[1]), "cataloged"));
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 2);
 	cJSON_Delete(emu);
 	/* Ours, the job's two; and cataloged instances are not sent again. */
@@ -539,7 +504,7 @@ static void catalog_business_error(void **state)
 	st = status(env);
 	assert_int_equal(count(st, "cataloged"), 1);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 1);
 	cJSON_Delete(emu);
 
@@ -782,9 +747,9 @@ static void remove_drained(void **state)
 	assert_false(flag(in, "pending_deletion"));
 	assert_true(flag(in, "leased"));
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_null(emu_entry(emu, idle));
-	assert_string_equal(field(emu_entry(emu, leased), "state"), "LEASED");
+	assert_string_equal(it_str(emu_entry(emu, leased), "state"), "LEASED");
 	cJSON_Delete(emu);
 
 	/* Still leased: asked again, still waiting, nothing changes. */
@@ -875,8 +840,8 @@ static void cleanup_drained_uncataloged(void **state)
 	(void)snprintf(path, sizeof(path),
 		       "/compute/v1/projects/proj/zones/us-a/instanceGroupManagers/web-%s/"
 		       "deleteInstances",
-		       field(in, "revision"));
-	(void)snprintf(body, sizeof(body), "{\"instances\": [\"%s\"]}", field(in, "url"));
+		       it_str(in, "revision"));
+	(void)snprintf(body, sizeof(body), "{\"instances\": [\"%s\"]}", it_str(in, "url"));
 	cJSON_Delete(st);
 	drain_revision(env);
 
@@ -979,7 +944,7 @@ static void drain_template_removed(void **state)
 	st = status(env);
 	assert_int_equal(count(st, "total"), 0);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceTemplates")), 0);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceGroupManagers")), 0);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instances")), 0);
@@ -1007,7 +972,7 @@ static void drain_zone_removed(void **state)
 	assert_int_equal(cataloged(env, v, 2), 2);
 	st = status(env);
 	for (i = 0; i < 2; i++)
-		if (!strcmp(field(instance(st, v[i]), "zone"), "us-a"))
+		if (!strcmp(it_str(instance(st, v[i]), "zone"), "us-a"))
 			(void)snprintf(keep, sizeof(keep), "%s", v[i]);
 	cJSON_Delete(st);
 	assert_true(keep[0]);
@@ -1016,13 +981,13 @@ static void drain_zone_removed(void **state)
 
 	st = status(env);
 	g = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "groups"), 0);
-	assert_string_equal(field(g, "zone"), "us-a");
-	assert_string_equal(field(g, "state"), "active");
+	assert_string_equal(it_str(g, "zone"), "us-a");
+	assert_string_equal(it_str(g, "state"), "active");
 	assert_int_equal(count(st, "total"), 1);
 	assert_true(flag(instance(st, keep), "cataloged"));
 	assert_false(flag(instance(st, keep), "pending_deletion"));
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_null(emu_group(emu, "us-b"));
 	assert_non_null(emu_group(emu, "us-a"));
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instances")), 1);
@@ -1069,7 +1034,7 @@ static void running_insert_drained(struct it_env *env, bool group)
 				 NULL));
 	it_emu_advance(env, 10);
 	converge(env, one_group_left, 8);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceGroupManagers")), 1);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceTemplates")), 1);
 	cJSON_Delete(emu);
@@ -1088,26 +1053,30 @@ static void drained_template_insert_running(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(full_lease_cycle, setup2, teardown),
-		cmocka_unit_test_setup_teardown(catalog_hostname_reuse, setup2, teardown),
-		cmocka_unit_test_setup_teardown(catalog_business_error, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_401, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_403, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_broken_json, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_wrong_type, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_retried, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_html_404_not_deleted, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_500, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_dry_run, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_json_404_marks, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_missing_field, setup2, teardown),
-		cmocka_unit_test_setup_teardown(remove_drained, setup3, teardown),
-		cmocka_unit_test_setup_teardown(remove_faults, setup2, teardown),
-		cmocka_unit_test_setup_teardown(cleanup_drained_uncataloged, setup2, teardown),
-		cmocka_unit_test_setup_teardown(drain_template_removed, setup2, teardown),
-		cmocka_unit_test_setup_teardown(drain_zone_removed, setup_zones, teardown),
-		cmocka_unit_test_setup_teardown(drained_group_insert_running, setup2, teardown),
-		cmocka_unit_test_setup_teardown(drained_template_insert_running, setup2, teardown),
+		cmocka_unit_test_setup_teardown(full_lease_cycle, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(catalog_hostname_reuse, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(catalog_business_error, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_401, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_403, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_broken_json, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_wrong_type, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_retried, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_html_404_not_deleted, setup2,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_500, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_dry_run, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_json_404_marks, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_missing_field, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(remove_drained, setup3, it_env_teardown),
+		cmocka_unit_test_setup_teardown(remove_faults, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(cleanup_drained_uncataloged, setup2,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(drain_template_removed, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(drain_zone_removed, setup_zones, it_env_teardown),
+		cmocka_unit_test_setup_teardown(drained_group_insert_running, setup2,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(drained_template_insert_running, setup2,
+						it_env_teardown),
 	};
 
 	return gceb_test_run("mp_jobs", tests, argc, argv);

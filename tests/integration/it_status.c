@@ -25,49 +25,17 @@
 #include "harness.h"
 #include "runner.h"
 #include "store.h"
+#include "store_seed.h"
 
 #define R1 "1111111111111111111111111111111111111111"
 #define R2 "2222222222222222222222222222222222222222"
 
 static int setup(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	assert_non_null(env);
-	it_env_init(env);
 	*state = env;
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct it_env *env = *state;
-
-	it_env_cleanup(env);
-	free(env);
-	return 0;
-}
-
-/* Open (creating it) the store of @env. */
-static struct gceb_store *store_open(const struct it_env *env)
-{
-	struct gceb_store *s = NULL;
-
-	assert_int_equal(gceb_store_open(env->state_dir, (size_t)GCEB_STORE_DEFAULT_MAP_MIB << 20,
-					 0, &s, NULL),
-			 0);
-	return s;
-}
-
-static void put(const struct it_env *env, enum gceb_kind kind, const char *key, const void *msg)
-{
-	struct gceb_store *s = store_open(env);
-	struct gceb_txn *txn = NULL;
-
-	assert_int_equal(gceb_store_begin(s, true, &txn, NULL), 0);
-	assert_int_equal(gceb_txn_put(txn, kind, key, msg, NULL), 0);
-	assert_int_equal(gceb_txn_commit(&txn, NULL), 0);
-	gceb_store_close(s);
 }
 
 /* Write raw bytes with plain LMDB, as a bad disk would. */
@@ -129,7 +97,7 @@ static void seed_instance(const struct it_env *env, const struct seed *s)
 	in.lease_expiration_ts = s->lease_ts;
 	in.has_deletion_ts = s->deletion_ts != 0;
 	in.deletion_ts = s->deletion_ts;
-	put(env, GCEB_KIND_INSTANCE, s->key, &in);
+	it_store_put(env, GCEB_KIND_INSTANCE, s->key, &in);
 }
 
 static void seed_fleet(const struct it_env *env)
@@ -144,22 +112,22 @@ static void seed_fleet(const struct it_env *env)
 	c.revision = (char *)"cccccccccccccccccccccccccccccccccccccccc";
 	c.has_updated_ts = true;
 	c.updated_ts = 1690000000;
-	put(env, GCEB_KIND_CONFIG, "current", &c);
+	it_store_put(env, GCEB_KIND_CONFIG, "current", &c);
 	t.active = (char *)"linux " R1;
 	t.drained = drained;
 	t.n_drained = 1;
-	put(env, GCEB_KIND_TEMPLATE, "linux", &t);
+	it_store_put(env, GCEB_KIND_TEMPLATE, "linux", &t);
 	r.project = (char *)"proj";
 	r.url = (char *)"https://c/templates/linux-1";
 	r.active = groups;
 	r.n_active = 1;
-	put(env, GCEB_KIND_REVISION, "linux " R1, &r);
-	put(env, GCEB_KIND_REVISION, "linux " R2,
-	    &(Gceb__State__Revision)GCEB__STATE__REVISION__INIT);
+	it_store_put(env, GCEB_KIND_REVISION, "linux " R1, &r);
+	it_store_put(env, GCEB_KIND_REVISION, "linux " R2,
+		     &(Gceb__State__Revision)GCEB__STATE__REVISION__INIT);
 	g.has_minimum_size = true;
 	g.minimum_size = 2;
 	g.url = (char *)"https://c/igm/us-a";
-	put(env, GCEB_KIND_IGM, "linux " R1 " us-a", &g);
+	it_store_put(env, GCEB_KIND_IGM, "linux " R1 " us-a", &g);
 	for (i = 0; i < N_SEEDS; i++)
 		seed_instance(env, &seeds[i]);
 }
@@ -266,7 +234,7 @@ static void empty_store_lists_no_instances(void **state)
 	struct it_result res;
 	char *want;
 
-	gceb_store_close(store_open(env));
+	gceb_store_close(it_store_open(env));
 	want = expected_document(env, 0);
 	assert_int_equal(it_run(env, &res, "status", "--json", "--instances", NULL), 0);
 	assert_non_null(strstr(want, "\"instances\":\t[]\n}"));
@@ -387,11 +355,14 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(streamed_list_is_the_whole_document, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(empty_store_lists_no_instances, setup, teardown),
-		cmocka_unit_test_setup_teardown(damaged_value_prints_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(reader_gone_ends_it_quietly, setup, teardown),
-		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, teardown),
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(empty_store_lists_no_instances, setup,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(damaged_value_prints_nothing, setup,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(reader_gone_ends_it_quietly, setup,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, it_env_teardown),
 	};
 
 	return gceb_test_run("status", tests, argc, argv);

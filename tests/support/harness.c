@@ -29,6 +29,26 @@ void it_env_init(struct it_env *env)
 	assert_int_equal(mkdir(env->config_dir, 0755), 0);
 }
 
+struct it_env *it_env_new(void)
+{
+	struct it_env *env = calloc(1, sizeof(*env));
+
+	assert_non_null(env);
+	it_env_init(env);
+	return env;
+}
+
+int it_env_teardown(void **state)
+{
+	struct it_env *env = *state;
+
+	it_emu_stop(env);
+	it_env_cleanup(env);
+	free(env);
+	*state = NULL;
+	return 0;
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -249,6 +269,18 @@ cJSON *it_status(const struct it_env *env)
 	return json;
 }
 
+const char *it_str(const cJSON *o, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+}
+
+int it_int(const cJSON *o, const char *name)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(f) ? f->valueint : -1;
+}
+
 int it_array_size(const cJSON *status, const char *name)
 {
 	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(status, name));
@@ -408,6 +440,26 @@ int it_emu_count_requests(const struct it_env *env, const char *method, const ch
 	}
 	cJSON_Delete(log);
 	return n;
+}
+
+void it_emu_post(const struct it_env *env, const char *path, const char *body)
+{
+	long status;
+	cJSON *r = it_emu_call(env, "POST", path, body, &status);
+
+	if (status != 200)
+		print_message("POST %s %s: %ld\n", path, body, status);
+	assert_int_equal(status, 200);
+	cJSON_Delete(r);
+}
+
+cJSON *it_emu_state(const struct it_env *env)
+{
+	long status;
+	cJSON *s = it_emu_call(env, "GET", "/_emu/state", NULL, &status);
+
+	assert_int_equal(status, 200);
+	return s;
 }
 
 void it_emu_advance(const struct it_env *env, int seconds)

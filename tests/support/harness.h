@@ -26,6 +26,14 @@ struct it_result {
 void it_env_init(struct it_env *env);
 void it_env_cleanup(struct it_env *env);
 
+/* it_env_init() of a new it_env on the heap, for a cmocka setup's *state. */
+struct it_env *it_env_new(void);
+/*
+ * The cmocka teardown of an it_env_new() state: stop its emulator if one
+ * runs, remove the scratch directory, free it.
+ */
+int it_env_teardown(void **state);
+
 /* Write @text to <config_dir>/@name. */
 void it_write_config(const struct it_env *env, const char *name, const char *text);
 void it_write_file(const char *path, const void *data, size_t len);
@@ -60,6 +68,10 @@ int it_wait(int pid);
 /* gceb-status --json, parsed. Caller frees with cJSON_Delete. */
 cJSON *it_status(const struct it_env *env);
 
+/* The string member @name of @o, or NULL; the number member as an int, or -1. */
+const char *it_str(const cJSON *o, const char *name);
+int it_int(const cJSON *o, const char *name);
+
 /* Number of elements of the array at @path in the status JSON (e.g. "templates"). */
 int it_array_size(const cJSON *status, const char *name);
 
@@ -84,6 +96,12 @@ cJSON *it_emu_call(const struct it_env *env, const char *method, const char *pat
 /* Like it_emu_call, with a bearer token minted for the test (all scopes). */
 cJSON *it_emu_api(struct it_env *env, const char *method, const char *path, const char *body,
 		  long *status);
+
+/* POST JSON @body to the emulator's control @path and assert 200. */
+void it_emu_post(const struct it_env *env, const char *path, const char *body);
+
+/* GET /_emu/state (assert 200), parsed. Caller frees with cJSON_Delete. */
+cJSON *it_emu_state(const struct it_env *env);
 
 /* Advance the emulator's clock by @seconds. */
 void it_emu_advance(const struct it_env *env, int seconds);
