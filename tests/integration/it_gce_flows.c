@@ -152,19 +152,6 @@ static const cJSON *array(const cJSON *o, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(o, name);
 }
 
-/* gceb-status --json --instances, parsed. */
-static cJSON *status_all(const struct it_env *env)
-{
-	struct it_result res;
-	cJSON *json;
-
-	assert_int_equal(it_run(env, &res, "status", "--json", "--instances", NULL), 0);
-	json = cJSON_Parse(res.out);
-	assert_non_null(json);
-	it_result_release(&res);
-	return json;
-}
-
 static int count(const struct it_env *env, const char *what)
 {
 	cJSON *st = it_status(env);
@@ -367,7 +354,7 @@ static void revision_roll_drains(void **state)
 	it_expect(env, 0, "delete-instances-pending-deletion");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/deleteInstances"), 3);
 	assert_int_equal(group_target_size(env, "web", old, "us-a"), 0);
-	st = status_all(env);
+	st = it_status_instances(env);
 	cJSON_ArrayForEach(o, array(st, "instances")) {
 		bool pending = cJSON_IsTrue(array(o, "pending_deletion"));
 
@@ -589,7 +576,7 @@ static void template_removed_drains(void **state)
 /* The store's instance named @name, from gceb-status --instances. */
 static bool instance_deleted(const struct it_env *env, const char *name)
 {
-	cJSON *st = status_all(env);
+	cJSON *st = it_status_instances(env);
 	const cJSON *in = find(st, "instances", "name", name);
 	bool deleted;
 
@@ -646,7 +633,7 @@ static void vanished_instance_marked_deleted(void **state)
 	/* Gone: GET 404, marked deleted; the other four are untouched. */
 	it_emu_advance(env, 30);
 	emu = it_emu_state(env);
-	st = status_all(env);
+	st = it_status_instances(env);
 	cJSON_ArrayForEach(in, array(st, "instances")) {
 		char url_part[128];
 
@@ -683,7 +670,7 @@ static void metadata_setup(struct it_env *env, int size, char *name, size_t len)
 	write_managers(env, "web", "us-a", size, size, NULL);
 	apply_config(env);
 	roll_out(env);
-	st = status_all(env);
+	st = it_status_instances(env);
 	(void)snprintf(name, len, "%s",
 		       it_str(cJSON_GetArrayItem(array(st, "instances"), 0), "name"));
 	cJSON_Delete(st);
@@ -781,7 +768,7 @@ static void metadata_set_and_delete(void **state)
 	md_run(env, 0, 0, 0);
 	md_run(env, 2, 2, 0);
 	md_run(env, 0, 0, 2);
-	st = status_all(env);
+	st = it_status_instances(env);
 	cJSON_ArrayForEach(in, array(st, "instances")) {
 		(void)snprintf(other, sizeof(other), "%s", it_str(in, "name"));
 		assert_string_equal(vm_metadata(env, other, "zone-note", v, sizeof(v)), "hi");

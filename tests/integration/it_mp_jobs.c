@@ -106,19 +106,6 @@ static long long number(const cJSON *o, const char *name)
 	return -1;
 }
 
-/* gceb-status --json --instances. */
-static cJSON *status(const struct it_env *env)
-{
-	struct it_result res;
-	cJSON *json;
-
-	assert_int_equal(it_run(env, &res, "status", "--json", "--instances", NULL), 0);
-	json = cJSON_Parse(res.out);
-	assert_non_null(json);
-	it_result_release(&res);
-	return json;
-}
-
 static int count(const cJSON *st, const char *what)
 {
 	return (int)number(cJSON_GetObjectItemCaseSensitive(st, "instance_counts"), what);
@@ -139,7 +126,7 @@ static const cJSON *instance(const cJSON *st, const char *name)
 /* The names of the stored instances that are not deleted, sorted (status lists by key). */
 static int names(const struct it_env *env, char out[][64], int max)
 {
-	cJSON *st = status(env);
+	cJSON *st = it_status_instances(env);
 	const cJSON *in;
 	int n = 0;
 
@@ -314,7 +301,7 @@ static void full_lease_cycle(void **state)
 
 	/* (1) cataloged: in the store, and AVAILABLE in Machine Provider with our policies. */
 	it_run_ok(env, "catalog-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 2);
 	assert_int_equal(count(st, "leased"), 0);
 	cJSON_Delete(st);
@@ -358,7 +345,7 @@ static void full_lease_cycle(void **state)
 
 	/* (3) the leases are recorded, and resize counts them: max(2, ceil(1.1 * 2)) = 3. */
 	it_run_ok(env, "update-cataloged-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "leased"), 2);
 	assert_int_equal(number(instance(st, v[0]), "lease_expiration_ts"), ts_a);
 	assert_int_equal(number(instance(st, v[1]), "lease_expiration_ts"), ts_b);
@@ -372,12 +359,12 @@ static void full_lease_cycle(void **state)
 	it_run_ok(env, "fetch-instances");
 	it_run_ok(env, "catalog-instances");
 	assert_int_equal(names(env, v, 4), 3);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 3);
 	cJSON_Delete(st);
 
 	/* (4) both leases end; Machine Provider reclaims and deletes the two entries. */
-	st = status(env);
+	st = it_status_instances(env);
 	for (i = 0, in = NULL; i < 3; i++)
 		if (!flag(instance(st, v[i]), "leased"))
 			in = instance(st, v[i]);
@@ -397,7 +384,7 @@ static void full_lease_cycle(void **state)
 
 	/* (5) a JSON 404 from get: pending deletion, lease cleared, still cataloged. */
 	it_run_ok(env, "update-cataloged-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 2);
 	assert_int_equal(count(st, "leased"), 0);
 	assert_int_equal(count(st, "cataloged"), 3);
@@ -406,7 +393,7 @@ static void full_lease_cycle(void **state)
 
 	/* (6) deleted in GCE: deletion_ts set, DELETING, the group's target down to 1. */
 	it_run_ok(env, "delete-instances-pending-deletion");
-	st = status(env);
+	st = it_status_instances(env);
 	emu = it_emu_state(env);
 	for (i = 0; i < 3; i++) {
 		if (!strcmp(v[i], v[3]))
@@ -427,16 +414,16 @@ static void full_lease_cycle(void **state)
 
 	/* (7) cleanup sees the 404: deleted; purged only after 20 minutes. */
 	it_run_ok(env, "cleanup-entities");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "deleted"), 2);
 	assert_int_equal(count(st, "total"), 3);
 	cJSON_Delete(st);
 	assert_int_equal(it_run_at(env, NULL, "+19m", "cleanup-entities", NULL), 0);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "total"), 3);
 	cJSON_Delete(st);
 	assert_int_equal(it_run_at(env, NULL, "+21m", "cleanup-entities", NULL), 0);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "total"), 1);
 	assert_non_null(instance(st, v[3]));
 	cJSON_Delete(st);
@@ -446,7 +433,7 @@ static void full_lease_cycle(void **state)
 	it_emu_advance(env, 30);
 	it_run_ok(env, "fetch-instances");
 	it_run_ok(env, "catalog-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "total"), 2);
 	assert_int_equal(count(st, "cataloged"), 2);
 	cJSON_Delete(st);
@@ -477,7 +464,7 @@ static void catalog_hostname_reuse(void **state)
 	cJSON_Delete(r);
 
 	it_run_ok(env, "catalog-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_true(flag(instance(st, v[0]), "cataloged"));
 	assert_true(flag(instance(st, v[1]), "cataloged"));
 	cJSON_Delete(st);
@@ -501,7 +488,7 @@ static void catalog_business_error(void **state)
 		       "\"body\": \"{\\\"error\\\": \\\"INVALID_PROJECT\\\"}\", "
 		       "\"content_type\": \"application/json\"}");
 	expect_failures(env, "catalog-instances", 1, 2, "add_machine: INVALID_PROJECT");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 1);
 	cJSON_Delete(st);
 	emu = it_emu_state(env);
@@ -509,7 +496,7 @@ static void catalog_business_error(void **state)
 	cJSON_Delete(emu);
 
 	it_run_ok(env, "catalog-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 2);
 	cJSON_Delete(st);
 }
@@ -527,7 +514,7 @@ static void leased_pair(struct it_env *env, char v[][64])
 /* How many stored instances have a lease, are pending deletion. */
 static void expect_counts(const struct it_env *env, int leased, int pending)
 {
-	cJSON *st = status(env);
+	cJSON *st = it_status_instances(env);
 
 	assert_int_equal(count(st, "leased"), leased);
 	assert_int_equal(count(st, "pending_deletion"), pending);
@@ -690,7 +677,7 @@ static void drain_revision(struct it_env *env)
 	it_write_config(env, "templates.cfg", TEMPLATES_V2);
 	it_run_ok(env, "import-config");
 	it_run_ok(env, "process-config");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(it_array_size(st, "revisions"), 2);
 	cJSON_Delete(st);
 }
@@ -715,7 +702,7 @@ static void remove_drained(void **state)
 		       "\"content_type\": \"application/json\"}");
 	expect_failures(env, "catalog-instances", 1, 3, "add_machine: INVALID_PROJECT");
 	assert_int_equal(names(env, v, 3), 3);
-	st = status(env);
+	st = it_status_instances(env);
 	for (i = 0; i < 3; i++) {
 		in = instance(st, v[i]);
 		if (!flag(in, "cataloged"))
@@ -736,7 +723,7 @@ static void remove_drained(void **state)
 	assert_non_null(strstr(res.err, "is leased: waiting"));
 	assert_non_null(strstr(res.err, leased));
 	it_result_release(&res);
-	st = status(env);
+	st = it_status_instances(env);
 	in = instance(st, uncat);
 	assert_true(flag(in, "pending_deletion"));
 	assert_false(flag(in, "cataloged"));
@@ -755,14 +742,14 @@ static void remove_drained(void **state)
 	/* Still leased: asked again, still waiting, nothing changes. */
 	it_run_ok(env, "remove-cataloged-instances");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/delete_machine"), 4);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_false(flag(instance(st, leased), "pending_deletion"));
 	cJSON_Delete(st);
 
 	/* Reclaimed: ENTRY_NOT_FOUND now, so it is marked too. */
 	expire(env, leased);
 	it_run_ok(env, "remove-cataloged-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_true(flag(instance(st, leased), "pending_deletion"));
 	assert_int_equal(count(st, "pending_deletion"), 3);
 	assert_int_equal(count(st, "leased"), 0);
@@ -786,7 +773,7 @@ static void remove_faults(void **state)
 		       "\"body\": \"<html><body>Not Found</body></html>\", "
 		       "\"content_type\": \"text/html\"}");
 	expect_failures(env, "remove-cataloged-instances", 2, 2, "HTTP 404");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 0);
 	cJSON_Delete(st);
 	clear_faults(env);
@@ -796,19 +783,19 @@ static void remove_faults(void **state)
 		       "\"content_type\": \"application/json\"}");
 	expect_failures(env, "remove-cataloged-instances", 1, 2,
 			"delete_machine: MISMATCHED_BACKEND");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 1);
 	cJSON_Delete(st);
 
 	add_fault(env, "{\"path\": \"*/catalog/v1/delete_machine\", \"status\": 403, "
 		       "\"count\": 1}");
 	expect_failures(env, "remove-cataloged-instances", 1, 1, "HTTP 403");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 1);
 	cJSON_Delete(st);
 
 	it_run_ok(env, "remove-cataloged-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 2);
 	cJSON_Delete(st);
 }
@@ -831,7 +818,7 @@ static void cleanup_drained_uncataloged(void **state)
 		       "\"content_type\": \"application/json\"}");
 	expect_failures(env, "catalog-instances", 1, 2, "add_machine: INVALID_PROJECT");
 	assert_int_equal(names(env, v, 2), 2);
-	st = status(env);
+	st = it_status_instances(env);
 	for (i = 0; i < 2; i++)
 		if (!flag(instance(st, v[i]), "cataloged"))
 			(void)snprintf(uncat, sizeof(uncat), "%s", v[i]);
@@ -847,7 +834,7 @@ static void cleanup_drained_uncataloged(void **state)
 
 	/* While the VM exists, nothing. */
 	it_run_ok(env, "cleanup-entities");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "deleted"), 0);
 	cJSON_Delete(st);
 
@@ -857,7 +844,7 @@ static void cleanup_drained_uncataloged(void **state)
 	cJSON_Delete(r);
 	it_emu_advance(env, 10);
 	it_run_ok(env, "cleanup-entities");
-	st = status(env);
+	st = it_status_instances(env);
 	in = instance(st, uncat);
 	assert_true(flag(in, "deleted"));
 	assert_false(flag(in, "pending_deletion"));
@@ -901,7 +888,7 @@ static void converge(struct it_env *env, bool (*done)(const cJSON *st), int max)
 
 	for (i = 0; i < max && !ok; i++) {
 		pipeline(env);
-		st = status(env);
+		st = it_status_instances(env);
 		ok = done(st);
 		if (!ok && i == max - 1) {
 			char *text = cJSON_Print(st);
@@ -935,13 +922,13 @@ static void drain_template_removed(void **state)
 	it_write_config(env, "managers.cfg", "");
 	pipeline(env);
 	/* The leased VM waits for its lease; the other goes. */
-	st = status(env);
+	st = it_status_instances(env);
 	assert_false(flag(instance(st, v[0]), "pending_deletion"));
 	assert_true(flag(instance(st, v[1]), "pending_deletion"));
 	cJSON_Delete(st);
 	expire(env, v[0]);
 	converge(env, nothing_left, 8);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "total"), 0);
 	cJSON_Delete(st);
 	emu = it_emu_state(env);
@@ -970,7 +957,7 @@ static void drain_zone_removed(void **state)
 	int i;
 
 	assert_int_equal(cataloged(env, v, 2), 2);
-	st = status(env);
+	st = it_status_instances(env);
 	for (i = 0; i < 2; i++)
 		if (!strcmp(it_str(instance(st, v[i]), "zone"), "us-a"))
 			(void)snprintf(keep, sizeof(keep), "%s", v[i]);
@@ -979,7 +966,7 @@ static void drain_zone_removed(void **state)
 	it_write_config(env, "managers.cfg", MANAGERS_US_A);
 	converge(env, one_zone_left, 8);
 
-	st = status(env);
+	st = it_status_instances(env);
 	g = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "groups"), 0);
 	assert_string_equal(it_str(g, "zone"), "us-a");
 	assert_string_equal(it_str(g, "state"), "active");
@@ -1024,7 +1011,7 @@ static void running_insert_drained(struct it_env *env, bool group)
 	}
 	drain_revision(env);
 	it_run_ok(env, "cleanup-entities");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(it_array_size(st, "revisions"), 2);
 	if (group)
 		assert_int_equal(it_array_size(st, "groups"), 2);

@@ -255,18 +255,28 @@ void it_result_release(struct it_result *res)
 	res->out = res->err = NULL;
 }
 
-cJSON *it_status(const struct it_env *env)
+static cJSON *status_json(const struct it_env *env, const char *instances)
 {
 	struct it_result res;
 	cJSON *json;
 
-	assert_int_equal(it_run(env, &res, "status", "--json", NULL), 0);
+	assert_int_equal(it_run(env, &res, "status", "--json", instances, NULL), 0);
 	json = cJSON_Parse(res.out);
 	if (!json)
 		print_message("status output: %s\nstderr: %s\n", res.out, res.err);
 	assert_non_null(json);
 	it_result_release(&res);
 	return json;
+}
+
+cJSON *it_status(const struct it_env *env)
+{
+	return status_json(env, NULL);
+}
+
+cJSON *it_status_instances(const struct it_env *env)
+{
+	return status_json(env, "--instances");
 }
 
 const char *it_str(const cJSON *o, const char *name)

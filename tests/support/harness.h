@@ -67,6 +67,8 @@ int it_wait(int pid);
 
 /* gceb-status --json, parsed. Caller frees with cJSON_Delete. */
 cJSON *it_status(const struct it_env *env);
+/* gceb-status --json --instances, parsed. */
+cJSON *it_status_instances(const struct it_env *env);
 
 /* The string member @name of @o, or NULL; the number member as an int, or -1. */
 const char *it_str(const cJSON *o, const char *name);
