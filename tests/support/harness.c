@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <signal.h>
 
+#include "emu_spawn.h"
 #include "harness.h"
 #include "runner.h"
 
@@ -298,44 +299,22 @@ int it_array_size(const cJSON *status, const char *name)
 
 void it_emu_start(struct it_env *env, ...)
 {
-	char bin[512], port_file[256], settings[512], host[128], *argv[40];
-	int argc = 0, tries;
-	const char *a;
+	char bin[512], port_file[256], settings[512], host[128];
+	const char *args[40];
+	size_t n = 0;
 	va_list ap;
-	pid_t pid;
 
 	(void)snprintf(bin, sizeof(bin), "%s/tests/emulator/gceb-emulator", GCEB_BUILD_DIR);
 	(void)snprintf(port_file, sizeof(port_file), "%s/emu.url", env->root);
-	argv[argc++] = bin;
-	argv[argc++] = (char *)"--listen";
-	argv[argc++] = (char *)"127.0.0.1:0";
-	argv[argc++] = (char *)"--port-file";
-	argv[argc++] = port_file;
 	va_start(ap, env);
-	while ((a = va_arg(ap, const char *)) && argc < 39)
-		argv[argc++] = (char *)a;
+	while (n < 39 && (args[n] = va_arg(ap, const char *)))
+		n++;
 	va_end(ap);
-	argv[argc] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		execv(bin, argv);
-		_exit(127);
-	}
-	env->emu_pid = pid;
-	for (tries = 0; tries < 500; tries++) {
-		FILE *f = fopen(port_file, "r");
-
-		if (f) {
-			bool ok = fgets(env->emu_url, sizeof(env->emu_url), f) != NULL;
-
-			(void)fclose(f);
-			if (ok)
-				break;
-		}
-		(void)usleep(10000);
-	}
-	env->emu_url[strcspn(env->emu_url, "\n")] = '\0';
+	args[n] = NULL;
+	env->emu_pid =
+		gceb_test_emu_spawn(bin, port_file, args, env->emu_url, sizeof(env->emu_url));
+	if (env->emu_pid < 0)
+		fail_msg("%s did not start", bin);
 	assert_true(strncmp(env->emu_url, "http://", 7) == 0);
 	(void)snprintf(settings, sizeof(settings), "mp_server: \"%s\"\ncompute_api_root: \"%s/\"\n",
 		       env->emu_url, env->emu_url);
