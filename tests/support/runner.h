@@ -8,7 +8,7 @@
  *                   '*', '?', '[...]'); exit 1 when none matches, so a
  *                   misspelt name cannot pass
  *   prog --list     print each test name on a line and exit 0 (ctest
- *                   registration reads this: tests/support/cmocka_tests.cmake)
+ *                   registration reads this: tests/support/cmocka_cases.cmake)
  */
 #ifndef GCEB_TEST_RUNNER_H
 #define GCEB_TEST_RUNNER_H
