@@ -57,7 +57,8 @@ void gceb_canonjson_quote(struct gceb_buf *b, const char *s)
 			gceb_buf_adds(b, "\\f");
 			break;
 		default:
-			if (cp < 0x20 || (cp >= 0x80 && cp <= 0xffff)) {
+			/* Python 2 escapes all but ' '..'~': DEL (0x7f) too. */
+			if (cp < 0x20 || (cp >= 0x7f && cp <= 0xffff)) {
 				gceb_buf_addf(b, "\\u%04x", cp);
 			} else if (cp > 0xffff) {
 				cp -= 0x10000;

@@ -11,8 +11,9 @@
 
 /*
  * Append @s (UTF-8; NULL is taken as "") as a quoted JSON string: pure
- * ASCII, lower-case \u escapes, code points above U+FFFF as surrogate pairs,
- * '/' and DEL literal. A byte that is not valid UTF-8 stands for itself.
+ * ASCII, lower-case \u escapes (DEL too), code points above U+FFFF as
+ * surrogate pairs, '/' literal. A byte that is not valid UTF-8 stands for
+ * itself.
  */
 void gceb_canonjson_quote(struct gceb_buf *b, const char *s);
 

@@ -28,7 +28,8 @@ static int parse_uint(const char *s, unsigned int *out)
 	unsigned long v;
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	/* strtoul would take leading blanks and a sign. */
+	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtoul(s, &end, 10);
@@ -103,12 +104,23 @@ int gceb_opt_parse(const struct gceb_opt *const *tables, int argc, char **argv, 
 	shortopts[s] = '\0';
 
 	opterr = 0;
-	optind = 1;
+	/*
+	 * 0, not 1: glibc then also forgets where it was inside a cluster of
+	 * short options ("-xv") when the previous parse stopped there.
+	 */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct gceb_opt *o = NULL;
 		int r;
 
 		if (c == '?') {
+			const char *arg = argv[optind - 1];
+
+			/* getopt_long sets optopt to the flag's code for "--flag=value". */
+			if (optopt && strncmp(arg, "--", 2) == 0)
+				return gceb_err_set(err, GCEB_EUSAGE,
+						    "option '%.*s' takes no value",
+						    (int)strcspn(arg, "="), arg);
 			if (optopt)
 				return gceb_err_set(err, GCEB_EUSAGE, "unknown option '-%c'",
 						    optopt);

@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "emu_spawn.h"
 #include "emu_test.h"
 
 static void sleep_ms(long ms)
@@ -36,55 +37,22 @@ static void rm_dir(const char *dir)
 
 int emu_proc_start(struct emu_proc *p, const char *const *args)
 {
-	const char *argv[64];
 	char port_file[128];
-	size_t n = 0, i;
 	bool no_auth = false;
-	FILE *f;
-	int tries;
+	size_t i;
 
 	memset(p, 0, sizeof(*p));
 	(void)snprintf(p->dir, sizeof(p->dir), "/tmp/gceb-emu-test.XXXXXX");
 	if (!mkdtemp(p->dir))
 		return -1;
 	(void)snprintf(port_file, sizeof(port_file), "%s/port", p->dir);
-	argv[n++] = GCEB_EMULATOR;
-	argv[n++] = "--listen";
-	argv[n++] = "127.0.0.1:0";
-	argv[n++] = "--port-file";
-	argv[n++] = port_file;
-	for (i = 0; args && args[i] && n < 62; i++) {
-		if (strcmp(args[i], "--no-auth") == 0)
-			no_auth = true;
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	p->pid = fork();
-	if (p->pid < 0)
+	for (i = 0; args && args[i]; i++)
+		no_auth = no_auth || strcmp(args[i], "--no-auth") == 0;
+	p->pid = gceb_test_emu_spawn(GCEB_EMULATOR, port_file, args, p->root, sizeof(p->root));
+	if (p->pid < 0) {
+		p->pid = 0;
 		return -1;
-	if (p->pid == 0) {
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
 	}
-	for (tries = 0; tries < 500; tries++) {
-		int status;
-
-		f = fopen(port_file, "r");
-		if (f) {
-			if (fgets(p->root, sizeof(p->root), f))
-				p->root[strcspn(p->root, "\n")] = '\0';
-			(void)fclose(f);
-			if (p->root[0])
-				break;
-		}
-		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-			p->pid = 0;
-			return -1;
-		}
-		sleep_ms(10);
-	}
-	if (!p->root[0])
-		return -1;
 	p->curl = curl_easy_init();
 	if (!p->curl)
 		return -1;

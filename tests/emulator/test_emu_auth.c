@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "runner.h"
 #include "test_emu_common.h"
 
 #define URL "/compute/v1/projects/p/global/instanceTemplates"
@@ -327,7 +328,7 @@ static void no_auth_mode(void **state)
 	api_call_with("Bearer unknown", 200, NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(api_requires_token, setup, teardown),
@@ -338,7 +339,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(revoked_token_is_401, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_auth_mode, setup, teardown),
 	};
-	int r = cmocka_run_group_tests_name("emulator.auth", tests, NULL, NULL);
+	int r = gceb_test_run("emulator.auth", tests, argc, argv);
 
 	EVP_PKEY_free(key);
 	return r;

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "runner.h"
 #include "test_emu_common.h"
 
 #define PRJ   "/compute/v1/projects/p"
@@ -507,7 +508,7 @@ static void stop_ends_a_wait(void **state)
 	assert_int_equal(start_emu(args), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(lists_are_in_name_order, setup, teardown),
@@ -521,5 +522,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stop_ends_a_wait, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("emulator.compute", tests, NULL, NULL);
+	return gceb_test_run("emulator.compute", tests, argc, argv);
 }

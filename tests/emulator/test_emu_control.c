@@ -2,6 +2,7 @@
 /* test_emu_control.c - control API: faults, request log, state, clock, knobs */
 #include <curl/curl.h>
 
+#include "runner.h"
 #include "test_emu_common.h"
 
 #define TMPL "/compute/v1/projects/p/global/instanceTemplates"
@@ -177,7 +178,7 @@ static void clock_advances(void **state)
 	cJSON_Delete(CALL("POST", "/_emu/config", "[]", 400));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(fault_status_for_n_requests, setup, teardown),
@@ -188,5 +189,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(clock_advances, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("emulator.control", tests, NULL, NULL);
+	return gceb_test_run("emulator.control", tests, argc, argv);
 }

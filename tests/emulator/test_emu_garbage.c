@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "runner.h"
 #include "test_emu_common.h"
 
 static const char *const endpoints[] = {
@@ -205,7 +206,7 @@ static void raw_socket_garbage(void **state)
 	alive();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(broken_json_everywhere, setup, teardown),
@@ -216,5 +217,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(raw_socket_garbage, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("emulator.garbage", tests, NULL, NULL);
+	return gceb_test_run("emulator.garbage", tests, argc, argv);
 }

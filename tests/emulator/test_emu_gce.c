@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_emu_gce.c - Compute Engine v1 behaviour of gceb-emulator, over HTTP */
+#include "runner.h"
 #include "test_emu_common.h"
 
 #define PRJ  "/compute/v1/projects/p"
@@ -628,7 +629,7 @@ static void unknown_paths(void **state)
 	cJSON_Delete(CALL("PUT", TMPL "/t", NULL, 404));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(template_insert_get_delete, setup, teardown),
@@ -654,5 +655,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unknown_paths, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("emulator.gce", tests, NULL, NULL);
+	return gceb_test_run("emulator.gce", tests, argc, argv);
 }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runner.h"
 #include "test_emu_common.h"
 
 #define CS "/_ah/api/config/v1/config_sets/services%2Fgceb/config/"
@@ -103,7 +104,7 @@ static void needs_token(void **state)
 	cJSON_Delete(CALL("GET", CS "templates.cfg", NULL, 401));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(get_config_and_by_hash, setup, luci_teardown),
@@ -111,5 +112,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(needs_token, setup, luci_teardown),
 	};
 
-	return cmocka_run_group_tests_name("emulator.luci", tests, NULL, NULL);
+	return gceb_test_run("emulator.luci", tests, argc, argv);
 }

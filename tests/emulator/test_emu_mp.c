@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_emu_mp.c - Machine Provider catalog, leases and lifecycle (wire.md 4) */
+#include "runner.h"
 #include "test_emu_common.h"
 
 #define CAT   "/_ah/api/catalog/v1/"
@@ -261,7 +262,7 @@ static void control_lease_and_expire(void **state)
 	assert_null(j);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(catalog_add_get_delete, setup, teardown),
@@ -273,5 +274,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(control_lease_and_expire, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("emulator.mp", tests, NULL, NULL);
+	return gceb_test_run("emulator.mp", tests, argc, argv);
 }

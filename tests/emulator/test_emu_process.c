@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runner.h"
 #include "test_emu_common.h"
 
 static int setup(void **state)
@@ -129,7 +130,7 @@ static void sigterm_exits_cleanly(void **state)
 	assert_int_equal(start_emu(NULL), 0); /* for the teardown */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(help_and_bad_options, setup, teardown),
@@ -139,5 +140,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sigterm_exits_cleanly, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("emulator.process", tests, NULL, NULL);
+	return gceb_test_run("emulator.process", tests, argc, argv);
 }

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 #define RUN_LIMIT_S 15
 
@@ -442,7 +443,7 @@ static void status_reads_store_it_cannot_write(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(store_cut_short_refused, setup, teardown),
@@ -456,5 +457,5 @@ int main(void)
 						teardown),
 	};
 
-	return cmocka_run_group_tests_name("damaged", tests, NULL, NULL);
+	return gceb_test_run("damaged", tests, argc, argv);
 }

@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "harness.h"
+#include "runner.h"
 
 #define FAKETIME_LIB "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
@@ -73,9 +74,8 @@ static const char MANAGER[] = "managers { template_base_name: \"%s\" zone: \"%s\
  */
 static int setup(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	it_env_init(env);
 	it_emu_start(env, "--vm-step-ms", "5000", "--op-ms", "60000", NULL);
 	*state = env;
 	return 0;
@@ -83,9 +83,8 @@ static int setup(void **state)
 
 static int setup_paged(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	it_env_init(env);
 	it_emu_start(env, "--vm-step-ms", "5000", "--op-ms", "60000", "--page-size", "2", NULL);
 	*state = env;
 	return 0;
@@ -93,11 +92,7 @@ static int setup_paged(void **state)
 
 static int teardown(void **state)
 {
-	struct it_env *env = *state;
-
-	it_emu_stop(env);
-	it_env_cleanup(env);
-	free(env);
+	(void)it_env_teardown(state);
 	(void)unsetenv("GCEB_TOKEN_FILE");
 	(void)unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
 	(void)unsetenv("LD_PRELOAD");
@@ -105,19 +100,6 @@ static int teardown(void **state)
 	(void)unsetenv("DONT_FAKE_MONOTONIC");
 	return 0;
 }
-
-/* Run gceb-@job with the options that follow, expecting exit @want; stderr must be empty when 0. */
-#define run_expect(env, want, ...)                                         \
- do {                                                                      \
-  struct it_result r_;                                                     \
-  it_run((env), &r_, __VA_ARGS__, NULL);                                   \
-  if (r_.status != (want) || ((want) == 0 && r_.err[0]))                   \
-   print_message("gceb-%s exit %d:\n%s", #__VA_ARGS__, r_.status, r_.err); \
-  assert_int_equal(r_.status, (want));                                     \
-  if ((want) == 0)                                                         \
-   assert_string_equal(r_.err, "");                                        \
-  it_result_release(&r_);                                                  \
- } while (0)
 
 static void write_templates(const struct it_env *env, const char *machine_type, bool with_db)
 {
@@ -152,31 +134,17 @@ static void write_managers(const struct it_env *env, ...)
 
 static void apply_config(const struct it_env *env)
 {
-	run_expect(env, 0, "import-config");
-	run_expect(env, 0, "process-config");
+	it_expect(env, 0, "import-config");
+	it_expect(env, 0, "process-config");
 }
 
 static void roll_out(const struct it_env *env)
 {
-	run_expect(env, 0, "create-instance-templates");
-	run_expect(env, 0, "create-instance-group-managers");
-	run_expect(env, 0, "resize-instance-groups");
+	it_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-group-managers");
+	it_expect(env, 0, "resize-instance-groups");
 	it_emu_advance(env, 30);
-	run_expect(env, 0, "fetch-instances");
-}
-
-static const char *field(const cJSON *o, const char *name)
-{
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(f) ? f->valuestring : NULL;
-}
-
-static int number(const cJSON *o, const char *name)
-{
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsNumber(f) ? f->valueint : -1;
+	it_expect(env, 0, "fetch-instances");
 }
 
 static const cJSON *array(const cJSON *o, const char *name)
@@ -184,23 +152,10 @@ static const cJSON *array(const cJSON *o, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(o, name);
 }
 
-/* gceb-status --json --instances, parsed. */
-static cJSON *status_all(const struct it_env *env)
-{
-	struct it_result res;
-	cJSON *json;
-
-	assert_int_equal(it_run(env, &res, "status", "--json", "--instances", NULL), 0);
-	json = cJSON_Parse(res.out);
-	assert_non_null(json);
-	it_result_release(&res);
-	return json;
-}
-
 static int count(const struct it_env *env, const char *what)
 {
 	cJSON *st = it_status(env);
-	int n = number(array(st, "instance_counts"), what);
+	int n = it_int(array(st, "instance_counts"), what);
 
 	cJSON_Delete(st);
 	return n;
@@ -212,7 +167,7 @@ static const cJSON *find(const cJSON *st, const char *name, const char *key, con
 	const cJSON *o;
 
 	cJSON_ArrayForEach(o, array(st, name)) {
-		const char *v = field(o, key);
+		const char *v = it_str(o, key);
 
 		if (v && !strcmp(v, value))
 			return o;
@@ -224,20 +179,11 @@ static const cJSON *find(const cJSON *st, const char *name, const char *key, con
 static void active_revision(const struct it_env *env, const char *base, char out[41])
 {
 	cJSON *st = it_status(env);
-	const char *active = field(find(st, "templates", "base_name", base), "active");
+	const char *active = it_str(find(st, "templates", "base_name", base), "active");
 
 	assert_non_null(active);
 	(void)snprintf(out, 41, "%s", strchr(active, ' ') + 1);
 	cJSON_Delete(st);
-}
-
-static cJSON *emu_state(const struct it_env *env)
-{
-	long status;
-	cJSON *s = it_emu_call(env, "GET", "/_emu/state", NULL, &status);
-
-	assert_int_equal(status, 200);
-	return s;
 }
 
 static const cJSON *emu_list(const cJSON *state, const char *what)
@@ -253,22 +199,11 @@ static int emu_count_matching(const cJSON *state, const char *what, const char *
 	int n = 0;
 
 	cJSON_ArrayForEach(o, emu_list(state, what)) {
-		const char *v = field(o, key);
+		const char *v = it_str(o, key);
 
 		n += v && strstr(v, part);
 	}
 	return n;
-}
-
-static void emu_post(const struct it_env *env, const char *path, const char *body)
-{
-	long status;
-	cJSON *r = it_emu_call(env, "POST", path, body, &status);
-
-	if (status != 200)
-		print_message("POST %s %s: %ld\n", path, body, status);
-	assert_int_equal(status, 200);
-	cJSON_Delete(r);
 }
 
 static void clear_requests(const struct it_env *env)
@@ -305,7 +240,7 @@ static int group_target_size(struct it_env *env, const char *base, const char *r
 		       "/compute/v1/projects/proj/zones/%s/instanceGroupManagers/%s-%s", zone, base,
 		       rev);
 	g = emu_get(env, path);
-	n = number(g, "targetSize");
+	n = it_int(g, "targetSize");
 	cJSON_Delete(g);
 	return n;
 }
@@ -335,7 +270,7 @@ static void expect_failures(const struct it_env *env, const char *job, int items
 
 static void add_fault(const struct it_env *env, const char *json)
 {
-	emu_post(env, "/_emu/faults", json);
+	it_emu_post(env, "/_emu/faults", json);
 }
 
 /*
@@ -350,7 +285,7 @@ static bool purge_deleted(const struct it_env *env)
 	assert_int_equal(setenv("LD_PRELOAD", FAKETIME_LIB, 1), 0);
 	assert_int_equal(setenv("FAKETIME", "+25m", 1), 0);
 	assert_int_equal(setenv("DONT_FAKE_MONOTONIC", "1", 1), 0);
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	(void)unsetenv("LD_PRELOAD");
 	(void)unsetenv("FAKETIME");
 	(void)unsetenv("DONT_FAKE_MONOTONIC");
@@ -365,7 +300,7 @@ static int groups_in_state(const cJSON *st, const char *rev)
 	int n = 0;
 
 	cJSON_ArrayForEach(g, array(st, "groups"))
-		n += !strcmp(field(g, "revision"), rev);
+		n += !strcmp(it_str(g, "revision"), rev);
 	return n;
 }
 
@@ -395,92 +330,92 @@ static void revision_roll_drains(void **state)
 	assert_string_not_equal(old, rev);
 	st = it_status(env);
 	o = find(st, "revisions", "revision", old);
-	assert_string_equal(field(o, "state"), "drained");
+	assert_string_equal(it_str(o, "state"), "drained");
 	cJSON_Delete(st);
 
 	/* RSZ-7: maximum 5, the old group holds 3: the new one grows to 2 only. */
-	run_expect(env, 0, "create-instance-templates");
-	run_expect(env, 0, "create-instance-group-managers");
-	run_expect(env, 0, "resize-instance-groups");
+	it_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-group-managers");
+	it_expect(env, 0, "resize-instance-groups");
 	assert_int_equal(group_target_size(env, "web", rev, "us-a"), 2);
 	assert_int_equal(group_target_size(env, "web", old, "us-a"), 3);
 	it_emu_advance(env, 30);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	assert_int_equal(count(env, "total"), 5);
 
 	/* REM-2: never cataloged, so Machine Provider says ENTRY_NOT_FOUND: pending deletion. */
 	clear_requests(env);
-	run_expect(env, 0, "remove-cataloged-instances");
+	it_expect(env, 0, "remove-cataloged-instances");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/delete_machine"), 3);
 	assert_int_equal(count(env, "pending_deletion"), 3);
 	assert_int_equal(count(env, "cataloged"), 0);
 
 	/* DEL-2: deleteInstances, DONE, deletion_ts; the old group's target drops to 0. */
-	run_expect(env, 0, "delete-instances-pending-deletion");
+	it_expect(env, 0, "delete-instances-pending-deletion");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/deleteInstances"), 3);
 	assert_int_equal(group_target_size(env, "web", old, "us-a"), 0);
-	st = status_all(env);
+	st = it_status_instances(env);
 	cJSON_ArrayForEach(o, array(st, "instances")) {
 		bool pending = cJSON_IsTrue(array(o, "pending_deletion"));
 
-		assert_int_equal(pending, !strcmp(field(o, "revision"), old));
-		assert_int_equal(number(o, "deletion_ts") > 0, pending);
+		assert_int_equal(pending, !strcmp(it_str(o, "revision"), old));
+		assert_int_equal(it_int(o, "deletion_ts") > 0, pending);
 	}
 	cJSON_Delete(st);
 	/* DEL-5: again while GCE is deleting them: 400, swallowed. */
-	run_expect(env, 0, "delete-instances-pending-deletion");
+	it_expect(env, 0, "delete-instances-pending-deletion");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/deleteInstances"), 6);
 
 	/* CLN-1: gone from GCE, so deleted. */
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	assert_int_equal(count(env, "deleted"), 0); /* still stopping */
 	it_emu_advance(env, 30);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	(void)snprintf(name, sizeof(name), "web-%.8s-", old);
 	assert_int_equal(emu_count_matching(emu, "instances", "instance", name), 0);
 	cJSON_Delete(emu);
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	assert_int_equal(count(env, "deleted"), 3);
 
 	/* FET-5: the old group's listing is empty now. */
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	st = it_status(env);
 	o = find(st, "groups", "revision", old);
-	assert_int_equal(number(o, "instances"), 0);
-	assert_non_null(field(o, "url"));
+	assert_int_equal(it_int(o, "instances"), 0);
+	assert_non_null(it_str(o, "url"));
 	cJSON_Delete(st);
 
 	/* The room is free: the new group grows to its minimum. */
-	run_expect(env, 0, "resize-instance-groups");
+	it_expect(env, 0, "resize-instance-groups");
 	assert_int_equal(group_target_size(env, "web", rev, "us-a"), 3);
 
 	/* DIG-2: DELETE the old group; targetLink is its URL, so the url is cleared. */
 	clear_requests(env);
-	run_expect(env, 0, "delete-instance-group-managers");
+	it_expect(env, 0, "delete-instance-group-managers");
 	(void)snprintf(name, sizeof(name), "/instanceGroupManagers/web-%s", old);
 	assert_int_equal(it_emu_count_requests(env, "DELETE", name), 1);
 	assert_int_equal(it_emu_count_requests(env, "DELETE", "/"), 1);
 	st = it_status(env);
-	assert_null(field(find(st, "groups", "revision", old), "url"));
+	assert_null(it_str(find(st, "groups", "revision", old), "url"));
 	cJSON_Delete(st);
 	/* Nothing left to delete: the next run sends nothing. */
-	run_expect(env, 0, "delete-instance-group-managers");
+	it_expect(env, 0, "delete-instance-group-managers");
 	assert_int_equal(it_emu_count_requests(env, "DELETE", "/"), 1);
 
 	/* DTP-7: the revision still lists its group, so no template DELETE yet. */
-	run_expect(env, 0, "delete-instance-templates");
+	it_expect(env, 0, "delete-instance-templates");
 	assert_int_equal(it_emu_count_requests(env, "DELETE", "/global/instanceTemplates/"), 0);
 
 	/* CLN-7: once GCE has deleted the group (404), its entity goes; the revision stays. */
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	st = it_status(env);
 	assert_int_equal(groups_in_state(st, old), 1); /* the DELETE is still running */
 	cJSON_Delete(st);
 	it_emu_advance(env, 70);
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 	st = it_status(env);
 	assert_int_equal(groups_in_state(st, old), 0);
-	assert_non_null(field(find(st, "revisions", "revision", old), "url"));
+	assert_non_null(it_str(find(st, "revisions", "revision", old), "url"));
 	cJSON_Delete(st);
 
 	/*
@@ -488,23 +423,24 @@ static void revision_roll_drains(void **state)
 	 * the template is no longer in use and goes at once; then CLN-9 the
 	 * revision. (DTP-6, a 400 in use, is in it_scenarios_9.)
 	 */
-	run_expect(env, 0, "delete-instance-templates");
+	it_expect(env, 0, "delete-instance-templates");
 	st = it_status(env);
-	assert_null(field(find(st, "revisions", "revision", old), "url"));
+	assert_null(it_str(find(st, "revisions", "revision", old), "url"));
 	cJSON_Delete(st);
 	it_emu_advance(env, 70);
-	run_expect(env, 0, "cleanup-entities");
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "fetch-instances");
 
 	/* The end state, exactly. */
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instanceTemplates")), 1);
 	(void)snprintf(name, sizeof(name), "web-%s", rev);
 	assert_string_equal(
-		field(cJSON_GetArrayItem(emu_list(emu, "instanceTemplates"), 0), "name"), name);
+		it_str(cJSON_GetArrayItem(emu_list(emu, "instanceTemplates"), 0), "name"), name);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instanceGroupManagers")), 1);
 	assert_string_equal(
-		field(cJSON_GetArrayItem(emu_list(emu, "instanceGroupManagers"), 0), "name"), name);
+		it_str(cJSON_GetArrayItem(emu_list(emu, "instanceGroupManagers"), 0), "name"),
+		name);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instances")), 3);
 	assert_int_equal(emu_count_matching(emu, "instances", "instanceGroupManager", name), 3);
 	cJSON_Delete(emu);
@@ -513,9 +449,9 @@ static void revision_roll_drains(void **state)
 	assert_int_equal(
 		cJSON_GetArraySize(array(find(st, "templates", "base_name", "web"), "drained")), 0);
 	assert_int_equal(it_array_size(st, "revisions"), 1);
-	assert_string_equal(field(cJSON_GetArrayItem(array(st, "revisions"), 0), "revision"), rev);
+	assert_string_equal(it_str(cJSON_GetArrayItem(array(st, "revisions"), 0), "revision"), rev);
 	assert_int_equal(it_array_size(st, "groups"), 1);
-	assert_int_equal(number(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 3);
+	assert_int_equal(it_int(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 3);
 	cJSON_Delete(st);
 	/* CLN-2: the deleted VMs' entities go 20 minutes later. */
 	if (purge_deleted(env)) {
@@ -529,18 +465,18 @@ static void revision_roll_drains(void **state)
 /* Every drain step once, in pipeline order, with the clock moved where GCE needs time. */
 static void drain_pass(const struct it_env *env)
 {
-	run_expect(env, 0, "remove-cataloged-instances");
-	run_expect(env, 0, "delete-instances-pending-deletion");
+	it_expect(env, 0, "remove-cataloged-instances");
+	it_expect(env, 0, "delete-instances-pending-deletion");
 	it_emu_advance(env, 30);
-	run_expect(env, 0, "cleanup-entities");
-	run_expect(env, 0, "fetch-instances");
-	run_expect(env, 0, "delete-instance-group-managers");
+	it_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "delete-instance-group-managers");
 	/* cleanup-entities forgets a deleted object only once GCE says 404. */
 	it_emu_advance(env, 70);
-	run_expect(env, 0, "cleanup-entities");
-	run_expect(env, 0, "delete-instance-templates");
+	it_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "delete-instance-templates");
 	it_emu_advance(env, 70);
-	run_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "cleanup-entities");
 }
 
 /* behaviour.md §6 "Zone removed": its group moves to R.drained and drains the same way. */
@@ -562,13 +498,13 @@ static void zone_removed_drains(void **state)
 	apply_config(env);
 	st = it_status(env);
 	r = find(st, "revisions", "revision", rev);
-	assert_string_equal(field(r, "state"), "active");
+	assert_string_equal(it_str(r, "state"), "active");
 	assert_int_equal(cJSON_GetArraySize(array(r, "drained_groups")), 1);
 	cJSON_Delete(st);
 
 	drain_pass(env);
 
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instanceTemplates")), 1);
 	assert_int_equal(cJSON_GetArraySize(emu_list(emu, "instanceGroupManagers")), 1);
 	assert_int_equal(emu_count_matching(emu, "instanceGroupManagers", "zone", "/zones/us-a"),
@@ -581,9 +517,9 @@ static void zone_removed_drains(void **state)
 	r = find(st, "revisions", "revision", rev);
 	assert_int_equal(cJSON_GetArraySize(array(r, "active_groups")), 1);
 	assert_int_equal(cJSON_GetArraySize(array(r, "drained_groups")), 0);
-	assert_non_null(field(r, "url"));
+	assert_non_null(it_str(r, "url"));
 	assert_int_equal(it_array_size(st, "groups"), 1);
-	assert_string_equal(field(cJSON_GetArrayItem(array(st, "groups"), 0), "zone"), "us-a");
+	assert_string_equal(it_str(cJSON_GetArrayItem(array(st, "groups"), 0), "zone"), "us-a");
 	cJSON_Delete(st);
 	assert_int_equal(count(env, "deleted"), 2);
 	if (purge_deleted(env))
@@ -608,13 +544,13 @@ static void template_removed_drains(void **state)
 	write_managers(env, "web", "us-a", 1, 1, NULL);
 	apply_config(env);
 	st = it_status(env);
-	assert_null(field(find(st, "templates", "base_name", "db"), "active"));
-	assert_string_equal(field(find(st, "revisions", "revision", db), "state"), "drained");
+	assert_null(it_str(find(st, "templates", "base_name", "db"), "active"));
+	assert_string_equal(it_str(find(st, "revisions", "revision", db), "state"), "drained");
 	cJSON_Delete(st);
 
 	drain_pass(env);
 
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(emu_count_matching(emu, "instanceTemplates", "name", "db-"), 0);
 	assert_int_equal(emu_count_matching(emu, "instanceGroupManagers", "name", "db-"), 0);
 	assert_int_equal(emu_count_matching(emu, "instances", "instance", "/instances/db-"), 0);
@@ -640,7 +576,7 @@ static void template_removed_drains(void **state)
 /* The store's instance named @name, from gceb-status --instances. */
 static bool instance_deleted(const struct it_env *env, const char *name)
 {
-	cJSON *st = status_all(env);
+	cJSON *st = it_status_instances(env);
 	const cJSON *in = find(st, "instances", "name", name);
 	bool deleted;
 
@@ -661,18 +597,18 @@ static void vanished_instance_marked_deleted(void **state)
 	write_templates(env, "n1-standard-2", false);
 	write_managers(env, "web", "us-a", 5, 5, NULL);
 	apply_config(env);
-	run_expect(env, 0, "create-instance-templates");
-	run_expect(env, 0, "create-instance-group-managers");
-	run_expect(env, 0, "resize-instance-groups");
+	it_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-group-managers");
+	it_expect(env, 0, "resize-instance-groups");
 	it_emu_advance(env, 30);
 
 	/* FET-4: five VMs in pages of two: three listInstances calls. */
 	clear_requests(env);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/listInstances"), 3);
 	assert_int_equal(count(env, "total"), 5);
 	st = it_status(env);
-	assert_int_equal(number(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 5);
+	assert_int_equal(it_int(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 5);
 	cJSON_Delete(st);
 
 	/* Someone shrinks the group behind gceb's back. */
@@ -687,37 +623,37 @@ static void vanished_instance_marked_deleted(void **state)
 
 	/* While it is being deleted it is not listed, but GET still finds it: nothing marked. */
 	clear_requests(env);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	assert_int_equal(it_emu_count_requests(env, "GET", "/instances/"), 1);
 	assert_int_equal(count(env, "deleted"), 0);
 	st = it_status(env);
-	assert_int_equal(number(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 4);
+	assert_int_equal(it_int(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 4);
 	cJSON_Delete(st);
 
 	/* Gone: GET 404, marked deleted; the other four are untouched. */
 	it_emu_advance(env, 30);
-	emu = emu_state(env);
-	st = status_all(env);
+	emu = it_emu_state(env);
+	st = it_status_instances(env);
 	cJSON_ArrayForEach(in, array(st, "instances")) {
 		char url_part[128];
 
-		(void)snprintf(url_part, sizeof(url_part), "/instances/%s", field(in, "name"));
+		(void)snprintf(url_part, sizeof(url_part), "/instances/%s", it_str(in, "name"));
 		if (emu_count_matching(emu, "instances", "instance", url_part) == 0)
-			(void)snprintf(gone, sizeof(gone), "%s", field(in, "name"));
+			(void)snprintf(gone, sizeof(gone), "%s", it_str(in, "name"));
 	}
 	cJSON_Delete(st);
 	cJSON_Delete(emu);
 	assert_true(gone[0]);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	st = it_status(env);
-	assert_int_equal(number(array(st, "instance_counts"), "deleted"), 1);
-	assert_int_equal(number(array(st, "instance_counts"), "pending_deletion"), 0);
-	assert_int_equal(number(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 4);
+	assert_int_equal(it_int(array(st, "instance_counts"), "deleted"), 1);
+	assert_int_equal(it_int(array(st, "instance_counts"), "pending_deletion"), 0);
+	assert_int_equal(it_int(cJSON_GetArrayItem(array(st, "groups"), 0), "instances"), 4);
 	cJSON_Delete(st);
 	assert_true(instance_deleted(env, gone));
 	/* Checked once: a deleted entity is not asked about again. */
 	clear_requests(env);
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 	assert_int_equal(it_emu_count_requests(env, "GET", "/instances/"), 0);
 	if (purge_deleted(env))
 		assert_int_equal(count(env, "total"), 4);
@@ -734,9 +670,9 @@ static void metadata_setup(struct it_env *env, int size, char *name, size_t len)
 	write_managers(env, "web", "us-a", size, size, NULL);
 	apply_config(env);
 	roll_out(env);
-	st = status_all(env);
+	st = it_status_instances(env);
 	(void)snprintf(name, len, "%s",
-		       field(cJSON_GetArrayItem(array(st, "instances"), 0), "name"));
+		       it_str(cJSON_GetArrayItem(array(st, "instances"), 0), "name"));
 	cJSON_Delete(st);
 }
 
@@ -753,8 +689,8 @@ static const char *vm_metadata(struct it_env *env, const char *name, const char 
 		       name);
 	vm = emu_get(env, path);
 	cJSON_ArrayForEach(item, array(array(vm, "metadata"), "items")) {
-		if (!strcmp(field(item, "key"), key)) {
-			(void)snprintf(buf, len, "%s", field(item, "value"));
+		if (!strcmp(it_str(item, "key"), key)) {
+			(void)snprintf(buf, len, "%s", it_str(item, "value"));
 			found = buf;
 		}
 	}
@@ -774,7 +710,7 @@ static void expect_md_calls(const struct it_env *env, int gets, int sets, int po
 static void md_run(const struct it_env *env, int gets, int sets, int polls)
 {
 	clear_requests(env);
-	run_expect(env, 0, "schedule-metadata-tasks");
+	it_expect(env, 0, "schedule-metadata-tasks");
 	expect_md_calls(env, gets, sets, polls);
 }
 
@@ -789,15 +725,15 @@ static void metadata_set_and_delete(void **state)
 	metadata_setup(env, 2, name, sizeof(name));
 	assert_string_equal(vm_metadata(env, name, "role", v, sizeof(v)), "web");
 
-	run_expect(env, 0, "set-metadata", "--hostname", name, "color=blue", "size=L");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "color=blue", "size=L");
 	md_run(env, 0, 0, 0); /* compress */
 	md_run(env, 1, 1, 0); /* update */
 	/* The setMetadata body: every item, with the fingerprint the GET gave. */
 	log = requests(env);
 	cJSON_ArrayForEach(in, log) {
-		if (!strcmp(field(in, "method"), "POST")) {
-			body = cJSON_Parse(field(in, "body"));
-			assert_non_null(field(body, "fingerprint"));
+		if (!strcmp(it_str(in, "method"), "POST")) {
+			body = cJSON_Parse(it_str(in, "body"));
+			assert_non_null(it_str(body, "fingerprint"));
 			assert_int_equal(cJSON_GetArraySize(array(body, "items")), 5);
 			cJSON_Delete(body);
 		}
@@ -812,14 +748,14 @@ static void metadata_set_and_delete(void **state)
 	md_run(env, 0, 0, 0); /* nothing left */
 
 	/* A bare KEY deletes it; an absent key is not sent at all. */
-	run_expect(env, 0, "set-metadata", "--hostname", name, "role", "nosuchkey");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "role", "nosuchkey");
 	md_run(env, 0, 0, 0);
 	md_run(env, 1, 1, 0);
 	log = requests(env);
 	cJSON_ArrayForEach(in, log) {
-		if (!strcmp(field(in, "method"), "POST")) {
-			assert_null(strstr(field(in, "body"), "nosuchkey"));
-			assert_null(strstr(field(in, "body"), "\"role\""));
+		if (!strcmp(it_str(in, "method"), "POST")) {
+			assert_null(strstr(it_str(in, "body"), "nosuchkey"));
+			assert_null(strstr(it_str(in, "body"), "\"role\""));
 		}
 	}
 	cJSON_Delete(log);
@@ -828,13 +764,13 @@ static void metadata_set_and_delete(void **state)
 	assert_string_equal(vm_metadata(env, name, "color", v, sizeof(v)), "blue");
 
 	/* --template: every live VM of the template. */
-	run_expect(env, 0, "set-metadata", "--template", "web", "zone-note=hi");
+	it_expect(env, 0, "set-metadata", "--template", "web", "zone-note=hi");
 	md_run(env, 0, 0, 0);
 	md_run(env, 2, 2, 0);
 	md_run(env, 0, 0, 2);
-	st = status_all(env);
+	st = it_status_instances(env);
 	cJSON_ArrayForEach(in, array(st, "instances")) {
-		(void)snprintf(other, sizeof(other), "%s", field(in, "name"));
+		(void)snprintf(other, sizeof(other), "%s", it_str(in, "name"));
 		assert_string_equal(vm_metadata(env, other, "zone-note", v, sizeof(v)), "hi");
 	}
 	cJSON_Delete(st);
@@ -849,11 +785,11 @@ static void metadata_usage_errors(void **state)
 	char name[64];
 
 	metadata_setup(env, 1, name, sizeof(name));
-	run_expect(env, 64, "set-metadata", "--hostname", "web-nosuch", "k=v");
-	run_expect(env, 64, "set-metadata", "--template", "db", "k=v");
-	run_expect(env, 64, "set-metadata", "--hostname", name);
-	run_expect(env, 64, "set-metadata", "--hostname", name, "=v");
-	run_expect(env, 64, "set-metadata", "--hostname", name, "--template", "web", "k=v");
+	it_expect(env, 64, "set-metadata", "--hostname", "web-nosuch", "k=v");
+	it_expect(env, 64, "set-metadata", "--template", "db", "k=v");
+	it_expect(env, 64, "set-metadata", "--hostname", name);
+	it_expect(env, 64, "set-metadata", "--hostname", name, "=v");
+	it_expect(env, 64, "set-metadata", "--hostname", name, "--template", "web", "k=v");
 	md_run(env, 0, 0, 0);
 }
 
@@ -864,7 +800,7 @@ static void metadata_412_retried(void **state)
 	char name[64], v[128];
 
 	metadata_setup(env, 1, name, sizeof(name));
-	run_expect(env, 0, "set-metadata", "--hostname", name, "color=green");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "color=green");
 	md_run(env, 0, 0, 0);
 	add_fault(env,
 		  "{\"method\": \"POST\", \"path\": \"*/setMetadata\", \"action\": \"status\", "
@@ -894,8 +830,8 @@ static void metadata_op_error_rescheduled(void **state)
 	const cJSON *in;
 
 	metadata_setup(env, 1, name, sizeof(name));
-	emu_post(env, "/_emu/config", "{\"metadata_op_error\": true}");
-	run_expect(env, 0, "set-metadata", "--hostname", name, "color=blue");
+	it_emu_post(env, "/_emu/config", "{\"metadata_op_error\": true}");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "color=blue");
 	md_run(env, 0, 0, 0);
 	/* The GET answers with an old fingerprint once, as if another writer had been first. */
 	(void)snprintf(
@@ -909,7 +845,7 @@ static void metadata_op_error_rescheduled(void **state)
 	add_fault(env, fault);
 	md_run(env, 1, 1, 0); /* the setMetadata is accepted: an operation */
 	/* Queued while that operation is in flight. */
-	run_expect(env, 0, "set-metadata", "--hostname", name, "size=XL");
+	it_expect(env, 0, "set-metadata", "--hostname", name, "size=XL");
 
 	/* check: DONE with CONDITION_NOT_MET: logged, rescheduled (no url: the next run updates).
 	 */
@@ -926,9 +862,9 @@ static void metadata_op_error_rescheduled(void **state)
 	md_run(env, 1, 1, 0);
 	log = requests(env);
 	cJSON_ArrayForEach(in, log) {
-		if (!strcmp(field(in, "method"), "POST")) {
-			assert_non_null(strstr(field(in, "body"), "\"color\""));
-			assert_non_null(strstr(field(in, "body"), "\"XL\""));
+		if (!strcmp(it_str(in, "method"), "POST")) {
+			assert_non_null(strstr(it_str(in, "body"), "\"color\""));
+			assert_non_null(strstr(it_str(in, "body"), "\"XL\""));
 		}
 	}
 	cJSON_Delete(log);
@@ -948,13 +884,14 @@ static int api_calls_with_token(const struct it_env *env, const char *token)
 	int n = 0;
 
 	cJSON_ArrayForEach(r, log) {
-		const char *path = field(r, "path");
-		const char *auth = field(array(r, "headers"), "Authorization");
+		const char *path = it_str(r, "path");
+		const char *auth = it_str(array(r, "headers"), "Authorization");
 
-		if (strncmp(path, "/compute/", 9) != 0 && strncmp(path, "/_ah/api/", 9) != 0)
+		if (!path ||
+		    (strncmp(path, "/compute/", 9) != 0 && strncmp(path, "/_ah/api/", 9) != 0))
 			continue;
 		if (!auth || strncmp(auth, "Bearer ", 7) != 0)
-			print_message("%s %s without a token\n", field(r, "method"), path);
+			print_message("%s %s without a token\n", it_str(r, "method"), path);
 		assert_non_null(auth);
 		assert_int_equal(strncmp(auth, "Bearer ", 7), 0);
 		if (token)
@@ -972,7 +909,7 @@ static int requests_to(const struct it_env *env, const char *prefix)
 	int n = 0;
 
 	cJSON_ArrayForEach(r, log)
-		n += !strncmp(field(r, "path"), prefix, strlen(prefix));
+		n += !strncmp(it_str(r, "path"), prefix, strlen(prefix));
 	cJSON_Delete(log);
 	return n;
 }
@@ -986,8 +923,8 @@ static void mint_token(const struct it_env *env, char *out, size_t len)
 		&status);
 
 	assert_int_equal(status, 200);
-	assert_non_null(field(t, "access_token"));
-	(void)snprintf(out, len, "%s", field(t, "access_token"));
+	assert_non_null(it_str(t, "access_token"));
+	(void)snprintf(out, len, "%s", it_str(t, "access_token"));
 	cJSON_Delete(t);
 }
 
@@ -1019,9 +956,9 @@ static void auth_metadata_server(void **state)
 	assert_true(api_calls_with_token(env, NULL) >= 8);
 	log = requests(env);
 	cJSON_ArrayForEach(r, log) {
-		if (strncmp(field(r, "path"), "/computeMetadata/", 17) != 0)
+		if (strncmp(it_str(r, "path"), "/computeMetadata/", 17) != 0)
 			continue;
-		assert_string_equal(field(array(r, "headers"), "Metadata-Flavor"), "Google");
+		assert_string_equal(it_str(array(r, "headers"), "Metadata-Flavor"), "Google");
 		md++;
 	}
 	cJSON_Delete(log);
@@ -1042,7 +979,7 @@ static void auth_token_file(void **state)
 	write_secret(path, token, 0600);
 	assert_int_equal(unsetenv("GCE_METADATA_HOST"), 0);
 	clear_requests(env);
-	run_expect(env, 0, "create-instance-templates", "--token-file", path);
+	it_expect(env, 0, "create-instance-templates", "--token-file", path);
 	assert_int_equal(api_calls_with_token(env, token), 4); /* two inserts, two polls */
 	assert_int_equal(requests_to(env, "/computeMetadata/"), 0);
 
@@ -1082,7 +1019,7 @@ static const char *make_key_file(const struct it_env *env, const char *path, mod
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "pem", pub_pem);
 	text = cJSON_PrintUnformatted(o);
-	emu_post(env, "/_emu/keys", text);
+	it_emu_post(env, "/_emu/keys", text);
 	free(text);
 	cJSON_Delete(o);
 
@@ -1109,19 +1046,23 @@ static const char *make_key_file(const struct it_env *env, const char *path, mod
 /* The email the emulator issued the bearer token of the last API call to. */
 static void last_caller(const struct it_env *env, char *out, size_t len)
 {
-	cJSON *log = requests(env), *st = emu_state(env);
+	cJSON *log = requests(env), *st = it_emu_state(env);
 	const char *auth = NULL;
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, log) {
-		if (!strncmp(field(r, "path"), "/compute/", 9))
-			auth = field(array(r, "headers"), "Authorization");
+		const char *path = it_str(r, "path");
+
+		if (path && !strncmp(path, "/compute/", 9))
+			auth = it_str(array(r, "headers"), "Authorization");
 	}
 	assert_non_null(auth);
 	out[0] = '\0';
 	cJSON_ArrayForEach(r, array(st, "tokens")) {
-		if (!strcmp(field(r, "access_token"), auth + 7))
-			(void)snprintf(out, len, "%s", field(r, "email"));
+		const char *token = it_str(r, "access_token");
+
+		if (token && !strcmp(token, auth + 7))
+			(void)snprintf(out, len, "%s", it_str(r, "email"));
 	}
 	cJSON_Delete(st);
 	cJSON_Delete(log);
@@ -1141,11 +1082,11 @@ static void auth_key_file(void **state)
 	assert_int_equal(unsetenv("GCE_METADATA_HOST"), 0);
 	assert_int_equal(setenv("GOOGLE_APPLICATION_CREDENTIALS", path, 1), 0);
 	clear_requests(env);
-	run_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-templates");
 	/* One token exchange for the run, then every call with that token. */
 	assert_int_equal(it_emu_count_requests(env, "POST", "/token"), 1);
 	log = requests(env);
-	assert_string_equal(field(cJSON_GetArrayItem(log, 0), "path"), "/token");
+	assert_string_equal(it_str(cJSON_GetArrayItem(log, 0), "path"), "/token");
 	cJSON_Delete(log);
 	assert_int_equal(api_calls_with_token(env, NULL), 4);
 	assert_int_equal(requests_to(env, "/computeMetadata/"), 0);
@@ -1154,7 +1095,7 @@ static void auth_key_file(void **state)
 
 	assert_int_equal(unsetenv("GOOGLE_APPLICATION_CREDENTIALS"), 0);
 	clear_requests(env);
-	run_expect(env, 0, "create-instance-group-managers", "--key-file", path);
+	it_expect(env, 0, "create-instance-group-managers", "--key-file", path);
 	assert_int_equal(it_emu_count_requests(env, "POST", "/token"), 1);
 	assert_int_equal(api_calls_with_token(env, NULL), 4);
 	last_caller(env, who, sizeof(who));
@@ -1216,7 +1157,7 @@ static void auth_revoked_token(void **state)
 	(void)snprintf(path, sizeof(path), "%s/token", env->root);
 	write_secret(path, token, 0600);
 	(void)snprintf(body, sizeof(body), "{\"token\": \"%s\"}", token);
-	emu_post(env, "/_emu/tokens/revoke", body);
+	it_emu_post(env, "/_emu/tokens/revoke", body);
 	assert_int_equal(setenv("GCEB_TOKEN_FILE", path, 1), 0);
 	clear_requests(env);
 	expect_failures(env, "create-instance-templates", 2, "HTTP 401 authError");
@@ -1251,17 +1192,17 @@ static void lock_held_skips(void **state)
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 	clear_requests(env);
 
-	run_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-templates");
 	it_run(env, &res, "create-instance-templates", "-v", NULL);
 	assert_int_equal(res.status, 0);
 	assert_non_null(strstr(res.err, "is held by another run, skipping this run"));
 	it_result_release(&res);
 	assert_int_equal(requests_to(env, "/"), 0);
 	/* Another job's lock is its own. */
-	run_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "fetch-instances");
 
 	assert_int_equal(close(fd), 0);
-	run_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-templates");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/global/instanceTemplates"), 1);
 }
 
@@ -1335,7 +1276,7 @@ static void help_names_documented_page(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(revision_roll_drains, setup, teardown),
@@ -1356,5 +1297,5 @@ int main(void)
 		cmocka_unit_test(help_names_documented_page),
 	};
 
-	return cmocka_run_group_tests_name("gce_flows", tests, NULL, NULL);
+	return gceb_test_run("gce_flows", tests, argc, argv);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 static const char TEMPLATES[] =
 	"templates {\n"
@@ -34,9 +35,8 @@ static const char MANAGERS[] =
 
 static int setup(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	it_env_init(env);
 	it_write_config(env, "templates.cfg", TEMPLATES);
 	it_write_config(env, "managers.cfg", MANAGERS);
 	it_emu_start(env, "--page-size", "2", NULL);
@@ -46,46 +46,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct it_env *env = *state;
-
-	it_emu_stop(env);
-	it_env_cleanup(env);
-	free(env);
-	return 0;
-}
-
 /* The first group of the status JSON. Caller frees the status. */
 static const cJSON *first(const cJSON *st, const char *array)
 {
 	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, array), 0);
 }
 
-static const char *field(const cJSON *o, const char *name)
-{
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(f) ? f->valuestring : NULL;
-}
-
-static int number(const cJSON *o, const char *name)
-{
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsNumber(f) ? f->valueint : -1;
-}
-
-/* The emulator's state, and one of its Compute collections by name. */
-static cJSON *emu_state(const struct it_env *env)
-{
-	long status;
-	cJSON *s = it_emu_call(env, "GET", "/_emu/state", NULL, &status);
-
-	assert_int_equal(status, 200);
-	return s;
-}
-
+/* The number of objects in one of the emulator's Compute collections (it_emu_state). */
 static int emu_count(const cJSON *state, const char *what)
 {
 	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
@@ -109,13 +76,13 @@ static void first_rollout(void **state)
 
 	roll_out(env);
 	st = it_status(env);
-	assert_non_null(field(first(st, "revisions"), "url"));
-	assert_non_null(field(first(st, "groups"), "url"));
-	assert_int_equal(number(first(st, "groups"), "instances"), 3);
-	assert_int_equal(number(cJSON_GetObjectItemCaseSensitive(st, "instance_counts"), "total"),
+	assert_non_null(it_str(first(st, "revisions"), "url"));
+	assert_non_null(it_str(first(st, "groups"), "url"));
+	assert_int_equal(it_int(first(st, "groups"), "instances"), 3);
+	assert_int_equal(it_int(cJSON_GetObjectItemCaseSensitive(st, "instance_counts"), "total"),
 			 3);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(emu_count(emu, "instanceTemplates"), 1);
 	assert_int_equal(emu_count(emu, "instanceGroupManagers"), 1);
 	assert_int_equal(emu_count(emu, "instances"), 3);
@@ -123,7 +90,7 @@ static void first_rollout(void **state)
 
 	/* Converged: every job is a no-op now. */
 	roll_out(env);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(emu_count(emu, "instances"), 3);
 	cJSON_Delete(emu);
 }
@@ -133,7 +100,7 @@ static void revision_id(const struct it_env *env, char out[41])
 {
 	cJSON *st = it_status(env);
 
-	(void)snprintf(out, 41, "%s", field(first(st, "revisions"), "revision"));
+	(void)snprintf(out, 41, "%s", it_str(first(st, "revisions"), "revision"));
 	cJSON_Delete(st);
 }
 
@@ -174,7 +141,7 @@ static void expect_item_failure(const struct it_env *env, const char *job, const
 static bool revision_has_url(const struct it_env *env)
 {
 	cJSON *st = it_status(env);
-	bool has = field(first(st, "revisions"), "url") != NULL;
+	bool has = it_str(first(st, "revisions"), "url") != NULL;
 
 	cJSON_Delete(st);
 	return has;
@@ -199,10 +166,10 @@ static void existing_template_adopted(void **state)
 	it_emu_advance(env, 10);
 	it_run_ok(env, "create-instance-templates");
 	st = it_status(env);
-	assert_non_null(strstr(field(first(st, "revisions"), "url"), rev));
+	assert_non_null(strstr(it_str(first(st, "revisions"), "url"), rev));
 	cJSON_Delete(st);
 	assert_int_equal(it_emu_count_requests(env, "GET", "/global/instanceTemplates/web-"), 1);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(emu_count(emu, "instanceTemplates"), 1);
 	cJSON_Delete(emu);
 }
@@ -416,28 +383,28 @@ static void dry_run_sends_nothing(void **state)
 	assert_false(revision_has_url(env));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(first_rollout, setup, teardown),
-		cmocka_unit_test_setup_teardown(existing_template_adopted, setup, teardown),
-		cmocka_unit_test_setup_teardown(slow_insert_awaited, setup, teardown),
-		cmocka_unit_test_setup_teardown(failed_insert_retried, setup, teardown),
-		cmocka_unit_test_setup_teardown(retry_500, setup, teardown),
-		cmocka_unit_test_setup_teardown(retry_503, setup, teardown),
-		cmocka_unit_test_setup_teardown(retry_429, setup, teardown),
-		cmocka_unit_test_setup_teardown(retry_403_rate_limited, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_500_exhausts_retries, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_403_forbidden, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_truncated_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_html_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(fault_missing_field, setup, teardown),
-		cmocka_unit_test_setup_teardown(hostile_link_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(dry_run_sends_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(deadline_ends_the_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(first_rollout, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(existing_template_adopted, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(slow_insert_awaited, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(failed_insert_retried, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(retry_500, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(retry_503, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(retry_429, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(retry_403_rate_limited, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(fault_500_exhausts_retries, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(fault_403_forbidden, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(fault_reset, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(fault_timeout, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(fault_truncated_json, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(fault_html_page, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(fault_missing_field, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(hostile_link_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(dry_run_sends_nothing, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(deadline_ends_the_run, setup, it_env_teardown),
 	};
 
-	return cmocka_run_group_tests_name("gce_jobs", tests, NULL, NULL);
+	return gceb_test_run("gce_jobs", tests, argc, argv);
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 static const char TEMPLATES[] =
 	"# two templates\n"
@@ -45,19 +46,11 @@ static const char MANAGERS[] =
 
 static int setup(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	it_env_init(env);
 	it_write_config(env, "templates.cfg", TEMPLATES);
 	it_write_config(env, "managers.cfg", MANAGERS);
 	*state = env;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	it_env_cleanup(*state);
-	free(*state);
 	return 0;
 }
 
@@ -108,7 +101,7 @@ static void revision_follows_content(void **state)
 
 	assert_int_equal(it_run(env, NULL, "import-config", NULL), 0);
 	st = it_status(env);
-	strcpy(first, revision(st));
+	(void)snprintf(first, sizeof(first), "%s", revision(st));
 	cJSON_Delete(st);
 	assert_int_equal(it_run(env, NULL, "import-config", NULL), 0);
 	st = it_status(env);
@@ -134,7 +127,7 @@ static void expect_refused(struct it_env *env, const char *file, const void *tex
 
 	assert_int_equal(it_run(env, NULL, "import-config", NULL), 0);
 	st = it_status(env);
-	strcpy(before, revision(st));
+	(void)snprintf(before, sizeof(before), "%s", revision(st));
 	cJSON_Delete(st);
 
 	(void)snprintf(path, sizeof(path), "%s/%s", env->config_dir, file);
@@ -376,29 +369,30 @@ static void options(void **state)
 	it_result_release(&res);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(good_config_imported_silently, setup, teardown),
-		cmocka_unit_test_setup_teardown(revision_follows_content, setup, teardown),
-		cmocka_unit_test_setup_teardown(syntax_error_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(unknown_field_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(wrong_type_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(out_of_range_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(rule_violation_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(oversized_file_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(binary_garbage_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(missing_file_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(both_files_missing_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_settings_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(foreign_store_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(state_dir_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(state_dir_not_a_directory, setup, teardown),
-		cmocka_unit_test_setup_teardown(status_without_store, setup, teardown),
-		cmocka_unit_test_setup_teardown(dry_run_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(held_lock_skips, setup, teardown),
-		cmocka_unit_test_setup_teardown(options, setup, teardown),
+		cmocka_unit_test_setup_teardown(good_config_imported_silently, setup,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(revision_follows_content, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(syntax_error_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(unknown_field_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(wrong_type_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(out_of_range_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(rule_violation_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(oversized_file_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(binary_garbage_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(missing_file_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(both_files_missing_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(bad_settings_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(foreign_store_refused, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(state_dir_missing, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(state_dir_not_a_directory, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(status_without_store, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(dry_run_changes_nothing, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(held_lock_skips, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(options, setup, it_env_teardown),
 	};
 
-	return cmocka_run_group_tests_name("import_config", tests, NULL, NULL);
+	return gceb_test_run("import_config", tests, argc, argv);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 static const char TEMPLATES[] = "templates { base_name: \"web\" project: \"proj\" "
 				"image_name: \"debian-12\" machine_type: \"n1-standard-2\" }\n";
@@ -181,7 +182,7 @@ static void service_faults(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(imports_from_the_service, setup, teardown),
@@ -191,5 +192,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(service_faults, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("luci_import", tests, NULL, NULL);
+	return gceb_test_run("luci_import", tests, argc, argv);
 }

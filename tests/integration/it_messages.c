@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 struct fixture {
 	struct it_env env;
@@ -163,7 +164,7 @@ static void stdout_write_errors(void **state)
 	assert_int_equal(run_to(f, "/dev/null", "status", "--version"), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(config_values_escaped, setup, teardown),
@@ -172,5 +173,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stdout_write_errors, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("messages", tests, NULL, NULL);
+	return gceb_test_run("messages", tests, argc, argv);
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 static const char TEMPLATES[] = "templates { base_name: \"web\" project: \"proj\" "
 				"image_name: \"debian-12\" machine_type: \"n1-standard-2\" }\n";
@@ -339,7 +340,7 @@ static void dry_run_writes_no_metrics(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(import_writes_its_file, setup, teardown),
@@ -353,5 +354,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dry_run_writes_no_metrics, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
+	return gceb_test_run("metrics", tests, argc, argv);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 static const char TEMPLATES[] =
 	"templates {\n"
@@ -55,9 +56,8 @@ static const char MANAGERS_US_A[] =
 /* Emulator, config, import and process-config; the test rolls out. */
 static int setup_with(void **state, const char *managers)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	it_env_init(env);
 	it_write_config(env, "templates.cfg", TEMPLATES);
 	it_write_config(env, "managers.cfg", managers);
 	it_emu_start(env, NULL);
@@ -82,22 +82,7 @@ static int setup_zones(void **state)
 	return setup_with(state, MANAGERS_2ZONES);
 }
 
-static int teardown(void **state)
-{
-	struct it_env *env = *state;
-
-	it_emu_stop(env);
-	it_env_cleanup(env);
-	free(env);
-	return 0;
-}
-
 /* ---- reading the store and the emulator ---- */
-
-static const char *field(const cJSON *o, const char *name)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
-}
 
 static bool flag(const cJSON *o, const char *name)
 {
@@ -117,21 +102,8 @@ static long long number(const cJSON *o, const char *name)
 	if (cJSON_IsNumber(f))
 		return (long long)f->valuedouble;
 	if (cJSON_IsString(f))
-		return atoll(f->valuestring);
+		return strtoll(f->valuestring, NULL, 10);
 	return -1;
-}
-
-/* gceb-status --json --instances. */
-static cJSON *status(const struct it_env *env)
-{
-	struct it_result res;
-	cJSON *json;
-
-	assert_int_equal(it_run(env, &res, "status", "--json", "--instances", NULL), 0);
-	json = cJSON_Parse(res.out);
-	assert_non_null(json);
-	it_result_release(&res);
-	return json;
 }
 
 static int count(const cJSON *st, const char *what)
@@ -145,7 +117,7 @@ static const cJSON *instance(const cJSON *st, const char *name)
 	const cJSON *in;
 
 	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(st, "instances")) {
-		if (field(in, "name") && !strcmp(field(in, "name"), name))
+		if (it_str(in, "name") && !strcmp(it_str(in, "name"), name))
 			return in;
 	}
 	return NULL;
@@ -154,25 +126,16 @@ static const cJSON *instance(const cJSON *st, const char *name)
 /* The names of the stored instances that are not deleted, sorted (status lists by key). */
 static int names(const struct it_env *env, char out[][64], int max)
 {
-	cJSON *st = status(env);
+	cJSON *st = it_status_instances(env);
 	const cJSON *in;
 	int n = 0;
 
 	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(st, "instances")) {
 		if (n < max && !flag(in, "deleted"))
-			(void)snprintf(out[n++], 64, "%s", field(in, "name"));
+			(void)snprintf(out[n++], 64, "%s", it_str(in, "name"));
 	}
 	cJSON_Delete(st);
 	return n;
-}
-
-static cJSON *emu_state(const struct it_env *env)
-{
-	long st;
-	cJSON *s = it_emu_call(env, "GET", "/_emu/state", NULL, &st);
-
-	assert_int_equal(st, 200);
-	return s;
 }
 
 static const cJSON *emu_mp(const cJSON *s, const char *what)
@@ -194,7 +157,7 @@ static const cJSON *emu_entry(const cJSON *s, const char *host)
 
 	cJSON_ArrayForEach(m, emu_mp(s, "catalog")) {
 		const char *h =
-			field(cJSON_GetObjectItemCaseSensitive(m, "dimensions"), "hostname");
+			it_str(cJSON_GetObjectItemCaseSensitive(m, "dimensions"), "hostname");
 
 		if (h && !strcmp(h, host))
 			return m;
@@ -208,7 +171,7 @@ static const cJSON *emu_instance(const cJSON *s, const char *name)
 	const cJSON *in;
 
 	cJSON_ArrayForEach(in, emu_compute(s, "instances")) {
-		const char *url = field(in, "instance"), *slash = url ? strrchr(url, '/') : NULL;
+		const char *url = it_str(in, "instance"), *slash = url ? strrchr(url, '/') : NULL;
 
 		if (slash && !strcmp(slash + 1, name))
 			return in;
@@ -224,7 +187,7 @@ static const cJSON *emu_group(const cJSON *s, const char *zone)
 
 	(void)snprintf(part, sizeof(part), "/zones/%s/", zone);
 	cJSON_ArrayForEach(g, emu_compute(s, "instanceGroupManagers")) {
-		const char *self = field(g, "selfLink");
+		const char *self = it_str(g, "selfLink");
 
 		if (self && strstr(self, part))
 			return g;
@@ -234,20 +197,9 @@ static const cJSON *emu_group(const cJSON *s, const char *zone)
 
 /* ---- driving the emulator ---- */
 
-static void emu_control(const struct it_env *env, const char *path, const char *body)
-{
-	long st;
-	cJSON *r = it_emu_call(env, "POST", path, body, &st);
-
-	if (st != 200)
-		print_message("%s %s: %ld\n", path, body, st);
-	assert_int_equal(st, 200);
-	cJSON_Delete(r);
-}
-
 static void add_fault(const struct it_env *env, const char *json)
 {
-	emu_control(env, "/_emu/faults", json);
+	it_emu_post(env, "/_emu/faults", json);
 }
 
 static void clear_faults(const struct it_env *env)
@@ -262,7 +214,7 @@ static void force_lease(const struct it_env *env, const char *host, int seconds)
 
 	(void)snprintf(body, sizeof(body), "{\"hostname\": \"%s\", \"seconds\": %d}", host,
 		       seconds);
-	emu_control(env, "/_emu/mp/lease", body);
+	it_emu_post(env, "/_emu/mp/lease", body);
 }
 
 /* The lease expires now and Machine Provider reclaims the machine. */
@@ -271,7 +223,7 @@ static void expire(const struct it_env *env, const char *host)
 	char body[128];
 
 	(void)snprintf(body, sizeof(body), "{\"hostname\": \"%s\"}", host);
-	emu_control(env, "/_emu/mp/expire", body);
+	it_emu_post(env, "/_emu/mp/expire", body);
 }
 
 /* ---- running jobs ---- */
@@ -349,20 +301,21 @@ static void full_lease_cycle(void **state)
 
 	/* (1) cataloged: in the store, and AVAILABLE in Machine Provider with our policies. */
 	it_run_ok(env, "catalog-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 2);
 	assert_int_equal(count(st, "leased"), 0);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 2);
 	for (i = 0; i < 2; i++) {
 		e = emu_entry(emu, v[i]);
 		assert_non_null(e);
-		assert_string_equal(field(e, "state"), "AVAILABLE");
+		assert_string_equal(it_str(e, "state"), "AVAILABLE");
 		assert_string_equal(
-			field(cJSON_GetObjectItemCaseSensitive(e, "dimensions"), "backend"), "GCE");
+			it_str(cJSON_GetObjectItemCaseSensitive(e, "dimensions"), "backend"),
+			"GCE");
 		assert_string_equal(
-			field(cJSON_GetObjectItemCaseSensitive(e, "policies"), "on_reclamation"),
+			it_str(cJSON_GetObjectItemCaseSensitive(e, "policies"), "on_reclamation"),
 			"DELETE");
 	}
 	cJSON_Delete(emu);
@@ -374,17 +327,17 @@ static void full_lease_cycle(void **state)
 		       v[0]);
 	r = it_emu_api(env, "POST", "/_ah/api/machine_provider/v1/lease", body, &code);
 	assert_int_equal(code, 200);
-	assert_string_equal(field(r, "state"), "UNTRIAGED");
+	assert_string_equal(it_str(r, "state"), "UNTRIAGED");
 	cJSON_Delete(r);
-	emu_control(env, "/_emu/mp/tick", "{}");
+	it_emu_post(env, "/_emu/mp/tick", "{}");
 	r = it_emu_api(env, "POST", "/_ah/api/machine_provider/v1/lease", body, &code);
-	assert_string_equal(field(r, "state"), "FULFILLED");
-	assert_string_equal(field(r, "hostname"), v[0]);
+	assert_string_equal(it_str(r, "state"), "FULFILLED");
+	assert_string_equal(it_str(r, "hostname"), v[0]);
 	cJSON_Delete(r);
 	force_lease(env, v[1], 600);
-	emu = emu_state(env);
-	assert_string_equal(field(emu_entry(emu, v[0]), "state"), "LEASED");
-	assert_string_equal(field(emu_entry(emu, v[1]), "state"), "LEASED");
+	emu = it_emu_state(env);
+	assert_string_equal(it_str(emu_entry(emu, v[0]), "state"), "LEASED");
+	assert_string_equal(it_str(emu_entry(emu, v[1]), "state"), "LEASED");
 	ts_a = number(emu_entry(emu, v[0]), "lease_expiration_ts");
 	ts_b = number(emu_entry(emu, v[1]), "lease_expiration_ts");
 	assert_true(ts_a > 0 && ts_b > 0);
@@ -392,37 +345,37 @@ static void full_lease_cycle(void **state)
 
 	/* (3) the leases are recorded, and resize counts them: max(2, ceil(1.1 * 2)) = 3. */
 	it_run_ok(env, "update-cataloged-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "leased"), 2);
 	assert_int_equal(number(instance(st, v[0]), "lease_expiration_ts"), ts_a);
 	assert_int_equal(number(instance(st, v[1]), "lease_expiration_ts"), ts_b);
 	assert_false(flag(instance(st, v[0]), "pending_deletion"));
 	cJSON_Delete(st);
 	it_run_ok(env, "resize-instance-groups");
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(number(emu_group(emu, "us-a"), "targetSize"), 3);
 	cJSON_Delete(emu);
 	it_emu_advance(env, 30);
 	it_run_ok(env, "fetch-instances");
 	it_run_ok(env, "catalog-instances");
 	assert_int_equal(names(env, v, 4), 3);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 3);
 	cJSON_Delete(st);
 
 	/* (4) both leases end; Machine Provider reclaims and deletes the two entries. */
-	st = status(env);
+	st = it_status_instances(env);
 	for (i = 0, in = NULL; i < 3; i++)
 		if (!flag(instance(st, v[i]), "leased"))
 			in = instance(st, v[i]);
 	assert_non_null(in);
 	/* v[3] is the VM that was not leased. */
-	(void)snprintf(v[3], 64, "%s", field(in, "name"));
+	(void)snprintf(v[3], 64, "%s", it_str(in, "name"));
 	cJSON_Delete(st);
 	for (i = 0; i < 3; i++)
 		if (strcmp(v[i], v[3]) != 0)
 			expire(env, v[i]);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 1);
 	assert_non_null(emu_entry(emu, v[3]));
 	cJSON_ArrayForEach(e, emu_mp(emu, "leases"))
@@ -431,7 +384,7 @@ static void full_lease_cycle(void **state)
 
 	/* (5) a JSON 404 from get: pending deletion, lease cleared, still cataloged. */
 	it_run_ok(env, "update-cataloged-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 2);
 	assert_int_equal(count(st, "leased"), 0);
 	assert_int_equal(count(st, "cataloged"), 3);
@@ -440,37 +393,37 @@ static void full_lease_cycle(void **state)
 
 	/* (6) deleted in GCE: deletion_ts set, DELETING, the group's target down to 1. */
 	it_run_ok(env, "delete-instances-pending-deletion");
-	st = status(env);
-	emu = emu_state(env);
+	st = it_status_instances(env);
+	emu = it_emu_state(env);
 	for (i = 0; i < 3; i++) {
 		if (!strcmp(v[i], v[3]))
 			continue;
 		assert_true(has(instance(st, v[i]), "deletion_ts"));
 		assert_false(flag(instance(st, v[i]), "deleted"));
-		assert_string_equal(field(emu_instance(emu, v[i]), "currentAction"), "DELETING");
+		assert_string_equal(it_str(emu_instance(emu, v[i]), "currentAction"), "DELETING");
 	}
 	assert_false(has(instance(st, v[3]), "deletion_ts"));
 	assert_int_equal(number(emu_group(emu, "us-a"), "targetSize"), 1);
 	cJSON_Delete(emu);
 	cJSON_Delete(st);
 	it_emu_advance(env, 10);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instances")), 1);
 	assert_non_null(emu_instance(emu, v[3]));
 	cJSON_Delete(emu);
 
 	/* (7) cleanup sees the 404: deleted; purged only after 20 minutes. */
 	it_run_ok(env, "cleanup-entities");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "deleted"), 2);
 	assert_int_equal(count(st, "total"), 3);
 	cJSON_Delete(st);
 	assert_int_equal(it_run_at(env, NULL, "+19m", "cleanup-entities", NULL), 0);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "total"), 3);
 	cJSON_Delete(st);
 	assert_int_equal(it_run_at(env, NULL, "+21m", "cleanup-entities", NULL), 0);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "total"), 1);
 	assert_non_null(instance(st, v[3]));
 	cJSON_Delete(st);
@@ -480,11 +433,11 @@ static void full_lease_cycle(void **state)
 	it_emu_advance(env, 30);
 	it_run_ok(env, "fetch-instances");
 	it_run_ok(env, "catalog-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "total"), 2);
 	assert_int_equal(count(st, "cataloged"), 2);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(number(emu_group(emu, "us-a"), "targetSize"), 2);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instances")), 2);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 2);
@@ -511,11 +464,11 @@ static void catalog_hostname_reuse(void **state)
 	cJSON_Delete(r);
 
 	it_run_ok(env, "catalog-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_true(flag(instance(st, v[0]), "cataloged"));
 	assert_true(flag(instance(st, v[1]), "cataloged"));
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 2);
 	cJSON_Delete(emu);
 	/* Ours, the job's two; and cataloged instances are not sent again. */
@@ -535,15 +488,15 @@ static void catalog_business_error(void **state)
 		       "\"body\": \"{\\\"error\\\": \\\"INVALID_PROJECT\\\"}\", "
 		       "\"content_type\": \"application/json\"}");
 	expect_failures(env, "catalog-instances", 1, 2, "add_machine: INVALID_PROJECT");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 1);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_mp(emu, "catalog")), 1);
 	cJSON_Delete(emu);
 
 	it_run_ok(env, "catalog-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 2);
 	cJSON_Delete(st);
 }
@@ -561,7 +514,7 @@ static void leased_pair(struct it_env *env, char v[][64])
 /* How many stored instances have a lease, are pending deletion. */
 static void expect_counts(const struct it_env *env, int leased, int pending)
 {
-	cJSON *st = status(env);
+	cJSON *st = it_status_instances(env);
 
 	assert_int_equal(count(st, "leased"), leased);
 	assert_int_equal(count(st, "pending_deletion"), pending);
@@ -724,7 +677,7 @@ static void drain_revision(struct it_env *env)
 	it_write_config(env, "templates.cfg", TEMPLATES_V2);
 	it_run_ok(env, "import-config");
 	it_run_ok(env, "process-config");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(it_array_size(st, "revisions"), 2);
 	cJSON_Delete(st);
 }
@@ -749,7 +702,7 @@ static void remove_drained(void **state)
 		       "\"content_type\": \"application/json\"}");
 	expect_failures(env, "catalog-instances", 1, 3, "add_machine: INVALID_PROJECT");
 	assert_int_equal(names(env, v, 3), 3);
-	st = status(env);
+	st = it_status_instances(env);
 	for (i = 0; i < 3; i++) {
 		in = instance(st, v[i]);
 		if (!flag(in, "cataloged"))
@@ -770,7 +723,7 @@ static void remove_drained(void **state)
 	assert_non_null(strstr(res.err, "is leased: waiting"));
 	assert_non_null(strstr(res.err, leased));
 	it_result_release(&res);
-	st = status(env);
+	st = it_status_instances(env);
 	in = instance(st, uncat);
 	assert_true(flag(in, "pending_deletion"));
 	assert_false(flag(in, "cataloged"));
@@ -781,22 +734,22 @@ static void remove_drained(void **state)
 	assert_false(flag(in, "pending_deletion"));
 	assert_true(flag(in, "leased"));
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_null(emu_entry(emu, idle));
-	assert_string_equal(field(emu_entry(emu, leased), "state"), "LEASED");
+	assert_string_equal(it_str(emu_entry(emu, leased), "state"), "LEASED");
 	cJSON_Delete(emu);
 
 	/* Still leased: asked again, still waiting, nothing changes. */
 	it_run_ok(env, "remove-cataloged-instances");
 	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/delete_machine"), 4);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_false(flag(instance(st, leased), "pending_deletion"));
 	cJSON_Delete(st);
 
 	/* Reclaimed: ENTRY_NOT_FOUND now, so it is marked too. */
 	expire(env, leased);
 	it_run_ok(env, "remove-cataloged-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_true(flag(instance(st, leased), "pending_deletion"));
 	assert_int_equal(count(st, "pending_deletion"), 3);
 	assert_int_equal(count(st, "leased"), 0);
@@ -820,7 +773,7 @@ static void remove_faults(void **state)
 		       "\"body\": \"<html><body>Not Found</body></html>\", "
 		       "\"content_type\": \"text/html\"}");
 	expect_failures(env, "remove-cataloged-instances", 2, 2, "HTTP 404");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 0);
 	cJSON_Delete(st);
 	clear_faults(env);
@@ -830,19 +783,19 @@ static void remove_faults(void **state)
 		       "\"content_type\": \"application/json\"}");
 	expect_failures(env, "remove-cataloged-instances", 1, 2,
 			"delete_machine: MISMATCHED_BACKEND");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 1);
 	cJSON_Delete(st);
 
 	add_fault(env, "{\"path\": \"*/catalog/v1/delete_machine\", \"status\": 403, "
 		       "\"count\": 1}");
 	expect_failures(env, "remove-cataloged-instances", 1, 1, "HTTP 403");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 1);
 	cJSON_Delete(st);
 
 	it_run_ok(env, "remove-cataloged-instances");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 2);
 	cJSON_Delete(st);
 }
@@ -865,7 +818,7 @@ static void cleanup_drained_uncataloged(void **state)
 		       "\"content_type\": \"application/json\"}");
 	expect_failures(env, "catalog-instances", 1, 2, "add_machine: INVALID_PROJECT");
 	assert_int_equal(names(env, v, 2), 2);
-	st = status(env);
+	st = it_status_instances(env);
 	for (i = 0; i < 2; i++)
 		if (!flag(instance(st, v[i]), "cataloged"))
 			(void)snprintf(uncat, sizeof(uncat), "%s", v[i]);
@@ -874,14 +827,14 @@ static void cleanup_drained_uncataloged(void **state)
 	(void)snprintf(path, sizeof(path),
 		       "/compute/v1/projects/proj/zones/us-a/instanceGroupManagers/web-%s/"
 		       "deleteInstances",
-		       field(in, "revision"));
-	(void)snprintf(body, sizeof(body), "{\"instances\": [\"%s\"]}", field(in, "url"));
+		       it_str(in, "revision"));
+	(void)snprintf(body, sizeof(body), "{\"instances\": [\"%s\"]}", it_str(in, "url"));
 	cJSON_Delete(st);
 	drain_revision(env);
 
 	/* While the VM exists, nothing. */
 	it_run_ok(env, "cleanup-entities");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "deleted"), 0);
 	cJSON_Delete(st);
 
@@ -891,7 +844,7 @@ static void cleanup_drained_uncataloged(void **state)
 	cJSON_Delete(r);
 	it_emu_advance(env, 10);
 	it_run_ok(env, "cleanup-entities");
-	st = status(env);
+	st = it_status_instances(env);
 	in = instance(st, uncat);
 	assert_true(flag(in, "deleted"));
 	assert_false(flag(in, "pending_deletion"));
@@ -935,7 +888,7 @@ static void converge(struct it_env *env, bool (*done)(const cJSON *st), int max)
 
 	for (i = 0; i < max && !ok; i++) {
 		pipeline(env);
-		st = status(env);
+		st = it_status_instances(env);
 		ok = done(st);
 		if (!ok && i == max - 1) {
 			char *text = cJSON_Print(st);
@@ -969,16 +922,16 @@ static void drain_template_removed(void **state)
 	it_write_config(env, "managers.cfg", "# no groups\n");
 	pipeline(env);
 	/* The leased VM waits for its lease; the other goes. */
-	st = status(env);
+	st = it_status_instances(env);
 	assert_false(flag(instance(st, v[0]), "pending_deletion"));
 	assert_true(flag(instance(st, v[1]), "pending_deletion"));
 	cJSON_Delete(st);
 	expire(env, v[0]);
 	converge(env, nothing_left, 8);
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(count(st, "total"), 0);
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceTemplates")), 0);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceGroupManagers")), 0);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instances")), 0);
@@ -1004,24 +957,24 @@ static void drain_zone_removed(void **state)
 	int i;
 
 	assert_int_equal(cataloged(env, v, 2), 2);
-	st = status(env);
+	st = it_status_instances(env);
 	for (i = 0; i < 2; i++)
-		if (!strcmp(field(instance(st, v[i]), "zone"), "us-a"))
+		if (!strcmp(it_str(instance(st, v[i]), "zone"), "us-a"))
 			(void)snprintf(keep, sizeof(keep), "%s", v[i]);
 	cJSON_Delete(st);
 	assert_true(keep[0]);
 	it_write_config(env, "managers.cfg", MANAGERS_US_A);
 	converge(env, one_zone_left, 8);
 
-	st = status(env);
+	st = it_status_instances(env);
 	g = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "groups"), 0);
-	assert_string_equal(field(g, "zone"), "us-a");
-	assert_string_equal(field(g, "state"), "active");
+	assert_string_equal(it_str(g, "zone"), "us-a");
+	assert_string_equal(it_str(g, "state"), "active");
 	assert_int_equal(count(st, "total"), 1);
 	assert_true(flag(instance(st, keep), "cataloged"));
 	assert_false(flag(instance(st, keep), "pending_deletion"));
 	cJSON_Delete(st);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_null(emu_group(emu, "us-b"));
 	assert_non_null(emu_group(emu, "us-a"));
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instances")), 1);
@@ -1058,7 +1011,7 @@ static void running_insert_drained(struct it_env *env, bool group)
 	}
 	drain_revision(env);
 	it_run_ok(env, "cleanup-entities");
-	st = status(env);
+	st = it_status_instances(env);
 	assert_int_equal(it_array_size(st, "revisions"), 2);
 	if (group)
 		assert_int_equal(it_array_size(st, "groups"), 2);
@@ -1068,7 +1021,7 @@ static void running_insert_drained(struct it_env *env, bool group)
 				 NULL));
 	it_emu_advance(env, 10);
 	converge(env, one_group_left, 8);
-	emu = emu_state(env);
+	emu = it_emu_state(env);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceGroupManagers")), 1);
 	assert_int_equal(cJSON_GetArraySize(emu_compute(emu, "instanceTemplates")), 1);
 	cJSON_Delete(emu);
@@ -1084,30 +1037,34 @@ static void drained_template_insert_running(void **state)
 	running_insert_drained(*state, false);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(full_lease_cycle, setup2, teardown),
-		cmocka_unit_test_setup_teardown(catalog_hostname_reuse, setup2, teardown),
-		cmocka_unit_test_setup_teardown(catalog_business_error, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_401, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_403, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_broken_json, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_wrong_type, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_retried, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_html_404_not_deleted, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_500, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_dry_run, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_json_404_marks, setup2, teardown),
-		cmocka_unit_test_setup_teardown(update_missing_field, setup2, teardown),
-		cmocka_unit_test_setup_teardown(remove_drained, setup3, teardown),
-		cmocka_unit_test_setup_teardown(remove_faults, setup2, teardown),
-		cmocka_unit_test_setup_teardown(cleanup_drained_uncataloged, setup2, teardown),
-		cmocka_unit_test_setup_teardown(drain_template_removed, setup2, teardown),
-		cmocka_unit_test_setup_teardown(drain_zone_removed, setup_zones, teardown),
-		cmocka_unit_test_setup_teardown(drained_group_insert_running, setup2, teardown),
-		cmocka_unit_test_setup_teardown(drained_template_insert_running, setup2, teardown),
+		cmocka_unit_test_setup_teardown(full_lease_cycle, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(catalog_hostname_reuse, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(catalog_business_error, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_401, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_403, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_broken_json, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_wrong_type, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_retried, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_html_404_not_deleted, setup2,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_500, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_dry_run, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_json_404_marks, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_missing_field, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(remove_drained, setup3, it_env_teardown),
+		cmocka_unit_test_setup_teardown(remove_faults, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(cleanup_drained_uncataloged, setup2,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(drain_template_removed, setup2, it_env_teardown),
+		cmocka_unit_test_setup_teardown(drain_zone_removed, setup_zones, it_env_teardown),
+		cmocka_unit_test_setup_teardown(drained_group_insert_running, setup2,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(drained_template_insert_running, setup2,
+						it_env_teardown),
 	};
 
-	return cmocka_run_group_tests_name("mp_jobs", tests, NULL, NULL);
+	return gceb_test_run("mp_jobs", tests, argc, argv);
 }

@@ -23,7 +23,9 @@
 
 #include "entity.h"
 #include "harness.h"
+#include "runner.h"
 #include "store.h"
+#include "store_seed.h"
 
 #define R1 "1111111111111111111111111111111111111111"
 #define R2 "2222222222222222222222222222222222222222"
@@ -35,54 +37,19 @@
 
 static int setup(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	assert_non_null(env);
-	it_env_init(env);
 	it_emu_start(env, NULL);
 	*state = env;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct it_env *env = *state;
-
-	it_emu_stop(env);
-	it_env_cleanup(env);
-	free(env);
-	return 0;
-}
-
 /* ---- the store, seeded and read directly (no job runs meanwhile) ---- */
-
-static struct gceb_store *store_open(const struct it_env *env)
-{
-	struct gceb_store *s = NULL;
-	struct gceb_err e = { 0 };
-
-	if (gceb_store_open(env->state_dir, (size_t)GCEB_STORE_DEFAULT_MAP_MIB << 20, 0, &s, &e) <
-	    0)
-		print_message("store: %s\n", e.msg);
-	assert_non_null(s);
-	return s;
-}
-
-static void put(const struct it_env *env, enum gceb_kind kind, const char *key, const void *msg)
-{
-	struct gceb_store *s = store_open(env);
-	struct gceb_txn *txn = NULL;
-
-	assert_int_equal(gceb_store_begin(s, true, &txn, NULL), 0);
-	assert_int_equal(gceb_txn_put(txn, kind, key, msg, NULL), 0);
-	assert_int_equal(gceb_txn_commit(&txn, NULL), 0);
-	gceb_store_close(s);
-}
 
 /* Entity @key of @kind, or NULL if absent. Free with gceb_entity_free(). */
 static void *get(const struct it_env *env, enum gceb_kind kind, const char *key)
 {
-	struct gceb_store *s = store_open(env);
+	struct gceb_store *s = it_store_open(env);
 	ProtobufCMessage *msg = NULL;
 	struct gceb_txn *txn = NULL;
 	int r;
@@ -120,7 +87,7 @@ static void put_template(const struct it_env *env, const char *base, const char 
 	t.active = (char *)active;
 	t.drained = (char **)drained;
 	t.n_drained = count_keys(drained);
-	put(env, GCEB_KIND_TEMPLATE, base, &t);
+	it_store_put(env, GCEB_KIND_TEMPLATE, base, &t);
 }
 
 /* A Revision good enough for every request built from it, unless @project is "". */
@@ -141,7 +108,7 @@ static void put_revision(const struct it_env *env, const char *key, const char *
 	r.url = (char *)url;
 	r.service_accounts = sas;
 	r.n_service_accounts = 1;
-	put(env, GCEB_KIND_REVISION, key, &r);
+	it_store_put(env, GCEB_KIND_REVISION, key, &r);
 }
 
 static void put_group(const struct it_env *env, const char *key, const char *url,
@@ -154,7 +121,7 @@ static void put_group(const struct it_env *env, const char *key, const char *url
 	g.url = (char *)url;
 	g.instances = (char **)instances;
 	g.n_instances = count_keys(instances);
-	put(env, GCEB_KIND_IGM, key, &g);
+	it_store_put(env, GCEB_KIND_IGM, key, &g);
 }
 
 /* An Instance of group @igm (the first three tokens of @key unless given). */
@@ -167,7 +134,7 @@ static void put_instance(const struct it_env *env, const char *key, const char *
 		in = &def;
 	in->instance_group_manager = (char *)igm;
 	in->url = (char *)url;
-	put(env, GCEB_KIND_INSTANCE, key, in);
+	it_store_put(env, GCEB_KIND_INSTANCE, key, in);
 }
 
 static Gceb__State__Instance *get_instance(const struct it_env *env, const char *key)
@@ -551,7 +518,7 @@ static void catalog_preconditions(void **state)
 	put_revision(env, "c " R1, "p", NULL, KEYS("c " R1 " z1"), NO_KEYS);
 	r = get_revision(env, "c " R1);
 	r->n_service_accounts = 0;
-	put(env, GCEB_KIND_REVISION, "c " R1, r);
+	it_store_put(env, GCEB_KIND_REVISION, "c " R1, r);
 	r->n_service_accounts = 1;
 	gceb_entity_free(r);
 	put_group(env, "c " R1 " z1", "x", KEYS("c " R1 " z1 vm-c"));
@@ -778,7 +745,7 @@ static void metadata_associate_and_check(void **state)
 	/* Queued while the operation runs (MD-4: DONE keeps it). */
 	got->pending_metadata_updates = pending;
 	got->n_pending_metadata_updates = 1;
-	put(env, GCEB_KIND_INSTANCE, "a " R1 " z1 vm-1", got);
+	it_store_put(env, GCEB_KIND_INSTANCE, "a " R1 " z1 vm-1", got);
 	got->pending_metadata_updates = NULL;
 	got->n_pending_metadata_updates = 0;
 	gceb_entity_free(got);
@@ -1289,31 +1256,32 @@ static void instance_counts_per_base(void **state)
 	free(text);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(tpl_scan_and_preconditions, setup, teardown),
-		cmocka_unit_test_setup_teardown(igm_scan_and_preconditions, setup, teardown),
-		cmocka_unit_test_setup_teardown(igm_insert_400, setup, teardown),
+		cmocka_unit_test_setup_teardown(tpl_scan_and_preconditions, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(igm_scan_and_preconditions, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(igm_insert_400, setup, it_env_teardown),
 		cmocka_unit_test_setup_teardown(fetch_preconditions_and_empty_listing, setup,
-						teardown),
+						it_env_teardown),
 		cmocka_unit_test_setup_teardown(fetch_existing_untouched_new_created, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(catalog_preconditions, setup, teardown),
-		cmocka_unit_test_setup_teardown(update_preconditions, setup, teardown),
-		cmocka_unit_test_setup_teardown(update_lease_recorded, setup, teardown),
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(catalog_preconditions, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_preconditions, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(update_lease_recorded, setup, it_env_teardown),
 		cmocka_unit_test_setup_teardown(metadata_compress_and_update_preconditions, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(metadata_associate_and_check, setup, teardown),
-		cmocka_unit_test_setup_teardown(delete_instances_cases, setup, teardown),
-		cmocka_unit_test_setup_teardown(resize_preconditions, setup, teardown),
-		cmocka_unit_test_setup_teardown(remove_missing_instance, setup, teardown),
-		cmocka_unit_test_setup_teardown(delete_groups_cases, setup, teardown),
-		cmocka_unit_test_setup_teardown(delete_templates_cases, setup, teardown),
-		cmocka_unit_test_setup_teardown(cleanup_instances, setup, teardown),
-		cmocka_unit_test_setup_teardown(cleanup_entities_cases, setup, teardown),
-		cmocka_unit_test_setup_teardown(instance_counts_per_base, setup, teardown),
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(metadata_associate_and_check, setup,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(delete_instances_cases, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(resize_preconditions, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(remove_missing_instance, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(delete_groups_cases, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(delete_templates_cases, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(cleanup_instances, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(cleanup_entities_cases, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(instance_counts_per_base, setup, it_env_teardown),
 	};
 
-	return cmocka_run_group_tests_name("scenarios_9", tests, NULL, NULL);
+	return gceb_test_run("scenarios_9", tests, argc, argv);
 }

@@ -6,6 +6,7 @@
  * The store is seeded directly through lib/store.h (and raw LMDB for a
  * damaged value).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,56 +16,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <lmdb.h>
 
 #include "entity.h"
 #include "harness.h"
+#include "runner.h"
 #include "store.h"
+#include "store_seed.h"
 
 #define R1 "1111111111111111111111111111111111111111"
 #define R2 "2222222222222222222222222222222222222222"
 
 static int setup(void **state)
 {
-	struct it_env *env = calloc(1, sizeof(*env));
+	struct it_env *env = it_env_new();
 
-	assert_non_null(env);
-	it_env_init(env);
 	*state = env;
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct it_env *env = *state;
-
-	it_env_cleanup(env);
-	free(env);
-	return 0;
-}
-
-/* Open (creating it) the store of @env. */
-static struct gceb_store *store_open(const struct it_env *env)
-{
-	struct gceb_store *s = NULL;
-
-	assert_int_equal(gceb_store_open(env->state_dir, (size_t)GCEB_STORE_DEFAULT_MAP_MIB << 20,
-					 0, &s, NULL),
-			 0);
-	return s;
-}
-
-static void put(const struct it_env *env, enum gceb_kind kind, const char *key, const void *msg)
-{
-	struct gceb_store *s = store_open(env);
-	struct gceb_txn *txn = NULL;
-
-	assert_int_equal(gceb_store_begin(s, true, &txn, NULL), 0);
-	assert_int_equal(gceb_txn_put(txn, kind, key, msg, NULL), 0);
-	assert_int_equal(gceb_txn_commit(&txn, NULL), 0);
-	gceb_store_close(s);
 }
 
 /* Write raw bytes with plain LMDB, as a bad disk would. */
@@ -126,7 +97,7 @@ static void seed_instance(const struct it_env *env, const struct seed *s)
 	in.lease_expiration_ts = s->lease_ts;
 	in.has_deletion_ts = s->deletion_ts != 0;
 	in.deletion_ts = s->deletion_ts;
-	put(env, GCEB_KIND_INSTANCE, s->key, &in);
+	it_store_put(env, GCEB_KIND_INSTANCE, s->key, &in);
 }
 
 static void seed_fleet(const struct it_env *env)
@@ -141,22 +112,22 @@ static void seed_fleet(const struct it_env *env)
 	c.revision = (char *)"cccccccccccccccccccccccccccccccccccccccc";
 	c.has_updated_ts = true;
 	c.updated_ts = 1690000000;
-	put(env, GCEB_KIND_CONFIG, "current", &c);
+	it_store_put(env, GCEB_KIND_CONFIG, "current", &c);
 	t.active = (char *)"linux " R1;
 	t.drained = drained;
 	t.n_drained = 1;
-	put(env, GCEB_KIND_TEMPLATE, "linux", &t);
+	it_store_put(env, GCEB_KIND_TEMPLATE, "linux", &t);
 	r.project = (char *)"proj";
 	r.url = (char *)"https://c/templates/linux-1";
 	r.active = groups;
 	r.n_active = 1;
-	put(env, GCEB_KIND_REVISION, "linux " R1, &r);
-	put(env, GCEB_KIND_REVISION, "linux " R2,
-	    &(Gceb__State__Revision)GCEB__STATE__REVISION__INIT);
+	it_store_put(env, GCEB_KIND_REVISION, "linux " R1, &r);
+	it_store_put(env, GCEB_KIND_REVISION, "linux " R2,
+		     &(Gceb__State__Revision)GCEB__STATE__REVISION__INIT);
 	g.has_minimum_size = true;
 	g.minimum_size = 2;
 	g.url = (char *)"https://c/igm/us-a";
-	put(env, GCEB_KIND_IGM, "linux " R1 " us-a", &g);
+	it_store_put(env, GCEB_KIND_IGM, "linux " R1 " us-a", &g);
 	for (i = 0; i < N_SEEDS; i++)
 		seed_instance(env, &seeds[i]);
 }
@@ -263,7 +234,7 @@ static void empty_store_lists_no_instances(void **state)
 	struct it_result res;
 	char *want;
 
-	gceb_store_close(store_open(env));
+	gceb_store_close(it_store_open(env));
 	want = expected_document(env, 0);
 	assert_int_equal(it_run(env, &res, "status", "--json", "--instances", NULL), 0);
 	assert_non_null(strstr(want, "\"instances\":\t[]\n}"));
@@ -299,25 +270,28 @@ static void damaged_value_prints_nothing(void **state)
 	}
 }
 
-/* gceb-status @args with stdout on /dev/full; its exit status, its stderr in @err. */
-static int run_to_full(const struct it_env *env, const char *args, char *err, size_t len)
+/* gceb-status @args (NULL-terminated) with stdout on /dev/full; its exit status, its stderr in
+ * @err. */
+static int run_to_full(const struct it_env *env, char *err, size_t len, ...)
 {
-	char cmd[1024], path[256];
-	FILE *f;
+	int full = open("/dev/full", O_WRONLY), err_fd = it_tmpfd(), st;
+	const char *args[4] = { NULL };
+	char *text;
+	va_list ap;
 	size_t n;
-	int st;
 
-	(void)snprintf(path, sizeof(path), "%s/stderr", env->root);
-	(void)snprintf(cmd, sizeof(cmd), "%s/gceb-status --state-dir %s %s >/dev/full 2>%s",
-		       GCEB_BIN_DIR, env->state_dir, args, path);
-	st = system(cmd);
-	assert_true(WIFEXITED(st));
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(err, 1, len - 1, f);
-	err[n] = '\0';
-	(void)fclose(f);
-	return WEXITSTATUS(st);
+	assert_true(full >= 0);
+	va_start(ap, len);
+	for (n = 0; n < 3 && (args[n] = va_arg(ap, const char *)); n++)
+		;
+	va_end(ap);
+	st = it_wait(it_spawn(env, full, err_fd, "status", args[0], args[1], args[2], NULL));
+	text = it_slurp(err_fd);
+	(void)snprintf(err, len, "%s", text);
+	free(text);
+	(void)close(full);
+	(void)close(err_fd);
+	return st;
 }
 
 /*
@@ -330,9 +304,8 @@ static void reader_gone_ends_it_quietly(void **state)
 {
 	struct it_env *env = *state;
 	struct seed extra = { .url = "https://c/extra" };
-	char key[128], cmd[1024], path[256], err[256] = "";
-	FILE *f;
-	int i, rc = -1;
+	int i, out[2], err_fd, pid;
+	char key[128], c, *err;
 
 	seed_fleet(env);
 	for (i = 0; i < 1000; i++) {
@@ -340,23 +313,19 @@ static void reader_gone_ends_it_quietly(void **state)
 		extra.key = key;
 		seed_instance(env, &extra);
 	}
-	(void)snprintf(path, sizeof(path), "%s/stderr", env->root);
-	(void)snprintf(cmd, sizeof(cmd),
-		       "(%s/gceb-status --state-dir %s --json --instances 2>%s; echo $? >%s.rc) | "
-		       "head -c 1 >/dev/null",
-		       GCEB_BIN_DIR, env->state_dir, path, path);
-	assert_int_equal(system(cmd), 0);
-	(void)snprintf(cmd, sizeof(cmd), "%s.rc", path);
-	f = fopen(cmd, "r");
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%d", &rc), 1);
-	(void)fclose(f);
-	assert_int_equal(rc, 128 + SIGPIPE);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	err[fread(err, 1, sizeof(err) - 1, f)] = '\0';
-	(void)fclose(f);
+	assert_int_equal(pipe(out), 0);
+	/* The reader's end must not stay open in the child too. */
+	assert_int_equal(fcntl(out[0], F_SETFD, FD_CLOEXEC), 0);
+	err_fd = it_tmpfd();
+	pid = it_spawn(env, out[1], err_fd, "status", "--json", "--instances", NULL);
+	(void)close(out[1]);
+	assert_int_equal(read(out[0], &c, 1), 1);
+	(void)close(out[0]);
+	assert_int_equal(it_wait(pid), 128 + SIGPIPE);
+	err = it_slurp(err_fd);
+	(void)close(err_fd);
 	assert_string_equal(err, "");
+	free(err);
 }
 
 /*
@@ -376,22 +345,25 @@ static void write_error_is_not_success(void **state)
 		extra.key = key;
 		seed_instance(env, &extra);
 	}
-	assert_int_equal(run_to_full(env, "--json --instances", err, sizeof(err)), 74);
+	assert_int_equal(run_to_full(env, err, sizeof(err), "--json", "--instances", NULL), 74);
 	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
-	assert_int_equal(run_to_full(env, "", err, sizeof(err)), 74);
+	assert_int_equal(run_to_full(env, err, sizeof(err), NULL), 74);
 	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(streamed_list_is_the_whole_document, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(empty_store_lists_no_instances, setup, teardown),
-		cmocka_unit_test_setup_teardown(damaged_value_prints_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(reader_gone_ends_it_quietly, setup, teardown),
-		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, teardown),
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(empty_store_lists_no_instances, setup,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(damaged_value_prints_nothing, setup,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(reader_gone_ends_it_quietly, setup,
+						it_env_teardown),
+		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, it_env_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("status", tests, argc, argv);
 }

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "runner.h"
 
 /* LOG_DAEMON (3 << 3) plus the level: <27> error, <28> warning. */
 #define PRI_DAEMON_ERR "<27>"
@@ -192,7 +193,7 @@ static void bad_destination(void **state)
 	it_result_release(&res);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(log_flag, setup, teardown),
@@ -202,5 +203,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_destination, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("syslog", tests, NULL, NULL);
+	return gceb_test_run("syslog", tests, argc, argv);
 }

@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "runner.h"
 #include "scenario.h"
 
 #define TEMPLATE(base, image)                                               \
@@ -99,7 +100,7 @@ static bool kill_after(int pid, int ms, int *status)
 		(void)usleep(1000);
 	}
 	assert_int_equal(kill(pid, SIGKILL), 0);
-	*status = sc_wait(pid);
+	*status = it_wait(pid);
 	/* It may have exited on its own in between. */
 	return *status == 128 + SIGKILL;
 }
@@ -132,7 +133,7 @@ static void crash_rounds(void **state)
 			sc_config(s, TEMPLATES_LINUX, MANAGERS_LINUX_A);
 		set_latency(s, latency);
 		for (j = 0; j < 14; j++) {
-			int fd = sc_tmpfd(), st;
+			int fd = it_tmpfd(), st;
 			/* process-config is the one job without API options. */
 			int pid = sc_spawn(s, NULL, sc_jobs[j], j == 1 ? NULL : args, fd);
 			bool killed = false;
@@ -143,9 +144,9 @@ static void crash_rounds(void **state)
 				killed = kill_after(pid, (int)(sc_rand(&rng) % (unsigned)window),
 						    &st);
 			else
-				st = sc_wait(pid);
+				st = it_wait(pid);
 			kills += killed;
-			err = sc_slurp(fd);
+			err = it_slurp(fd);
 			(void)close(fd);
 			if (!killed && (st > 1 || sc_store_trouble(err)))
 				print_message("seed %u round %d: gceb-%s exit %d:\n%s", seed, round,
@@ -183,12 +184,12 @@ static void overlap_rounds(void **state)
 			sc_config(s, TEMPLATES_EDITED, MANAGERS);
 		}
 		for (j = 0; j < 14; j++) {
-			fds[j] = sc_tmpfd();
+			fds[j] = it_tmpfd();
 			pids[j] = sc_spawn(s, NULL, sc_jobs[j], NULL, fds[j]);
 		}
 		for (j = 0; j < 14; j++) {
-			int st = sc_wait(pids[j]);
-			char *err = sc_slurp(fds[j]);
+			int st = it_wait(pids[j]);
+			char *err = it_slurp(fds[j]);
 
 			(void)close(fds[j]);
 			if (st > 1 || sc_store_trouble(err))
@@ -213,7 +214,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(overlap_rounds, teardown),
 	};
 
-	if (argc > 1)
-		cmocka_set_test_filter(argv[1]);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("sc_chaos", tests, argc, argv);
 }

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "runner.h"
 #include "scenario.h"
 
 #define LINUX_TEMPLATE(image)                                         \
@@ -166,9 +167,9 @@ static void purge(struct sc *s)
 	print_message("purge skipped: faketime does not work with sanitized binaries\n");
 	(void)s;
 #else
-	int fd = sc_tmpfd();
-	int st = sc_wait(sc_spawn(s, "+25m", "cleanup-entities", NULL, fd));
-	char *err = sc_slurp(fd);
+	int fd = it_tmpfd();
+	int st = it_wait(sc_spawn(s, "+25m", "cleanup-entities", NULL, fd));
+	char *err = it_slurp(fd);
 	cJSON *live = sc_live_instances(s, NULL, NULL);
 	struct it_result res;
 	cJSON *j;
@@ -355,8 +356,10 @@ static char *vm_metadata(struct sc *s, const char *url, const char *key)
 				   cJSON_GetObjectItemCaseSensitive(vm, "metadata"), "items")) {
 		const char *k = sc_str(item, "key"), *val = sc_str(item, "value");
 
-		if (k && val && !strcmp(k, key))
+		if (k && val && !strcmp(k, key)) {
+			free(v); /* a key given twice: keep the last */
 			v = strdup(val);
+		}
 	}
 	cJSON_Delete(vm);
 	return v;
@@ -631,7 +634,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(drained_killed_insert, teardown),
 	};
 
-	if (argc > 1)
-		cmocka_set_test_filter(argv[1]);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("sc_pipeline", tests, argc, argv);
 }

@@ -36,6 +36,7 @@
 
 #include <cmocka.h>
 
+#include "runner.h"
 #include "scenario.h"
 
 struct lines {
@@ -90,7 +91,7 @@ static int num(const cJSON *o, const char *name)
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
 
 	if (cJSON_IsString(f))
-		return atoi(f->valuestring);
+		return (int)strtol(f->valuestring, NULL, 10);
 	return cJSON_IsNumber(f) ? f->valueint : -1;
 }
 
@@ -136,7 +137,7 @@ static char *xstrdup(const char *s)
 struct sc *sc_start(const char *arg, ...)
 {
 	struct sc *s = calloc(1, sizeof(*s));
-	const char *argv[16];
+	const char *argv[16] = { NULL };
 	int n = 0;
 	va_list ap;
 
@@ -426,7 +427,7 @@ static int cmp_zone(const void *a, const void *b)
 /* "Z1,Z2" from a list of "B REV ZONE" keys, sorted. */
 static void zones_of(const cJSON *keys, char *out, size_t len)
 {
-	const char *z[32];
+	const char *z[32] = { NULL };
 	size_t n = 0, i, used = 0;
 	const cJSON *k;
 
@@ -530,7 +531,7 @@ static void store_lines(const cJSON *st, struct lines *l, struct names *live, st
 		}
 		(void)snprintf(key, sizeof(key), "%s %.8s %s", sc_str(o, "base_name"),
 			       sc_str(o, "revision"), sc_str(o, "zone"));
-		for (i = 0; i < nagg && strcmp(agg[i].key, key); i++)
+		for (i = 0; i < nagg && strcmp(agg[i].key, key) != 0; i++)
 			;
 		if (i == nagg) {
 			assert_true(nagg < 64);
@@ -611,7 +612,7 @@ static void expected_lines(const struct sc_expect *e, const cJSON *st, struct li
 	int nb = 0, i, j, total = 0;
 
 	for (i = 0; i < e->n; i++) {
-		for (j = 0; j < nb && strcmp(bases[j], e->g[i].base); j++)
+		for (j = 0; j < nb && strcmp(bases[j], e->g[i].base) != 0; j++)
 			;
 		if (j == nb) {
 			const cJSON *t;
@@ -629,7 +630,7 @@ static void expected_lines(const struct sc_expect *e, const cJSON *st, struct li
 		}
 	}
 	for (j = 0; j < nb; j++) {
-		const char *zl[8];
+		const char *zl[8] = { NULL };
 		int nz = 0;
 		size_t used = 0;
 
@@ -720,9 +721,11 @@ bool sc_check(struct sc *s, const struct sc_expect *e, char **diff)
 		}
 		ok = false;
 		if (used + need >= cap) {
+			char *bigger = realloc(out, (used + need) * 2);
+
+			assert_non_null(bigger);
+			out = bigger;
 			cap = (used + need) * 2;
-			out = realloc(out, cap);
-			assert_non_null(out);
 		}
 		used += (size_t)snprintf(out + used, cap - used, "%c %s\n", c < 0 ? '-' : '+',
 					 line);
@@ -845,44 +848,6 @@ int sc_spawn(struct sc *s, const char *faketime, const char *job, const char *co
 		_exit(127);
 	}
 	return pid;
-}
-
-int sc_wait(int pid)
-{
-	int status;
-
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-int sc_tmpfd(void)
-{
-	char path[] = "/tmp/gceb-sc-XXXXXX";
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	(void)unlink(path);
-	return fd;
-}
-
-char *sc_slurp(int fd)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	assert_non_null(buf);
-	(void)lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len < 2) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-	}
-	buf[len] = '\0';
-	return buf;
 }
 
 /* Random numbers -------------------------------------------------------- */

@@ -107,11 +107,8 @@ const char *sc_str(const cJSON *o, const char *name);
  */
 int sc_spawn(struct sc *s, const char *faketime, const char *job, const char *const *args,
 	     int err_fd);
-/* Wait for @pid; its exit status, or 128 + signal. */
-int sc_wait(int pid);
-/* A temporary file for a job's stderr, and its contents. */
-int sc_tmpfd(void);
-char *sc_slurp(int fd);
+/* it_wait() (harness.h) waits for it. */
+/* A job's stderr goes to it_tmpfd() and is read back with it_slurp() (harness.h). */
 
 /* Does a job's stderr speak of the store (store, MDB, damaged, ...)? */
 bool sc_store_trouble(const char *err);

@@ -19,6 +19,7 @@
 #include <openssl/rsa.h>
 
 #include "auth.h"
+#include "runner.h"
 #include "testserver.h"
 
 #define SCOPE_COMPUTE "https://www.googleapis.com/auth/compute"
@@ -565,7 +566,7 @@ static void no_source_says_what_was_tried(void **state)
 	(void)close(fd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(token_file_readable_by_others_is_refused, setup,
@@ -598,7 +599,7 @@ int main(void)
 	test_key = EVP_RSA_gen(2048);
 	if (!test_key)
 		return 1;
-	failed = cmocka_run_group_tests_name("auth", tests, NULL, NULL);
+	failed = gceb_test_run("auth", tests, argc, argv);
 	EVP_PKEY_free(test_key);
 	return failed;
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "compact.h"
+#include "runner.h"
 #include "state.pb-c.h"
 #include "store.h"
 
@@ -271,7 +272,7 @@ static void compact_forms_that_cannot_expand_do_not_unpack(void **state)
 	assert_null(unpack_as(GCEB_KIND_IGM, IGM, &igm.base)); /* present but false */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(instance_drops_group_and_url_the_key_gives),
@@ -283,5 +284,5 @@ int main(void)
 		cmocka_unit_test(compact_forms_that_cannot_expand_do_not_unpack),
 	};
 
-	return cmocka_run_group_tests_name("compact", tests, NULL, NULL);
+	return gceb_test_run("compact", tests, argc, argv);
 }

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "gceb/settings.h"
+#include "runner.h"
 #include "textproto.h"
 
 /* Parse a pair of texts; returns the result code and leaves diags for inspection. */
@@ -201,7 +202,7 @@ static void duplicate_base_names_rejected(void **state)
 	struct gceb_diags d = { 0 };
 	char t[2048] = "";
 	const char *names[] = { "a", "b", "c", "d", "b", "c" };
-	size_t i;
+	size_t i, used;
 
 	(void)state;
 	for (i = 0; i < 6; i++) {
@@ -211,7 +212,9 @@ static void duplicate_base_names_rejected(void **state)
 			       "templates { base_name: \"%s\" project: \"p\" image_name: \"i\" "
 			       "machine_type: \"m\" }\n",
 			       names[i]);
-		strcat(t, one);
+		used = strlen(t);
+		assert_true((size_t)snprintf(t + used, sizeof(t) - used, "%s", one) <
+			    sizeof(t) - used);
 	}
 	assert_int_equal(parse(t, "", &cfg, &d), GCEB_ECONFIG);
 	print_diags(&d);
@@ -225,6 +228,7 @@ static void duplicate_base_names_rejected(void **state)
 static void eleven_templates_accepted(void **state)
 {
 	char t[4096] = "";
+	size_t used;
 	int i;
 
 	(void)state;
@@ -235,7 +239,9 @@ static void eleven_templates_accepted(void **state)
 			       "templates { base_name: \"t%d\" project: \"p\" image_name: \"i\" "
 			       "machine_type: \"m\" }\n",
 			       i);
-		strcat(t, one);
+		used = strlen(t);
+		assert_true((size_t)snprintf(t + used, sizeof(t) - used, "%s", one) <
+			    sizeof(t) - used);
 	}
 	expect_accepted(t, "");
 }
@@ -614,7 +620,7 @@ static void dir_revision_from_content(void **state)
 	assert_int_equal(blob[1], 0x9d);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(checksum_empty_template),
@@ -651,5 +657,5 @@ int main(void)
 		cmocka_unit_test(dir_revision_from_content),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+	return gceb_test_run("config", tests, argc, argv);
 }

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "entity.h"
+#include "runner.h"
 
 static void key_prefix_takes_the_first_tokens(void **state)
 {
@@ -27,11 +28,11 @@ static void key_prefix_takes_the_first_tokens(void **state)
 	assert_false(gceb_key_prefix("web r1", 0, out));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(key_prefix_takes_the_first_tokens),
 	};
 
-	return cmocka_run_group_tests_name("unit.entity", tests, NULL, NULL);
+	return gceb_test_run("unit.entity", tests, argc, argv);
 }

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "file.h"
+#include "runner.h"
 
 struct dir {
 	char path[64];
@@ -132,7 +133,7 @@ static void other_kinds_refused(void **state)
 	(void)close(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(regular_file_opens, setup, teardown),
@@ -141,5 +142,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(other_kinds_refused, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("file", tests, NULL, NULL);
+	return gceb_test_run("file", tests, argc, argv);
 }

@@ -13,8 +13,10 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "fixture.h"
 #include "gce.h"
 #include "json.h"
+#include "runner.h"
 
 #define ROOT         "http://127.0.0.1:40123/"
 #define REV          "0123abcd89ef0123abcd89ef0123abcd89ef0123"
@@ -31,29 +33,6 @@
  }
 
 /* ---- helpers ---- */
-
-static char *load(const char *name, size_t *len)
-{
-	char path[512];
-	long size;
-	char *buf;
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "%s/gce/%s", GCEB_FIXTURE_DIR, name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size >= 0);
-	rewind(f);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-	buf[size] = '\0';
-	(void)fclose(f);
-	*len = (size_t)size;
-	return buf;
-}
 
 static cJSON *parse_body(const struct gceb_http_request *req)
 {
@@ -611,7 +590,7 @@ static int parse_fixture_operation(const char *name, struct gceb_gce_operation *
 {
 	struct gceb_err err = { 0 };
 	size_t len;
-	char *text = load(name, &len);
+	char *text = gceb_test_fixture("gce", name, &len);
 	int r = gceb_gce_parse_operation(text, len, op, &err);
 
 	free(text);
@@ -713,11 +692,11 @@ static void operation_rejects_bad_input(void **state)
 	char *text;
 
 	(void)state;
-	text = load("truncated.json", &len);
+	text = gceb_test_fixture("gce", "truncated.json", &len);
 	assert_int_equal(gceb_gce_parse_operation(text, len, &op, &err), GCEB_EPARSE);
 	assert_non_null(strstr(err.msg, "not JSON"));
 	free(text);
-	text = load("error_html_502.html", &len);
+	text = gceb_test_fixture("gce", "error_html_502.html", &len);
 	assert_int_equal(gceb_gce_parse_operation(text, len, &op, &err), GCEB_EPARSE);
 	assert_non_null(strstr(err.msg, "HTML"));
 	free(text);
@@ -768,7 +747,7 @@ static void self_link_of_a_template(void **state)
 	char *text;
 
 	(void)state;
-	text = load("template_get.json", &len);
+	text = gceb_test_fixture("gce", "template_get.json", &len);
 	assert_int_equal(gceb_gce_parse_self_link(text, len, &self, &err), 0);
 	assert_string_equal(self, CANON "/global/instanceTemplates/" GROUP);
 	free(self);
@@ -779,10 +758,10 @@ static void self_link_of_a_template(void **state)
 	assert_non_null(strstr(err.msg, "'selfLink' is missing"));
 	assert_int_equal(gceb_gce_parse_self_link(bad_self, strlen(bad_self), &self, &err),
 			 GCEB_EPARSE);
-	text = load("error_html_502.html", &len);
+	text = gceb_test_fixture("gce", "error_html_502.html", &len);
 	assert_int_equal(gceb_gce_parse_self_link(text, len, &self, &err), GCEB_EPARSE);
 	free(text);
-	text = load("truncated.json", &len);
+	text = gceb_test_fixture("gce", "truncated.json", &len);
 	assert_int_equal(gceb_gce_parse_self_link(text, len, &self, &err), GCEB_EPARSE);
 	free(text);
 	assert_null(self);
@@ -801,7 +780,7 @@ static void igm_with_and_without_current_actions(void **state)
 	char *text;
 
 	(void)state;
-	text = load("igm_get.json", &len);
+	text = gceb_test_fixture("gce", "igm_get.json", &len);
 	assert_int_equal(gceb_gce_parse_igm(text, len, &igm, &err), 0);
 	free(text);
 	assert_string_equal(igm.name, GROUP);
@@ -810,7 +789,7 @@ static void igm_with_and_without_current_actions(void **state)
 	assert_int_equal(igm.none, 2);
 	gceb_gce_igm_release(&igm);
 
-	text = load("igm_get_no_current_actions.json", &len);
+	text = gceb_test_fixture("gce", "igm_get_no_current_actions.json", &len);
 	assert_int_equal(gceb_gce_parse_igm(text, len, &igm, &err), 0);
 	free(text);
 	assert_int_equal(igm.target_size, 0);
@@ -875,7 +854,7 @@ static void instance_pages(void **state)
 	char *text;
 
 	(void)state;
-	text = load("list_instances_page1.json", &len);
+	text = gceb_test_fixture("gce", "list_instances_page1.json", &len);
 	assert_int_equal(gceb_gce_parse_instance_page(text, len, &page, &err), 0);
 	free(text);
 	assert_int_equal(page.n_urls, 2);
@@ -885,7 +864,7 @@ static void instance_pages(void **state)
 			    "Cj4KPGh0dHBzOi8vd3d3Lmdvb2dsZWFwaXMuY29tL2NvbXB1dGUvdjE/+=");
 	gceb_gce_instance_page_release(&page);
 
-	text = load("list_instances_last.json", &len);
+	text = gceb_test_fixture("gce", "list_instances_last.json", &len);
 	assert_int_equal(gceb_gce_parse_instance_page(text, len, &page, &err), 0);
 	free(text);
 	assert_int_equal(page.n_urls, 1);
@@ -895,7 +874,7 @@ static void instance_pages(void **state)
 	assert_null(page.next_page_token);
 	gceb_gce_instance_page_release(&page);
 
-	text = load("list_instances_empty.json", &len);
+	text = gceb_test_fixture("gce", "list_instances_empty.json", &len);
 	assert_int_equal(gceb_gce_parse_instance_page(text, len, &page, &err), 0);
 	free(text);
 	assert_int_equal(page.n_urls, 0);
@@ -903,7 +882,7 @@ static void instance_pages(void **state)
 	gceb_gce_instance_page_release(&page);
 
 	/* behaviour.md §10.11: a later page without items is empty, not a crash. */
-	text = load("list_instances_page_no_items.json", &len);
+	text = gceb_test_fixture("gce", "list_instances_page_no_items.json", &len);
 	assert_int_equal(gceb_gce_parse_instance_page(text, len, &page, &err), 0);
 	free(text);
 	assert_int_equal(page.n_urls, 0);
@@ -969,7 +948,7 @@ static void instance_metadata(void **state)
 	char *text;
 
 	(void)state;
-	text = load("instance_get.json", &len);
+	text = gceb_test_fixture("gce", "instance_get.json", &len);
 	assert_int_equal(gceb_gce_parse_instance_metadata(text, len, &md, &err), 0);
 	free(text);
 	assert_string_equal(md.fingerprint, "-goaeN2SGek=");
@@ -982,7 +961,7 @@ static void instance_metadata(void **state)
 	gceb_gce_metadata_release(&md);
 
 	/* decisions.md: an instance without metadata items has an empty list. */
-	text = load("instance_get_no_items.json", &len);
+	text = gceb_test_fixture("gce", "instance_get_no_items.json", &len);
 	assert_int_equal(gceb_gce_parse_instance_metadata(text, len, &md, &err), 0);
 	free(text);
 	assert_string_equal(md.fingerprint, "4k3mMiwQCnU=");
@@ -1051,7 +1030,7 @@ static void error_envelopes(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		text = load(cases[i].file, &len);
+		text = gceb_test_fixture("gce", cases[i].file, &len);
 		assert_int_equal(gceb_api_error_parse(text, len, &e, &err), 0);
 		free(text);
 		assert_int_equal(e.code, cases[i].code);
@@ -1091,7 +1070,7 @@ static void error_envelope_rejects_bad_input(void **state)
 	char *text;
 
 	(void)state;
-	text = load("error_html_502.html", &len);
+	text = gceb_test_fixture("gce", "error_html_502.html", &len);
 	assert_int_equal(gceb_api_error_parse(text, len, &e, &err), GCEB_EPARSE);
 	assert_non_null(strstr(err.msg, "HTML"));
 	free(text);
@@ -1274,7 +1253,7 @@ static void metadata_checksum_vectors(void **state)
 	assert_string_equal(sum, "bf21a9e8fbc5a3846fb05b4fa0859e0917b2202f");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(resolve_maps_canonical_roots_to_configured_root),
@@ -1315,5 +1294,5 @@ int main(void)
 		cmocka_unit_test(metadata_checksum_vectors),
 	};
 
-	return cmocka_run_group_tests_name("gce", tests, NULL, NULL);
+	return gceb_test_run("gce", tests, argc, argv);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -15,6 +16,7 @@
 #include "auth.h"
 #include "gceb/log.h"
 #include "http.h"
+#include "runner.h"
 #include "testserver.h"
 
 #define TOKEN "ya29.secret-test-token"
@@ -945,7 +947,8 @@ static void a_new_token_is_sent_once_it_comes(void **state)
 	submit(http, "GET", ts_url(ts, "/a", url, sizeof(url)), NULL, &o[0]);
 	submit(http, "POST", ts_url(ts, "/b", url, sizeof(url)), "{}", &o[1]);
 	assert_int_equal(run(http), 0);
-	usleep(1100 * 1000); /* the token is refreshed halfway through its 2 s */
+	/* The token is refreshed halfway through its 2 s. */
+	(void)nanosleep(&(struct timespec){ .tv_sec = 1, .tv_nsec = 100000000L }, NULL);
 	submit(http, "POST", ts_url(ts, "/c", url, sizeof(url)), "{}", &o[2]);
 	assert_int_equal(run(http), 0);
 	assert_int_equal(ts_requests(ts), 5);
@@ -1030,7 +1033,7 @@ static void post_bodies_and_empty_posts(void **state)
 	ts_stop(ts);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(get_returns_body_status_and_counts),
@@ -1064,5 +1067,5 @@ int main(void)
 		cmocka_unit_test(post_bodies_and_empty_posts),
 	};
 
-	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
+	return gceb_test_run("http", tests, argc, argv);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "runner.h"
 
 static cJSON *object(const char *text)
 {
@@ -167,7 +168,7 @@ static void error_envelope(void **state)
 	assert_non_null(strstr(err.msg, "HTML"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(strings),
@@ -176,5 +177,5 @@ int main(void)
 		cmocka_unit_test(error_envelope),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("json", tests, argc, argv);
 }

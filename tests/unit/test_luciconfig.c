@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "luciconfig.h"
+#include "runner.h"
 
 static void hash_url_encodes_every_segment(void **state)
 {
@@ -120,7 +121,7 @@ static void content_matches_its_hash(void **state)
 			 GCEB_EPARSE);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hash_url_encodes_every_segment),
@@ -130,5 +131,5 @@ int main(void)
 		cmocka_unit_test(content_matches_its_hash),
 	};
 
-	return cmocka_run_group_tests_name("luciconfig", tests, NULL, NULL);
+	return gceb_test_run("luciconfig", tests, argc, argv);
 }

@@ -11,37 +11,16 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "gce.h"
 #include "json.h"
 #include "mp.h"
+#include "runner.h"
 
 #define MP      "https://machine-provider.appspot.com"
 #define HOST    "pool-0123abcd-us-central1-b-x9k2"
 #define KEY     "pool 0123abcd89ef0123abcd89ef0123abcd89ef0123 us-central1-b " HOST
 #define ACCOUNT "bot@example-project.iam.gserviceaccount.com"
-
-static char *load(const char *name, size_t *len)
-{
-	char path[512];
-	long size;
-	char *buf;
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "%s/mp/%s", GCEB_FIXTURE_DIR, name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size >= 0);
-	rewind(f);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-	buf[size] = '\0';
-	(void)fclose(f);
-	*len = (size_t)size;
-	return buf;
-}
 
 static const cJSON *get(const cJSON *o, const char *key)
 {
@@ -352,7 +331,7 @@ static int manipulation(const char *name, char **error)
 {
 	struct gceb_err err = { 0 };
 	size_t len;
-	char *text = load(name, &len);
+	char *text = gceb_test_fixture("mp", name, &len);
 	int r = gceb_mp_parse_manipulation(text, len, error, &err);
 
 	free(text);
@@ -417,11 +396,11 @@ static void manipulation_numbers_and_bad_input(void **state)
 	assert_int_equal(manipulation_text("{\"error\": 1.5}", &error, &err), GCEB_EPARSE);
 	assert_int_equal(manipulation_text("[\"HOSTNAME_REUSE\"]", &error, &err), GCEB_EPARSE);
 	assert_int_equal(manipulation_text("", &error, &err), GCEB_EPARSE);
-	text = load("error_404_cold_start.html", &len);
+	text = gceb_test_fixture("mp", "error_404_cold_start.html", &len);
 	assert_int_equal(gceb_mp_parse_manipulation(text, len, &error, &err), GCEB_EPARSE);
 	assert_non_null(strstr(err.msg, "HTML"));
 	free(text);
-	text = load("truncated.json", &len);
+	text = gceb_test_fixture("mp", "truncated.json", &len);
 	assert_int_equal(gceb_mp_parse_manipulation(text, len, &error, &err), GCEB_EPARSE);
 	assert_non_null(strstr(err.msg, "not JSON"));
 	free(text);
@@ -431,7 +410,7 @@ static void manipulation_numbers_and_bad_input(void **state)
 static int get_fixture(const char *name, struct gceb_mp_machine *m, struct gceb_err *err)
 {
 	size_t len;
-	char *text = load(name, &len);
+	char *text = gceb_test_fixture("mp", name, &len);
 	int r = gceb_mp_parse_get(text, len, m, err);
 
 	free(text);
@@ -502,11 +481,11 @@ static void get_edge_cases_and_bad_input(void **state)
 	assert_non_null(strstr(err.msg, "leased_indefinitely"));
 	assert_int_equal(get_text("{\"leased_indefinitely\": 1}", &m, &err), GCEB_EPARSE);
 	assert_int_equal(get_text("\"LEASED\"", &m, &err), GCEB_EPARSE);
-	text = load("error_404_cold_start.html", &len);
+	text = gceb_test_fixture("mp", "error_404_cold_start.html", &len);
 	assert_int_equal(gceb_mp_parse_get(text, len, &m, &err), GCEB_EPARSE);
 	assert_non_null(strstr(err.msg, "HTML"));
 	free(text);
-	text = load("truncated.json", &len);
+	text = gceb_test_fixture("mp", "truncated.json", &len);
 	assert_int_equal(gceb_mp_parse_get(text, len, &m, &err), GCEB_EPARSE);
 	free(text);
 	assert_int_equal(m.lease_expiration_ts, 7);
@@ -521,7 +500,7 @@ static void http_error_envelope_reads_as_gce_error(void **state)
 
 	(void)state;
 	/* Machine Provider's HTTP errors use the same Google envelope (wire.md §4.1). */
-	text = load("error_404_not_found.json", &len);
+	text = gceb_test_fixture("mp", "error_404_not_found.json", &len);
 	assert_int_equal(gceb_api_error_parse(text, len, &e, &err), 0);
 	free(text);
 	assert_int_equal(e.code, 404);
@@ -529,7 +508,7 @@ static void http_error_envelope_reads_as_gce_error(void **state)
 	gceb_api_error_release(&e);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(machine_type_table),
@@ -547,5 +526,5 @@ int main(void)
 		cmocka_unit_test(http_error_envelope_reads_as_gce_error),
 	};
 
-	return cmocka_run_group_tests_name("mp", tests, NULL, NULL);
+	return gceb_test_run("mp", tests, argc, argv);
 }

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "entity.h"
 #include "gceb/jobs.h"
+#include "runner.h"
 #include "store.h"
 #include "textproto.h"
 
@@ -512,7 +513,7 @@ static void damaged_stored_config_fails(void **state)
 	assert_null(get(f, GCEB_KIND_TEMPLATE, "a"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(first_run_creates_everything, setup, teardown),
@@ -533,5 +534,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(damaged_stored_config_fails, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("process_config", tests, NULL, NULL);
+	return gceb_test_run("process_config", tests, argc, argv);
 }

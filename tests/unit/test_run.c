@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "jobs/run.h"
+#include "runner.h"
 #include "state.pb-c.h"
 #include "testserver.h"
 
@@ -40,22 +41,27 @@ struct fixture {
 /* build() and done have no payload of their own: the test's fixture. */
 static struct fixture *fx;
 
+static int fixture_teardown(void **state);
+
 static int fixture_setup(void **state)
 {
 	struct gceb_http_options o = { .max_concurrency = 1, .max_attempts = 1 };
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct gceb_err err = { 0 };
+	int rc = -1;
 
 	if (!f)
 		return -1;
-	strcpy(f->dir, "/tmp/gceb-test-run-XXXXXX");
+	/* cmocka does not tear down after a failed setup: this one does. */
+	*state = f;
+	(void)snprintf(f->dir, sizeof(f->dir), "%s", "/tmp/gceb-test-run-XXXXXX");
 	if (!mkdtemp(f->dir))
-		return -1;
+		goto out;
 	f->script = (struct ts_script){ .replies = &f->reply, .n = 1 };
 	f->reply = (struct ts_reply){ .body = "{}" };
 	f->ts = ts_start(ts_script_handler, &f->script);
 	if (!f->ts)
-		return -1;
+		goto out;
 	f->roots[0] = ts_url(f->ts, "/", f->root, sizeof(f->root));
 	o.roots = f->roots;
 	o.n_roots = 1;
@@ -63,11 +69,14 @@ static int fixture_setup(void **state)
 	f->job.settings.max_concurrency = 1;
 	if (gceb_store_open(f->dir, MAP_SIZE, 0, &f->job.store, &err) < 0 ||
 	    gceb_http_new(&o, NULL, &f->job.http, &err) < 0)
-		return -1;
+		goto out;
 	run_init(&f->run, &f->job);
 	fx = f;
-	*state = f;
-	return 0;
+	rc = 0;
+out:
+	if (rc < 0)
+		(void)fixture_teardown(state);
+	return rc;
 }
 
 static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -225,7 +234,7 @@ static void failed_read_ends_the_walk(void **state)
 
 #define RUN_TEST(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		RUN_TEST(items_span_chunks_each_once),
@@ -233,5 +242,5 @@ int main(void)
 		RUN_TEST(failed_read_ends_the_walk),
 	};
 
-	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
+	return gceb_test_run("run", tests, argc, argv);
 }

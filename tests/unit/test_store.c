@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "runner.h"
 #include "state.pb-c.h"
 #include "store.h"
 
@@ -1280,7 +1281,7 @@ static void commits_defer_the_meta_sync_to_store_sync(void **state)
 
 #define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, store_setup, store_teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		STORE_TEST(put_then_get_roundtrips_every_kind),
@@ -1315,5 +1316,5 @@ int main(void)
 		STORE_TEST(commits_defer_the_meta_sync_to_store_sync),
 	};
 
-	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+	return gceb_test_run("store", tests, argc, argv);
 }

@@ -13,6 +13,8 @@
 
 #include "alltypes.pb-c.h"
 #include "config.pb-c.h"
+#include "fixture.h"
+#include "runner.h"
 #include "state.pb-c.h"
 #include "textproto.h"
 
@@ -26,26 +28,6 @@ static const ProtobufCMessageDescriptor *const corpus_types[] = {
 	&gceb__config__settings_cfg__descriptor,
 	&gceb__state__revision__descriptor,
 };
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long size;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size >= 0);
-	rewind(f);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-	buf[size] = '\0';
-	(void)fclose(f);
-	*len = (size_t)size;
-	return buf;
-}
 
 static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
 {
@@ -86,13 +68,14 @@ static void for_each_corpus_file(corpus_fn *fn)
 	char *text;
 
 	assert_non_null(dir);
+	/* cppcheck-suppress readdirCalled ; one thread, and readdir_r is deprecated (glibc 2.24) */
 	while ((de = readdir(dir))) {
 		const char *dot = strrchr(de->d_name, '.');
 
 		if (!dot || strcmp(dot, ".txtpb") != 0)
 			continue;
 		(void)snprintf(path, sizeof(path), "%s/%s", CORPUS_DIR, de->d_name);
-		text = read_file(path, &len);
+		text = gceb_test_read_file(path, &len);
 		(void)snprintf(path, sizeof(path), "%.*s", (int)(dot - de->d_name), de->d_name);
 		fn(path, text, len, corpus_type(text));
 		free(text);
@@ -126,7 +109,7 @@ static void check_oracle(const char *stem, const char *text, size_t len,
 	char *want;
 
 	(void)snprintf(path, sizeof(path), "%s/%s.bin", GCEB_TEXTPROTO_BIN_DIR, stem);
-	want = read_file(path, &want_len);
+	want = gceb_test_read_file(path, &want_len);
 	print_message("%s: %zu bytes\n", stem, want_len);
 	assert_int_equal(got_len, want_len);
 	assert_memory_equal(got, want, want_len);
@@ -600,7 +583,7 @@ static void test_mangled_input(void **state)
 	for_each_corpus_file(check_mangled);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_oracle),          cmocka_unit_test(test_round_trip),
@@ -609,5 +592,5 @@ int main(void)
 		cmocka_unit_test(test_locations),       cmocka_unit_test(test_mangled_input),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("textproto", tests, argc, argv);
 }

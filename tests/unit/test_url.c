@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "gceb/settings.h"
+#include "runner.h"
 #include "url.h"
 
 /* A table of roots: accepted (with whether http, the host and the port) or refused (why). */
@@ -187,7 +188,7 @@ static void paths_as_sent(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roots_table),
@@ -196,5 +197,5 @@ int main(void)
 		cmocka_unit_test(paths_as_sent),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return gceb_test_run("url", tests, argc, argv);
 }

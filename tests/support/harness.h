@@ -26,9 +26,21 @@ struct it_result {
 void it_env_init(struct it_env *env);
 void it_env_cleanup(struct it_env *env);
 
+/* it_env_init() of a new it_env on the heap, for a cmocka setup's *state. */
+struct it_env *it_env_new(void);
+/*
+ * The cmocka teardown of an it_env_new() state: stop its emulator if one
+ * runs, remove the scratch directory, free it.
+ */
+int it_env_teardown(void **state);
+
 /* Write @text to <config_dir>/@name. */
 void it_write_config(const struct it_env *env, const char *name, const char *text);
 void it_write_file(const char *path, const void *data, size_t len);
+
+/* A temporary file, already unlinked, for a child's output; and all of it, NUL-terminated. */
+int it_tmpfd(void);
+char *it_slurp(int fd);
 
 /*
  * Run gceb-@job with --state-dir and --config-dir of @env and the extra
@@ -45,8 +57,22 @@ int it_run_at(const struct it_env *env, struct it_result *res, const char *offse
 	      ...);
 void it_result_release(struct it_result *res);
 
+/*
+ * Start gceb-@job as it_run() does, with stdout on @out_fd and stderr on
+ * @err_fd, and return its pid without waiting; it_wait() waits for it and
+ * returns its exit status, or 128 + signal.
+ */
+int it_spawn(const struct it_env *env, int out_fd, int err_fd, const char *job, ...);
+int it_wait(int pid);
+
 /* gceb-status --json, parsed. Caller frees with cJSON_Delete. */
 cJSON *it_status(const struct it_env *env);
+/* gceb-status --json --instances, parsed. */
+cJSON *it_status_instances(const struct it_env *env);
+
+/* The string member @name of @o, or NULL; the number member as an int, or -1. */
+const char *it_str(const cJSON *o, const char *name);
+int it_int(const cJSON *o, const char *name);
 
 /* Number of elements of the array at @path in the status JSON (e.g. "templates"). */
 int it_array_size(const cJSON *status, const char *name);
@@ -73,11 +99,26 @@ cJSON *it_emu_call(const struct it_env *env, const char *method, const char *pat
 cJSON *it_emu_api(struct it_env *env, const char *method, const char *path, const char *body,
 		  long *status);
 
+/* POST JSON @body to the emulator's control @path and assert 200. */
+void it_emu_post(const struct it_env *env, const char *path, const char *body);
+
+/* GET /_emu/state (assert 200), parsed. Caller frees with cJSON_Delete. */
+cJSON *it_emu_state(const struct it_env *env);
+
 /* Advance the emulator's clock by @seconds. */
 void it_emu_advance(const struct it_env *env, int seconds);
 
 /* The emulator's request log entries whose method is @method and path contains @part. */
 int it_emu_count_requests(const struct it_env *env, const char *method, const char *part);
+
+/*
+ * Run gceb-@job with the arguments (NULL-terminated) and assert that it
+ * exits @want, and with 0 that it wrote nothing to stderr; a failure names
+ * @file:@line. it_expect(env, want, job, args...) is the usual spelling.
+ */
+void it_expect_at(const char *file, int line, const struct it_env *env, int want, const char *job,
+		  ...);
+#define it_expect(env, want, ...) it_expect_at(__FILE__, __LINE__, (env), (want), __VA_ARGS__, NULL)
 
 /* Run @job and assert it exits 0 with nothing on stderr. */
 void it_run_ok(const struct it_env *env, const char *job);

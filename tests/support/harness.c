@@ -17,7 +17,9 @@
 #include <curl/curl.h>
 #include <signal.h>
 
+#include "emu_spawn.h"
 #include "harness.h"
+#include "runner.h"
 
 void it_env_init(struct it_env *env)
 {
@@ -28,6 +30,26 @@ void it_env_init(struct it_env *env)
 	assert_int_equal(mkdir(env->config_dir, 0755), 0);
 	/* The operator makes the state directory; the jobs never do. */
 	assert_int_equal(mkdir(env->state_dir, 0700), 0);
+}
+
+struct it_env *it_env_new(void)
+{
+	struct it_env *env = calloc(1, sizeof(*env));
+
+	assert_non_null(env);
+	it_env_init(env);
+	return env;
+}
+
+int it_env_teardown(void **state)
+{
+	struct it_env *env = *state;
+
+	it_emu_stop(env);
+	it_env_cleanup(env);
+	free(env);
+	*state = NULL;
+	return 0;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -60,7 +82,17 @@ void it_write_config(const struct it_env *env, const char *name, const char *tex
 	it_write_file(path, text, strlen(text));
 }
 
-static char *slurp(int fd)
+int it_tmpfd(void)
+{
+	char path[] = "/tmp/gceb-it-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	(void)unlink(path);
+	return fd;
+}
+
+char *it_slurp(int fd)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
@@ -71,9 +103,11 @@ static char *slurp(int fd)
 	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
 		len += (size_t)n;
 		if (cap - len < 2) {
+			char *bigger = realloc(buf, cap * 2);
+
+			assert_non_null(bigger);
+			buf = bigger;
 			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
 		}
 	}
 	buf[len] = '\0';
@@ -81,17 +115,16 @@ static char *slurp(int fd)
 }
 
 /*
- * Run gceb-@job with the arguments in @ap. With @offset (a libfaketime
- * offset such as "+21m") the job runs under faketime(1), so its time()
- * is moved and nothing else is.
+ * Start gceb-@job with the arguments in @ap, stdout on @out_fd and stderr on
+ * @err_fd. With @offset (a libfaketime offset such as "+21m") the job runs
+ * under faketime(1), so its time() is moved and nothing else is.
  */
-static int run_job(const struct it_env *env, struct it_result *res, const char *offset,
-		   const char *job, va_list ap)
+static pid_t spawn_job(const struct it_env *env, int out_fd, int err_fd, const char *offset,
+		       const char *job, va_list ap)
 {
 	char bin[512], *argv[40];
-	int argc = 0, status, out_fd, err_fd;
-	char out_path[] = "/tmp/gceb-it-out-XXXXXX", err_path[] = "/tmp/gceb-it-err-XXXXXX";
 	const char *a;
+	int argc = 0;
 	pid_t pid;
 
 	(void)snprintf(bin, sizeof(bin), "%s/gceb-%s", GCEB_BIN_DIR, job);
@@ -111,11 +144,6 @@ static int run_job(const struct it_env *env, struct it_result *res, const char *
 		argv[argc++] = (char *)a;
 	argv[argc] = NULL;
 
-	out_fd = mkstemp(out_path);
-	err_fd = mkstemp(err_path);
-	assert_true(out_fd >= 0 && err_fd >= 0);
-	(void)unlink(out_path);
-	(void)unlink(err_path);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -145,16 +173,42 @@ static int run_job(const struct it_env *env, struct it_result *res, const char *
 		}
 		_exit(127);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return pid;
+}
+
+static int run_job(const struct it_env *env, struct it_result *res, const char *offset,
+		   const char *job, va_list ap)
+{
+	int out_fd = it_tmpfd(), err_fd = it_tmpfd(), status;
+
+	status = it_wait(spawn_job(env, out_fd, err_fd, offset, job, ap));
 	if (res) {
 		res->status = status;
-		res->out = slurp(out_fd);
-		res->err = slurp(err_fd);
+		res->out = it_slurp(out_fd);
+		res->err = it_slurp(err_fd);
 	}
 	(void)close(out_fd);
 	(void)close(err_fd);
 	return status;
+}
+
+int it_spawn(const struct it_env *env, int out_fd, int err_fd, const char *job, ...)
+{
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, job);
+	pid = spawn_job(env, out_fd, err_fd, NULL, job, ap);
+	va_end(ap);
+	return pid;
+}
+
+int it_wait(int pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int it_run(const struct it_env *env, struct it_result *res, const char *job, ...)
@@ -180,6 +234,23 @@ int it_run_at(const struct it_env *env, struct it_result *res, const char *offse
 	return r;
 }
 
+void it_expect_at(const char *file, int line, const struct it_env *env, int want, const char *job,
+		  ...)
+{
+	struct it_result res;
+	va_list ap;
+
+	va_start(ap, job);
+	(void)run_job(env, &res, NULL, job, ap);
+	va_end(ap);
+	if (res.status != want || (want == 0 && res.err[0]))
+		print_message("gceb-%s exit %d (want %d):\n%s", job, res.status, want, res.err);
+	_assert_int_equal((LargestIntegralType)res.status, (LargestIntegralType)want, file, line);
+	if (want == 0)
+		_assert_string_equal(res.err, "", file, line);
+	it_result_release(&res);
+}
+
 void it_result_release(struct it_result *res)
 {
 	free(res->out);
@@ -187,18 +258,40 @@ void it_result_release(struct it_result *res)
 	res->out = res->err = NULL;
 }
 
-cJSON *it_status(const struct it_env *env)
+static cJSON *status_json(const struct it_env *env, const char *instances)
 {
 	struct it_result res;
 	cJSON *json;
 
-	assert_int_equal(it_run(env, &res, "status", "--json", NULL), 0);
+	assert_int_equal(it_run(env, &res, "status", "--json", instances, NULL), 0);
 	json = cJSON_Parse(res.out);
 	if (!json)
 		print_message("status output: %s\nstderr: %s\n", res.out, res.err);
 	assert_non_null(json);
 	it_result_release(&res);
 	return json;
+}
+
+cJSON *it_status(const struct it_env *env)
+{
+	return status_json(env, NULL);
+}
+
+cJSON *it_status_instances(const struct it_env *env)
+{
+	return status_json(env, "--instances");
+}
+
+const char *it_str(const cJSON *o, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+}
+
+int it_int(const cJSON *o, const char *name)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(f) ? f->valueint : -1;
 }
 
 int it_array_size(const cJSON *status, const char *name)
@@ -208,44 +301,22 @@ int it_array_size(const cJSON *status, const char *name)
 
 void it_emu_start(struct it_env *env, ...)
 {
-	char bin[512], port_file[256], settings[512], host[128], *argv[40];
-	int argc = 0, tries;
-	const char *a;
+	char bin[512], port_file[256], settings[512], host[128];
+	const char *args[40];
+	size_t n = 0;
 	va_list ap;
-	pid_t pid;
 
 	(void)snprintf(bin, sizeof(bin), "%s/tests/emulator/gceb-emulator", GCEB_BUILD_DIR);
 	(void)snprintf(port_file, sizeof(port_file), "%s/emu.url", env->root);
-	argv[argc++] = bin;
-	argv[argc++] = (char *)"--listen";
-	argv[argc++] = (char *)"127.0.0.1:0";
-	argv[argc++] = (char *)"--port-file";
-	argv[argc++] = port_file;
 	va_start(ap, env);
-	while ((a = va_arg(ap, const char *)) && argc < 39)
-		argv[argc++] = (char *)a;
+	while (n < 39 && (args[n] = va_arg(ap, const char *)))
+		n++;
 	va_end(ap);
-	argv[argc] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		execv(bin, argv);
-		_exit(127);
-	}
-	env->emu_pid = pid;
-	for (tries = 0; tries < 500; tries++) {
-		FILE *f = fopen(port_file, "r");
-
-		if (f) {
-			bool ok = fgets(env->emu_url, sizeof(env->emu_url), f) != NULL;
-
-			(void)fclose(f);
-			if (ok)
-				break;
-		}
-		(void)usleep(10000);
-	}
-	env->emu_url[strcspn(env->emu_url, "\n")] = '\0';
+	args[n] = NULL;
+	env->emu_pid =
+		gceb_test_emu_spawn(bin, port_file, args, env->emu_url, sizeof(env->emu_url));
+	if (env->emu_pid < 0)
+		fail_msg("%s did not start", bin);
 	assert_true(strncmp(env->emu_url, "http://", 7) == 0);
 	(void)snprintf(settings, sizeof(settings), "mp_server: \"%s\"\ncompute_api_root: \"%s/\"\n",
 		       env->emu_url, env->emu_url);
@@ -360,6 +431,26 @@ int it_emu_count_requests(const struct it_env *env, const char *method, const ch
 	}
 	cJSON_Delete(log);
 	return n;
+}
+
+void it_emu_post(const struct it_env *env, const char *path, const char *body)
+{
+	long status;
+	cJSON *r = it_emu_call(env, "POST", path, body, &status);
+
+	if (status != 200)
+		print_message("POST %s %s: %ld\n", path, body, status);
+	assert_int_equal(status, 200);
+	cJSON_Delete(r);
+}
+
+cJSON *it_emu_state(const struct it_env *env)
+{
+	long status;
+	cJSON *s = it_emu_call(env, "GET", "/_emu/state", NULL, &status);
+
+	assert_int_equal(status, 200);
+	return s;
 }
 
 void it_emu_advance(const struct it_env *env, int seconds)
