@@ -559,7 +559,6 @@ int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 		 const ProtobufCMessage *msg, struct gceb_err *err)
 {
 	const ProtobufCMessage *stored;
-	Gceb__State__Instance stamped;
 	struct gceb_compact c;
 	MDB_val k, v;
 	int r;
@@ -569,13 +568,6 @@ int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 	r = make_key(kind, key, &k, err);
 	if (r < 0)
 		return r;
-	if (kind == GCEB_KIND_INSTANCE) {
-		/* Stamp a shallow copy: the caller's message is const, packing only reads. */
-		stamped = *(const Gceb__State__Instance *)(const void *)msg;
-		stamped.has_last_updated = 1;
-		stamped.last_updated = gceb_now();
-		msg = &stamped.base;
-	}
 	r = gceb_compact(kind, key, msg, &c, &stored);
 	if (r < 0) {
 		r = gceb_err_set(err, r, "out of memory writing %s '%s'", kinds[kind].noun, key);
@@ -679,7 +671,7 @@ int gceb_txn_foreach_after(struct gceb_txn *txn, enum gceb_kind kind, const char
 		r = unpack(kind, key, &v, &msg, err);
 		if (r < 0)
 			goto out;
-		r = fn(key, msg, payload);
+		r = fn(key, msg, payload, err);
 		protobuf_c_message_free_unpacked(msg, NULL);
 		msg = NULL;
 		if (r != 0)
@@ -717,7 +709,7 @@ int gceb_store_update(struct gceb_store *store, enum gceb_kind kind, const char 
 			goto out;
 	}
 
-	r = fn(&msg, payload);
+	r = fn(&msg, payload, err);
 	if (r < 0)
 		goto out;
 	if (r == GCEB_UPDATE_DELETE) {

@@ -89,7 +89,7 @@ static void set_config(struct fixture *f, const char *templates, const char *man
 static int run(struct fixture *f)
 {
 	struct gceb_job job = { .store = f->store };
-	int r = gceb_process_config_run(&job);
+	int r = gceb_process_config_spec.run(&job);
 
 	if (r < 0)
 		print_message("process-config: %s\n", job.err.msg);
