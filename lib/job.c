@@ -406,35 +406,23 @@ size_t gceb_job_options(const struct gceb_job_spec *spec,
 	return scratch.n_tables;
 }
 
-int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
+/*
+ * Parse the command line into @o and @job and set the log level. Returns
+ * -1 if the job is to run, or the exit status to end with at once (--help,
+ * --version, a usage error).
+ */
+static int parse_command_line(struct job_options *o, struct gceb_job *job, int argc, char **argv)
 {
-	static char program[64];
-	static struct job_options o;
-	const struct common_args *a = &o.args;
-	const struct gceb_opt *const *tables = o.tables;
-	struct gceb_job job = { .spec = spec, .cmd_argc = argc, .cmd_argv = argv };
-	double start = now_seconds();
-	int lock_fd = -1, first = 0, r;
+	const struct gceb_job_spec *spec = job->spec;
+	const struct common_args *a = &o->args;
+	int first = 0, r = gceb_opt_parse(o->tables, argc, argv, &first, &job->err);
 
-	options_init(&o, spec);
-	sanitize_stdfds();
-	/*
-	 * A connection that breaks must fail its request, not kill the job. A
-	 * program that talks to no API ends when the reader of its output goes
-	 * away (gceb-status | head), quietly, as cat does.
-	 */
-	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP | GCEB_NEED_LUCI))
-		(void)signal(SIGPIPE, SIG_IGN);
-	(void)snprintf(program, sizeof(program), "gceb-%s", spec->name);
-	gceb_log_set_program(program);
-
-	r = gceb_opt_parse(tables, argc, argv, &first, &job.err);
 	if (r < 0) {
-		gceb_error("%s (try --help)", job.err.msg);
+		gceb_error("%s (try --help)", job->err.msg);
 		return gceb_exit_status(r);
 	}
 	if (a->help) {
-		print_usage(spec, tables);
+		print_usage(spec, o->tables);
 		return 0;
 	}
 	if (a->version) {
@@ -449,9 +437,35 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 			   a->verbose >= 2 ? GCEB_LOG_DEBUG :
 			   a->verbose == 1 ? GCEB_LOG_INFO :
 					     GCEB_LOG_WARNING);
-	job.dry_run = a->dry_run;
-	job.argc = argc - first;
-	job.argv = argv + first;
+	job->dry_run = a->dry_run;
+	job->argc = argc - first;
+	job->argv = argv + first;
+	return -1;
+}
+
+int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
+{
+	static char program[64];
+	static struct job_options o;
+	const struct common_args *a = &o.args;
+	struct gceb_job job = { .spec = spec, .cmd_argc = argc, .cmd_argv = argv };
+	double start = now_seconds();
+	int lock_fd = -1, r;
+
+	options_init(&o, spec);
+	sanitize_stdfds();
+	/*
+	 * A connection that breaks must fail its request, not kill the job. A
+	 * program that talks to no API ends when the reader of its output goes
+	 * away (gceb-status | head), quietly, as cat does.
+	 */
+	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP | GCEB_NEED_LUCI))
+		(void)signal(SIGPIPE, SIG_IGN);
+	(void)snprintf(program, sizeof(program), "gceb-%s", spec->name);
+	gceb_log_set_program(program);
+	r = parse_command_line(&o, &job, argc, argv);
+	if (r >= 0)
+		return r;
 
 	r = resolve_settings(a, &job.settings, &job.err);
 	if (r < 0)

@@ -24,7 +24,7 @@ struct counts {
 
 /* Instances of one template in one zone, by state, for metrics. */
 struct zone_counts {
-	char base[64], zone[64];
+	char base[GCEB_REF_PART_MAX + 1], zone[GCEB_REF_PART_MAX + 1];
 	long by_state[4]; /* idle, leased, pending_deletion, deleted */
 };
 
