@@ -52,6 +52,7 @@ void gceb_strv_remove(char **v, size_t *n, size_t i)
 	(*n)--;
 }
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): a type argument cannot be parenthesized */
 #define DEFINE_NEW(fn, type, init) \
  type *fn(void)                    \
  {                                 \
@@ -66,6 +67,7 @@ DEFINE_NEW(gceb_revision_new, Gceb__State__Revision, GCEB__STATE__REVISION__INIT
 DEFINE_NEW(gceb_igm_new, Gceb__State__InstanceGroupManager,
 	   GCEB__STATE__INSTANCE_GROUP_MANAGER__INIT)
 DEFINE_NEW(gceb_stored_config_new, Gceb__State__StoredConfig, GCEB__STATE__STORED_CONFIG__INIT)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 void gceb_entity_free(void *msg)
 {

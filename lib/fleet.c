@@ -26,6 +26,15 @@ static unsigned parts_of(enum gceb_kind kind)
 	return 0;
 }
 
+/* What log lines call an entity of @kind. */
+static const char *noun(enum gceb_kind kind)
+{
+	static const char *const nouns[] = { "config", "template", "revision", "group",
+					     "instance" };
+
+	return (unsigned)kind < sizeof(nouns) / sizeof(nouns[0]) ? nouns[kind] : "fleet";
+}
+
 static char *part(struct gceb_ref *ref, unsigned i)
 {
 	char *const parts[] = { ref->base, ref->rev, ref->zone, ref->name };
@@ -60,7 +69,7 @@ int gceb_ref_parse(struct gceb_ref *ref, enum gceb_kind kind, const char *key, s
 bad:
 	*ref = (struct gceb_ref){ 0 };
 	return gceb_err_set(err, GCEB_EPARSE, "'%s' is not a %s key", key,
-			    n ? gceb_kind_name(kind) : "fleet");
+			    n ? noun(kind) : "fleet");
 }
 
 const char *gceb_ref_key(const struct gceb_ref *ref, gceb_key out)
@@ -172,22 +181,24 @@ static int get(struct gceb_txn *txn, const struct gceb_ref *ref, const char *con
 }
 
 /* Each typed read, from the one above: the stored message is the type of its kind. */
-#define DEFINE_GET(fn, type, want)                                                             \
- int fn(struct gceb_txn *txn, const struct gceb_ref *ref, type **out, struct gceb_err *err)    \
- {                                                                                             \
-  ProtobufCMessage *msg = NULL;                                                                \
-  int r = ref->kind == (want) ? get(txn, ref, NULL, &msg, err) :                               \
-				gceb_err_set(err, GCEB_EBUG, "a %s is read as a %s",           \
-					     gceb_kind_name(ref->kind), gceb_kind_name(want)); \
-                                                                                               \
-  *out = r == 0 ? (type *)msg : NULL;                                                          \
-  return r;                                                                                    \
+/* NOLINTBEGIN(bugprone-macro-parentheses): a type argument cannot be parenthesized */
+#define DEFINE_GET(fn, type, want)                                                          \
+ int fn(struct gceb_txn *txn, const struct gceb_ref *ref, type **out, struct gceb_err *err) \
+ {                                                                                          \
+  ProtobufCMessage *msg = NULL;                                                             \
+  int r = ref->kind == (want) ? get(txn, ref, NULL, &msg, err) :                            \
+				gceb_err_set(err, GCEB_EBUG, "a %s is read as a %s",        \
+					     noun(ref->kind), noun(want));                  \
+                                                                                            \
+  *out = r == 0 ? (type *)msg : NULL;                                                       \
+  return r;                                                                                 \
  }
 
 DEFINE_GET(gceb_fleet_get_template, Gceb__State__InstanceTemplate, GCEB_KIND_TEMPLATE)
 DEFINE_GET(gceb_fleet_get_revision, Gceb__State__Revision, GCEB_KIND_REVISION)
 DEFINE_GET(gceb_fleet_get_group, Gceb__State__InstanceGroupManager, GCEB_KIND_IGM)
 DEFINE_GET(gceb_fleet_get_instance, Gceb__State__Instance, GCEB_KIND_INSTANCE)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 int gceb_fleet_get_config(struct gceb_txn *txn, Gceb__State__StoredConfig **out,
 			  struct gceb_err *err)
@@ -199,6 +210,7 @@ int gceb_fleet_get_config(struct gceb_txn *txn, Gceb__State__StoredConfig **out,
 	return r;
 }
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): a type argument cannot be parenthesized */
 #define DEFINE_LOAD(fn, type, getter)                                                           \
  int fn(struct gceb_store *store, const struct gceb_ref *ref, type **out, struct gceb_err *err) \
  {                                                                                              \
@@ -216,6 +228,7 @@ int gceb_fleet_get_config(struct gceb_txn *txn, Gceb__State__StoredConfig **out,
 DEFINE_LOAD(gceb_fleet_load_revision, Gceb__State__Revision, gceb_fleet_get_revision)
 DEFINE_LOAD(gceb_fleet_load_group, Gceb__State__InstanceGroupManager, gceb_fleet_get_group)
 DEFINE_LOAD(gceb_fleet_load_instance, Gceb__State__Instance, gceb_fleet_get_instance)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* ---- walks ---- */
 
@@ -231,8 +244,7 @@ static int visit(const char *key, const ProtobufCMessage *msg, void *payload, st
 	struct gceb_entity e = { .key = key, .msg = msg };
 
 	if (gceb_ref_parse(&e.ref, w->kind, key, NULL) < 0) {
-		gceb_debug("%s key '%s' is not one of the fleet's: skipped",
-			   gceb_kind_name(w->kind), key);
+		gceb_debug("%s key '%s' is not one of the fleet's: skipped", noun(w->kind), key);
 		return 0;
 	}
 	return w->fn(&e, w->payload, err);
@@ -269,6 +281,7 @@ struct typed {
  * A stored message is the type of its kind, and its ProtobufCMessage is its
  * first member: each adapter hands over a typed pointer to the same object.
  */
+/* NOLINTBEGIN(bugprone-macro-parentheses): a type argument cannot be parenthesized */
 #define DEFINE_ADAPTER(name, type, member)                                    \
  static int name(ProtobufCMessage **msg, void *payload, struct gceb_err *err) \
  {                                                                            \
@@ -284,6 +297,7 @@ DEFINE_ADAPTER(adapt_template, Gceb__State__InstanceTemplate, tmpl)
 DEFINE_ADAPTER(adapt_revision, Gceb__State__Revision, revision)
 DEFINE_ADAPTER(adapt_group, Gceb__State__InstanceGroupManager, group)
 DEFINE_ADAPTER(adapt_config, Gceb__State__StoredConfig, config)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static int update(struct gceb_store *store, const struct gceb_ref *ref, enum gceb_kind kind,
 		  gceb_update_fn adapter, struct typed *t, bool *changed, struct gceb_err *err)
@@ -291,8 +305,8 @@ static int update(struct gceb_store *store, const struct gceb_ref *ref, enum gce
 	gceb_key key;
 
 	if (ref && ref->kind != kind)
-		return gceb_err_set(err, GCEB_EBUG, "a %s is updated as a %s",
-				    gceb_kind_name(ref->kind), gceb_kind_name(kind));
+		return gceb_err_set(err, GCEB_EBUG, "a %s is updated as a %s", noun(ref->kind),
+				    noun(kind));
 	return gceb_store_update(store, kind, ref ? gceb_ref_key(ref, key) : "current", adapter, t,
 				 changed, err);
 }
@@ -393,8 +407,8 @@ static int put(struct gceb_txn *txn, const struct gceb_ref *ref, enum gceb_kind 
 	gceb_key key;
 
 	if (ref->kind != kind)
-		return gceb_err_set(err, GCEB_EBUG, "a %s is written as a %s",
-				    gceb_kind_name(ref->kind), gceb_kind_name(kind));
+		return gceb_err_set(err, GCEB_EBUG, "a %s is written as a %s", noun(ref->kind),
+				    noun(kind));
 	return gceb_txn_put(txn, kind, gceb_ref_key(ref, key), msg, err);
 }
 

@@ -65,10 +65,10 @@ const char *gceb_ref_key(const struct gceb_ref *ref, gceb_key out);
 /* The entity @ref belongs to at level @kind (its template, revision or group). */
 struct gceb_ref gceb_ref_up(const struct gceb_ref *ref, enum gceb_kind kind);
 /*
- * @parent with one more part: its revision @part, zone or instance name.
- * GCEB_EPARSE if @part is empty, too long or has a space.
+ * @parent with one more part @p: its revision, zone or instance name.
+ * GCEB_EPARSE if @p is empty, too long or has a space.
  */
-int gceb_ref_down(struct gceb_ref *out, const struct gceb_ref *parent, const char *part,
+int gceb_ref_down(struct gceb_ref *out, const struct gceb_ref *parent, const char *p,
 		  struct gceb_err *err);
 bool gceb_ref_equal(const struct gceb_ref *a, const struct gceb_ref *b);
 

@@ -292,10 +292,9 @@ static int verified(struct run_item *item)
 	struct verify *v = item->ctx;
 	struct key_list *l = item->ref.kind == GCEB_KIND_IGM ? &v->groups : &v->revisions;
 
-	if (gceb_strv_push(&l->v, &l->n, item->key) < 0) {
+	/* A candidate lost is only kept one run longer: the item fails, the run goes on. */
+	if (gceb_strv_push(&l->v, &l->n, item->key) < 0)
 		run_item_fail(item, "out of memory");
-		return GCEB_ENOMEM;
-	}
 	return 0;
 }
 

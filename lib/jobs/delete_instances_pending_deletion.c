@@ -29,17 +29,18 @@ static void on_delete(struct run_item *item, struct gceb_http_request *req, void
 	struct gceb_gce_operation op = { 0 };
 	struct gceb_err e = { 0 };
 
-	if (req->result == GCEB_EHTTP && req->status == 400) {
-		/* DEL-5: already being deleted, or no longer a member. */
-		(void)run_update_instance(item->run, item->what, &item->ref, set_deletion_ts, item);
-	} else if (req->result < 0) {
+	/* DEL-5: a 400 says it is already being deleted, or no longer a member. */
+	bool accepted = req->result == GCEB_EHTTP && req->status == 400;
+
+	if (!accepted && req->result < 0) {
 		run_item_fail_request(item, req);
-	} else if (gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
+	} else if (!accepted &&
+		   gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
 		run_item_fail(item, "%s: %s", req->url, e.msg);
-	} else if (op.done) {
-		(void)run_update_instance(item->run, item->what, &item->ref, set_deletion_ts, item);
-	} else {
+	} else if (!accepted && !op.done) {
 		gceb_info("instance '%s': deletion is %s", item->key, op.status);
+	} else {
+		(void)run_update_instance(item->run, item->what, &item->ref, set_deletion_ts, item);
 	}
 	gceb_gce_operation_release(&op);
 }

@@ -189,9 +189,12 @@ static void finish(struct run_item *item, const struct fetch *f)
 	size_t i;
 	int r = 0;
 
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 	m.keys = calloc(f->n_urls + 1, sizeof(*m.keys));
-	if (!m.keys)
-		r = gceb_err_set(&e, GCEB_ENOMEM, "out of memory");
+	if (!m.keys) {
+		run_item_fail(item, "out of memory");
+		return;
+	}
 	for (i = 0; r == 0 && i < f->n_urls; i++) {
 		struct gceb_ref ref;
 		gceb_key k;
@@ -283,10 +286,12 @@ static int build(struct run_item *item, struct gceb_err *err)
 	f = calloc(1, sizeof(*f));
 	item->data = f;
 	item->free_data = fetch_free;
-	if (!f || !(f->project = strdup(r->project)))
-		rc = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	if (f)
+		f->project = strdup(r->project);
 	gceb_entity_free(r);
-	return rc < 0 ? rc : request_page(item, NULL, err);
+	if (!f || !f->project)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	return request_page(item, NULL, err);
 }
 
 /* FET-1: every group with a URL whose revision exists and has a project. */

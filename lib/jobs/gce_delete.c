@@ -48,9 +48,9 @@ bool gce_delete_confirmed(struct run_item *item, const struct gceb_http_request 
 	struct gceb_err e = { 0 };
 	bool ok = false;
 
-	if (req->result == GCEB_ENOTFOUND) {
-		ok = true;
-	} else if (req->result < 0) {
+	if (req->result == GCEB_ENOTFOUND)
+		return true;
+	if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
 		run_item_fail(item, "DELETE %s: %s", req->url, e.msg);

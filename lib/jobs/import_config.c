@@ -80,8 +80,8 @@ static void on_content(struct gceb_http *http, struct gceb_http_request *req, vo
 	(void)http;
 	if (req->result < 0)
 		file_fail(f, req->result, req->error);
-	else if (gceb_luci_parse_content(req->response, req->response_len, GCEB_CONFIG_MAX_BYTES,
-					 &f->text, &f->len, &e) < 0)
+	else if (gceb_luci_parse_content(req->response, req->response_len,
+					 (size_t)GCEB_CONFIG_MAX_BYTES, &f->text, &f->len, &e) < 0)
 		file_fail(f, e.code, e.msg);
 }
 
@@ -155,6 +155,8 @@ static int read_config_luci(struct gceb_job *job, const char *current, struct co
 				 base);
 		goto out;
 	}
+	/* luci_step() returned 0: both answers parsed, and a parsed answer has a revision. */
+	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 	if (strcmp(f[0].hash.revision, f[1].hash.revision) != 0) {
 		r = gceb_err_set(err, GCEB_ECONFIG,
 				 "templates.cfg is at revision %s but managers.cfg at %s: "

@@ -20,6 +20,7 @@ static int refresh_checksum(Gceb__State__MetadataUpdate *u)
 	char sum[GCEB_SHA1_HEX_LEN + 1];
 
 	if (u->n_metadata > 1)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 		qsort(u->metadata, u->n_metadata, sizeof(*u->metadata), cmp_item);
 	if (gceb_gce_metadata_checksum(u->metadata, u->n_metadata, sum) < 0)
 		return GCEB_ENOMEM;
@@ -36,6 +37,7 @@ static int put_item(Gceb__State__MetadataUpdate *u, const char *key, const char 
 		if (!strcmp(u->metadata[i]->key, key))
 			item = u->metadata[i];
 	if (!item) {
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 		v = realloc(u->metadata, (u->n_metadata + 1) * sizeof(*v));
 		if (!v)
 			return GCEB_ENOMEM;
@@ -82,10 +84,11 @@ fail:
 
 int metadata_queue(Gceb__State__Instance *in, Gceb__State__MetadataUpdate *u)
 {
+	size_t n = in->n_pending_metadata_updates + 1;
 	Gceb__State__MetadataUpdate **v;
 
-	v = realloc(in->pending_metadata_updates,
-		    (in->n_pending_metadata_updates + 1) * sizeof(*v));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
+	v = realloc(in->pending_metadata_updates, n * sizeof(*v));
 	if (!v)
 		return GCEB_ENOMEM;
 	in->pending_metadata_updates = v;

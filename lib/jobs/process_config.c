@@ -122,6 +122,7 @@ static int build_metadata(Gceb__State__Revision *r, char *const *strs, size_t n)
 				return GCEB_ENOMEM;
 			continue;
 		}
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 		v = realloc(r->metadata, (r->n_metadata + 1) * sizeof(*v));
 		item = malloc(sizeof(*item));
 		if (v)
@@ -138,6 +139,7 @@ static int build_metadata(Gceb__State__Revision *r, char *const *strs, size_t n)
 			return GCEB_ENOMEM;
 	}
 	if (r->n_metadata > 1)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 		qsort(r->metadata, r->n_metadata, sizeof(*r->metadata), cmp_item);
 	return 0;
 }
@@ -175,8 +177,10 @@ static int build_revision(const gceb_template_cfg *t, Gceb__State__Revision **ou
 	size_t i;
 	int rc = GCEB_ENOMEM;
 
-	if (!r)
-		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	if (!r) {
+		(void)gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		return GCEB_ENOMEM;
+	}
 	rc = build_dimensions(r, t, err);
 	if (rc < 0)
 		goto out;
@@ -193,6 +197,7 @@ static int build_revision(const gceb_template_cfg *t, Gceb__State__Revision **ou
 	    build_metadata(r, t->metadata, t->n_metadata) < 0 ||
 	    copy_strv(&r->tags, &r->n_tags, t->tags, t->n_tags) < 0)
 		goto out;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 	r->service_accounts = calloc(t->n_service_accounts + 1, sizeof(*r->service_accounts));
 	if (!r->service_accounts)
 		goto out;
@@ -498,6 +503,7 @@ static int run(struct gceb_job *job)
 			gceb_info("no config imported yet, nothing to do");
 		goto out;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 	zones.v = calloc(cfg.managers->n_managers + 1, sizeof(*zones.v));
 	if (!zones.v) {
 		r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");

@@ -117,11 +117,12 @@ static int prepare(struct gceb_txn *txn, const struct gceb_ref *ref, struct resi
 	rc = gceb_fleet_get_group(txn, ref, &g, err);
 	if (rc == 0)
 		rc = gceb_fleet_get_revision(txn, &rref, &r, err);
-	if (rc == GCEB_ENOTFOUND || (rc == 0 && (!g->url || !r->project || !*r->project))) {
+	if (rc == GCEB_ENOTFOUND ||
+	    (rc == 0 && (!g || !r || !g->url || !r->project || !*r->project))) {
 		rc = 0;
 		goto out;
 	}
-	if (rc < 0)
+	if (rc != 0)
 		goto out;
 	z = calloc(1, sizeof(*z));
 	if (!z || !(z->project = strdup(r->project))) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* run.c - item accounting, entity loads and dry-run for the network jobs */
+/* run.c - the job engine: windowed items and their request chains, accounting, dry-run */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,16 +100,16 @@ static void update_failed(struct gceb_run *run, const char *what, const struct g
 }
 
 /* Each typed update, failing the entity when it fails. */
-#define DEFINE_RUN_UPDATE(fn, type, update)                                           \
- int fn(struct gceb_run *run, const char *what, const struct gceb_ref *ref, type fn_, \
-	void *payload)                                                                \
- {                                                                                    \
-  struct gceb_err e = { 0 };                                                          \
-  int r = update(run->job->store, ref, fn_, payload, NULL, &e);                       \
-                                                                                      \
-  if (r < 0)                                                                          \
-   update_failed(run, what, ref, r, &e);                                              \
-  return r;                                                                           \
+#define DEFINE_RUN_UPDATE(name, type, update)                                          \
+ int name(struct gceb_run *run, const char *what, const struct gceb_ref *ref, type fn, \
+	  void *payload)                                                               \
+ {                                                                                     \
+  struct gceb_err e = { 0 };                                                           \
+  int r = (update)(run->job->store, ref, fn, payload, NULL, &e);                       \
+                                                                                       \
+  if (r < 0)                                                                           \
+   update_failed(run, what, ref, r, &e);                                               \
+  return r;                                                                            \
  }
 
 DEFINE_RUN_UPDATE(run_update_template, gceb_template_update_fn, gceb_fleet_update_template)

@@ -93,6 +93,7 @@ static int reschedule(Gceb__State__Instance **inp, void *payload, struct gceb_er
 
 	if (!a || !a->url || strcmp(a->url, m->op_url) != 0)
 		return GCEB_UPDATE_KEEP;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 	all = calloc(in->n_pending_metadata_updates + 1, sizeof(*all));
 	if (!all)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");

@@ -127,7 +127,7 @@ static void refs_refuse_what_is_not_a_key(void **state)
 	}
 	assert_string_equal(err.msg,
 			    "'a123456789012345678901234567890123456789012345678901234567890123"
-			    "' is not a templates key");
+			    "' is not a template key");
 }
 
 /* ---- GCE names ---- */
