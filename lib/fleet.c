@@ -54,7 +54,9 @@ int gceb_ref_parse(struct gceb_ref *ref, enum gceb_kind kind, const char *key, s
 	unsigned i, n = parts_of(kind);
 	const char *p = key;
 
-	*ref = (struct gceb_ref){ .kind = kind };
+	/* Set part by part: a walk parses every key it reads. */
+	ref->kind = kind;
+	ref->base[0] = ref->rev[0] = ref->zone[0] = ref->name[0] = '\0';
 	for (i = 0; i < n; i++) {
 		size_t len = strcspn(p, " ");
 
@@ -78,22 +80,30 @@ const char *gceb_ref_key(const struct gceb_ref *ref, gceb_key out)
 	size_t len = 0;
 
 	/* Four parts of at most GCEB_REF_PART_MAX and three spaces always fit. */
-	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, sizeof(gceb_key) - len, "%s%s", i ? " " : "",
-					cpart(ref, i));
+	for (i = 0; i < n; i++) {
+		const char *p = cpart(ref, i);
+		size_t l = strnlen(p, GCEB_REF_PART_MAX);
+
+		if (i)
+			out[len++] = ' ';
+		memcpy(out + len, p, l);
+		len += l;
+	}
 	out[len] = '\0';
 	return out;
 }
 
 struct gceb_ref gceb_ref_up(const struct gceb_ref *ref, enum gceb_kind kind)
 {
-	struct gceb_ref up = { .kind = kind };
+	struct gceb_ref up;
 	unsigned i, n = parts_of(kind);
 
 	if (n > parts_of(ref->kind))
 		return (struct gceb_ref){ 0 };
+	up.kind = kind;
+	up.base[0] = up.rev[0] = up.zone[0] = up.name[0] = '\0';
 	for (i = 0; i < n; i++)
-		(void)snprintf(part(&up, i), GCEB_REF_PART_MAX + 1, "%s", cpart(ref, i));
+		memcpy(part(&up, i), cpart(ref, i), strnlen(cpart(ref, i), GCEB_REF_PART_MAX) + 1);
 	return up;
 }
 
@@ -480,30 +490,68 @@ static enum gceb_group_state decide(const Gceb__State__InstanceTemplate *t,
 	return GCEB_GROUP_UNREFERENCED;
 }
 
+void gceb_state_memo_release(struct gceb_state_memo *m)
+{
+	gceb_entity_free(m->tmpl);
+	gceb_entity_free(m->revision);
+	*m = (struct gceb_state_memo){ 0 };
+}
+
+const Gceb__State__Revision *gceb_state_memo_revision(const struct gceb_state_memo *m)
+{
+	return m->revision;
+}
+
+/* Make @m hold T and R of revision @rref, reading them only if it holds another. */
+static int state_memo_load(struct gceb_state_memo *m, struct gceb_txn *txn,
+			   const struct gceb_ref *rref, struct gceb_err *err)
+{
+	struct gceb_ref tref = gceb_ref_up(rref, GCEB_KIND_TEMPLATE);
+	int rc;
+
+	if (m->rev.kind == GCEB_KIND_REVISION && gceb_ref_equal(&m->rev, rref))
+		return 0;
+	gceb_state_memo_release(m);
+	rc = gceb_fleet_get_revision(txn, rref, &m->revision, err);
+	/* Without R, T is not needed: the group is an orphan either way. */
+	if (rc == 0)
+		rc = gceb_fleet_get_template(txn, &tref, &m->tmpl, err);
+	if (rc == GCEB_ENOTFOUND)
+		rc = 0;
+	if (rc == 0)
+		m->rev = *rref;
+	else
+		gceb_state_memo_release(m);
+	return rc;
+}
+
+int gceb_state_memo_group(struct gceb_state_memo *m, struct gceb_txn *txn,
+			  const struct gceb_ref *group, enum gceb_group_state *state,
+			  struct gceb_err *err)
+{
+	struct gceb_ref rref = gceb_ref_up(group, GCEB_KIND_REVISION);
+	gceb_key rk, gk;
+	int rc = state_memo_load(m, txn, &rref, err);
+
+	*state = GCEB_GROUP_ORPHAN;
+	if (rc == 0 && m->revision && m->tmpl)
+		*state = decide(m->tmpl, m->revision, gceb_ref_key(&rref, rk),
+				gceb_ref_key(group, gk));
+	return rc;
+}
+
 int gceb_fleet_group_state(struct gceb_txn *txn, const struct gceb_ref *group,
 			   enum gceb_group_state *state, Gceb__State__Revision **revision,
 			   struct gceb_err *err)
 {
-	struct gceb_ref tref = gceb_ref_up(group, GCEB_KIND_TEMPLATE);
-	struct gceb_ref rref = gceb_ref_up(group, GCEB_KIND_REVISION);
-	Gceb__State__InstanceTemplate *t = NULL;
-	Gceb__State__Revision *r = NULL;
-	gceb_key rk, gk;
-	int rc;
+	struct gceb_state_memo m = { 0 };
+	int rc = gceb_state_memo_group(&m, txn, group, state, err);
 
-	*state = GCEB_GROUP_ORPHAN;
-	rc = gceb_fleet_get_revision(txn, &rref, &r, err);
-	if (rc == 0)
-		rc = gceb_fleet_get_template(txn, &tref, &t, err);
-	if (rc == 0)
-		*state = decide(t, r, gceb_ref_key(&rref, rk), gceb_ref_key(group, gk));
-	if (rc == GCEB_ENOTFOUND)
-		rc = 0;
-	gceb_entity_free(t);
-	if (revision && rc == 0)
-		*revision = r;
-	else
-		gceb_entity_free(r);
+	if (revision && rc == 0) {
+		*revision = m.revision;
+		m.revision = NULL;
+	}
+	gceb_state_memo_release(&m);
 	return rc;
 }
 
@@ -541,12 +589,14 @@ int gceb_group_memo_load(struct gceb_group_memo *m, struct gceb_txn *txn,
 
 	if (m->ref.kind == GCEB_KIND_IGM && gceb_ref_equal(&m->ref, &g))
 		return 0;
-	gceb_group_memo_release(m);
+	gceb_entity_free(m->group);
+	m->group = NULL;
+	m->ref = (struct gceb_ref){ 0 };
 	r = gceb_fleet_get_group(txn, &g, &m->group, err);
 	if (r == GCEB_ENOTFOUND)
 		r = 0;
 	if (r == 0)
-		r = gceb_fleet_group_state(txn, &g, &m->state, NULL, err);
+		r = gceb_state_memo_group(&m->states, txn, &g, &m->state, err);
 	if (r == 0)
 		m->ref = g;
 	return r;
@@ -563,6 +613,7 @@ bool gceb_group_memo_lists(const struct gceb_group_memo *m, const struct gceb_re
 void gceb_group_memo_release(struct gceb_group_memo *m)
 {
 	gceb_entity_free(m->group);
+	gceb_state_memo_release(&m->states);
 	*m = (struct gceb_group_memo){ 0 };
 }
 

@@ -205,6 +205,26 @@ int gceb_fleet_group_state(struct gceb_txn *txn, const struct gceb_ref *group,
 			   struct gceb_err *err);
 
 /*
+ * The template and revision a walk decided the last group state on: groups
+ * (and their instances) come in key order, so a revision's groups come one
+ * after another, and T and R are read once for all of them, in the walk's
+ * transaction of the time (each item re-reads what it acts on).
+ */
+struct gceb_state_memo {
+	struct gceb_ref rev;                 /* kind 0 before the first */
+	Gceb__State__InstanceTemplate *tmpl; /* NULL: it does not exist */
+	Gceb__State__Revision *revision;     /* likewise */
+};
+
+/* gceb_fleet_group_state() through @m; R stays @m's (gceb_state_memo_revision()). */
+int gceb_state_memo_group(struct gceb_state_memo *m, struct gceb_txn *txn,
+			  const struct gceb_ref *group, enum gceb_group_state *state,
+			  struct gceb_err *err);
+/* The revision of the last group asked about, or NULL if it does not exist. */
+const Gceb__State__Revision *gceb_state_memo_revision(const struct gceb_state_memo *m);
+void gceb_state_memo_release(struct gceb_state_memo *m);
+
+/*
  * The state of revision @rev: ACTIVE (T.active), DRAINED (in T.drained),
  * ORPHAN (T does not exist) or UNREFERENCED.
  */
@@ -220,6 +240,7 @@ struct gceb_group_memo {
 	struct gceb_ref ref;                      /* kind 0 before the first */
 	Gceb__State__InstanceGroupManager *group; /* NULL: it does not exist */
 	enum gceb_group_state state;
+	struct gceb_state_memo states; /* T and R, kept across groups of one revision */
 };
 
 /* Make @m hold the group of instance (or group) @ref as @txn sees it, reading only on a change. */

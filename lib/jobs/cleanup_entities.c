@@ -284,7 +284,7 @@ static int build_template(struct run_item *item, struct gceb_err *err)
  */
 struct verify {
 	struct key_list groups, revisions; /* GCE has nothing of them */
-	struct gceb_group_memo memo;
+	struct gceb_state_memo states;
 };
 
 static int verified(struct run_item *item)
@@ -398,12 +398,13 @@ static int pick_group(struct gceb_txn *txn, const struct gceb_entity *e, void *p
 		      struct gceb_err *err)
 {
 	const Gceb__State__InstanceGroupManager *g = e->group;
+	struct verify *v = payload;
 	enum gceb_group_state state;
 	int rc;
 
 	if (g->url || g->insert_operation || g->n_instances > 0)
 		return 0;
-	rc = gceb_fleet_group_state(txn, &e->ref, &state, NULL, err);
+	rc = gceb_state_memo_group(&v->states, txn, &e->ref, &state, err);
 	return rc < 0 ? rc : state == GCEB_GROUP_DRAINED;
 }
 
@@ -440,6 +441,7 @@ static int verify_and_remove(struct gceb_run *run)
 
 	/* Both candidate sets are chosen before anything is removed. */
 	r = run_items(run, &groups);
+	gceb_state_memo_release(&v.states);
 	if (r == 0)
 		r = run_items(run, &revisions);
 	for (i = 0; r == 0 && i < v.groups.n; i++)

@@ -50,34 +50,35 @@ static int build(struct run_item *item, struct gceb_err *err)
 	return rc == GCEB_ENOTFOUND ? 0 : rc;
 }
 
+/* @payload is the state memo. */
 static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
 		struct gceb_err *err)
 {
-	Gceb__State__Revision *r = NULL;
 	enum gceb_group_state state;
 	int rc;
 
 	if (e->group->url)
 		return 0;
-	rc = gceb_fleet_group_state(txn, &e->ref, &state, &r, err);
+	rc = gceb_state_memo_group(payload, txn, &e->ref, &state, err);
 	if (rc == 0 && state == GCEB_GROUP_DRAINED)
 		rc = e->group->insert_operation != NULL;
 	else if (rc == 0)
-		rc = state == GCEB_GROUP_ACTIVE && ready(r);
-	gceb_entity_free(r);
+		rc = state == GCEB_GROUP_ACTIVE && ready(gceb_state_memo_revision(payload));
 	return rc;
 }
 
 static int run(struct gceb_job *job)
 {
-	static const struct run_source src = {
-		.kind = GCEB_KIND_IGM, .pick = pick, .what = "group", .build = build
+	struct gceb_state_memo m = { 0 };
+	const struct run_source src = {
+		.kind = GCEB_KIND_IGM, .pick = pick, .payload = &m, .what = "group", .build = build
 	};
 	struct gceb_run r;
 	int rc;
 
 	run_init(&r, job);
 	rc = run_items(&r, &src);
+	gceb_state_memo_release(&m);
 	if (rc == 0)
 		rc = run_finish(&r);
 	return rc;

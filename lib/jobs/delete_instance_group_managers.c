@@ -42,7 +42,7 @@ static int build(struct run_item *item, struct gceb_err *err)
 	return rc;
 }
 
-/* The drained groups (fleet.h) with a URL and no instances. */
+/* The drained groups (fleet.h) with a URL and no instances. @payload is the state memo. */
 static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
 		struct gceb_err *err)
 {
@@ -51,20 +51,22 @@ static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload
 
 	if (!deletable(e->group))
 		return 0;
-	rc = gceb_fleet_group_state(txn, &e->ref, &state, NULL, err);
+	rc = gceb_state_memo_group(payload, txn, &e->ref, &state, err);
 	return rc < 0 ? rc : state == GCEB_GROUP_DRAINED;
 }
 
 static int run(struct gceb_job *job)
 {
-	static const struct run_source src = {
-		.kind = GCEB_KIND_IGM, .pick = pick, .what = "group", .build = build
+	struct gceb_state_memo m = { 0 };
+	const struct run_source src = {
+		.kind = GCEB_KIND_IGM, .pick = pick, .payload = &m, .what = "group", .build = build
 	};
 	struct gceb_run r;
 	int rc;
 
 	run_init(&r, job);
 	rc = run_items(&r, &src);
+	gceb_state_memo_release(&m);
 	if (rc == 0)
 		rc = run_finish(&r);
 	return rc;

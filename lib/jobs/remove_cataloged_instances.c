@@ -69,24 +69,30 @@ static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload
 	return m->state == GCEB_GROUP_DRAINED && gceb_group_memo_lists(m, &e->ref);
 }
 
+struct find {
+	struct gceb_txn *txn;
+	struct gceb_state_memo states;
+};
+
 /* Whether any group is drained: with none, the instances need no walk. */
 static int find_drained(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
-	struct gceb_txn *txn = payload;
+	struct find *f = payload;
 	enum gceb_group_state state;
-	int r = gceb_fleet_group_state(txn, &e->ref, &state, NULL, err);
+	int r = gceb_state_memo_group(&f->states, f->txn, &e->ref, &state, err);
 
 	return r < 0 ? r : state == GCEB_GROUP_DRAINED;
 }
 
 static int any_drained(struct gceb_store *store, struct gceb_err *err)
 {
-	struct gceb_txn *txn = NULL;
-	int r = gceb_store_begin(store, false, &txn, err);
+	struct find f = { 0 };
+	int r = gceb_store_begin(store, false, &f.txn, err);
 
 	if (r == 0)
-		r = gceb_fleet_foreach(txn, GCEB_KIND_IGM, NULL, NULL, find_drained, txn, err);
-	gceb_txn_abort(&txn);
+		r = gceb_fleet_foreach(f.txn, GCEB_KIND_IGM, NULL, NULL, find_drained, &f, err);
+	gceb_state_memo_release(&f.states);
+	gceb_txn_abort(&f.txn);
 	return r;
 }
 

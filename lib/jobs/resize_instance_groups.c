@@ -74,6 +74,7 @@ out:
 
 struct count {
 	const struct gceb_ref *self;
+	const char *self_key;
 	int64_t sum;
 };
 
@@ -92,10 +93,8 @@ static int count_leased(const struct gceb_entity *e, void *payload, struct gceb_
 {
 	const Gceb__State__Instance *in = e->instance;
 	struct count *c = payload;
-	gceb_key self;
 
-	if (in->instance_group_manager &&
-	    !strcmp(in->instance_group_manager, gceb_ref_key(c->self, self)) &&
+	if (in->instance_group_manager && !strcmp(in->instance_group_manager, c->self_key) &&
 	    (in->has_lease_expiration_ts || in->leased_indefinitely))
 		c->sum++;
 	return 0;
@@ -107,13 +106,15 @@ static int prepare(struct gceb_txn *txn, const struct gceb_ref *ref, struct resi
 {
 	struct gceb_ref rref = gceb_ref_up(ref, GCEB_KIND_REVISION);
 	struct gceb_ref tref = gceb_ref_up(ref, GCEB_KIND_TEMPLATE);
-	struct count other = { .self = ref }, leased = { .self = ref };
+	gceb_key self;
+	struct count other = { .self = ref }, leased = { .self = ref, .self_key = self };
 	Gceb__State__InstanceGroupManager *g = NULL;
 	Gceb__State__Revision *r = NULL;
 	struct resize *z = NULL;
 	int rc;
 
 	*out = NULL;
+	gceb_ref_key(ref, self);
 	rc = gceb_fleet_get_group(txn, ref, &g, err);
 	if (rc == 0)
 		rc = gceb_fleet_get_revision(txn, &rref, &r, err);
@@ -172,26 +173,28 @@ static int build(struct run_item *item, struct gceb_err *err)
 	return rc;
 }
 
-/* Every active group (fleet.h). */
+/* Every active group (fleet.h). @payload is the state memo. */
 static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
 		struct gceb_err *err)
 {
 	enum gceb_group_state state;
-	int rc = gceb_fleet_group_state(txn, &e->ref, &state, NULL, err);
+	int rc = gceb_state_memo_group(payload, txn, &e->ref, &state, err);
 
 	return rc < 0 ? rc : state == GCEB_GROUP_ACTIVE;
 }
 
 static int run(struct gceb_job *job)
 {
-	static const struct run_source src = {
-		.kind = GCEB_KIND_IGM, .pick = pick, .what = "group", .build = build
+	struct gceb_state_memo m = { 0 };
+	const struct run_source src = {
+		.kind = GCEB_KIND_IGM, .pick = pick, .payload = &m, .what = "group", .build = build
 	};
 	struct gceb_run r;
 	int rc;
 
 	run_init(&r, job);
 	rc = run_items(&r, &src);
+	gceb_state_memo_release(&m);
 	if (rc == 0)
 		rc = run_finish(&r);
 	return rc;

@@ -32,6 +32,7 @@ static const char *const state_names[4] = { "idle", "leased", "pending_deletion"
 
 struct snapshot {
 	struct gceb_txn *txn; /* the states of revisions and groups are read in it */
+	struct gceb_state_memo states;
 	cJSON *templates, *revisions, *groups; /* arrays */
 	struct counts counts;
 	struct zone_counts *zones;
@@ -146,7 +147,7 @@ static int visit_group(const struct gceb_entity *e, void *payload, struct gceb_e
 	if (!o)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	cJSON_AddItemToArray(s->groups, o);
-	rc = gceb_fleet_group_state(s->txn, &e->ref, &state, NULL, err);
+	rc = gceb_state_memo_group(&s->states, s->txn, &e->ref, &state, err);
 	if (rc < 0)
 		return rc;
 	add_key_parts(o, &e->ref);
@@ -468,6 +469,7 @@ static int run(struct gceb_job *job)
 	}
 	r = check_output(&job->err);
 out:
+	gceb_state_memo_release(&s.states);
 	gceb_txn_abort(&txn);
 	cJSON_Delete(root);
 	cJSON_Delete(config);
