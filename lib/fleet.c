@@ -579,6 +579,31 @@ int gceb_fleet_revision_state(struct gceb_txn *txn, const struct gceb_ref *rev,
 	return 0;
 }
 
+/* A positive visit result stops the walk: a drained group exists. */
+static int find_drained(const struct gceb_entity *e, void *payload, struct gceb_err *err)
+{
+	enum gceb_group_state state;
+	int rc;
+
+	if (e->revision->n_drained > 0)
+		return 1;
+	if (e->revision->n_active == 0)
+		return 0;
+	rc = gceb_fleet_revision_state(payload, &e->ref, &state, err);
+	return rc < 0 ? rc : state == GCEB_GROUP_DRAINED;
+}
+
+int gceb_fleet_any_drained(struct gceb_store *store, struct gceb_err *err)
+{
+	struct gceb_txn *txn = NULL;
+	int r = gceb_store_begin(store, false, &txn, err);
+
+	if (r == 0)
+		r = gceb_fleet_foreach(txn, GCEB_KIND_REVISION, NULL, NULL, find_drained, txn, err);
+	gceb_txn_abort(&txn);
+	return r;
+}
+
 /* ---- the group memo ---- */
 
 int gceb_group_memo_load(struct gceb_group_memo *m, struct gceb_txn *txn,

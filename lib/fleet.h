@@ -225,6 +225,15 @@ const Gceb__State__Revision *gceb_state_memo_revision(const struct gceb_state_me
 void gceb_state_memo_release(struct gceb_state_memo *m);
 
 /*
+ * Whether any group can be DRAINED: a revision lists a drained group, or is
+ * drained and lists an active one. 1 or 0, or an error. Read from the
+ * templates and revisions only, so that a drain job with nothing to drain
+ * reads no group (each lists all its instances). In a read transaction of
+ * its own.
+ */
+int gceb_fleet_any_drained(struct gceb_store *store, struct gceb_err *err);
+
+/*
  * The state of revision @rev: ACTIVE (T.active), DRAINED (in T.drained),
  * ORPHAN (T does not exist) or UNREFERENCED.
  */

@@ -440,7 +440,9 @@ static int verify_and_remove(struct gceb_run *run)
 	int r;
 
 	/* Both candidate sets are chosen before anything is removed. */
-	r = run_items(run, &groups);
+	r = gceb_fleet_any_drained(run->job->store, &run->job->err);
+	if (r > 0)
+		r = run_items(run, &groups);
 	gceb_state_memo_release(&v.states);
 	if (r == 0)
 		r = run_items(run, &revisions);

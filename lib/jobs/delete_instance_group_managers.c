@@ -65,7 +65,10 @@ static int run(struct gceb_job *job)
 	int rc;
 
 	run_init(&r, job);
-	rc = run_items(&r, &src);
+	/* With nothing drained, the groups need no walk. */
+	rc = gceb_fleet_any_drained(job->store, &job->err);
+	if (rc > 0)
+		rc = run_items(&r, &src);
 	gceb_state_memo_release(&m);
 	if (rc == 0)
 		rc = run_finish(&r);

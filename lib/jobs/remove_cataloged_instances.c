@@ -69,33 +69,6 @@ static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload
 	return m->state == GCEB_GROUP_DRAINED && gceb_group_memo_lists(m, &e->ref);
 }
 
-struct find {
-	struct gceb_txn *txn;
-	struct gceb_state_memo states;
-};
-
-/* Whether any group is drained: with none, the instances need no walk. */
-static int find_drained(const struct gceb_entity *e, void *payload, struct gceb_err *err)
-{
-	struct find *f = payload;
-	enum gceb_group_state state;
-	int r = gceb_state_memo_group(&f->states, f->txn, &e->ref, &state, err);
-
-	return r < 0 ? r : state == GCEB_GROUP_DRAINED;
-}
-
-static int any_drained(struct gceb_store *store, struct gceb_err *err)
-{
-	struct find f = { 0 };
-	int r = gceb_store_begin(store, false, &f.txn, err);
-
-	if (r == 0)
-		r = gceb_fleet_foreach(f.txn, GCEB_KIND_IGM, NULL, NULL, find_drained, &f, err);
-	gceb_state_memo_release(&f.states);
-	gceb_txn_abort(&f.txn);
-	return r;
-}
-
 static int run(struct gceb_job *job)
 {
 	struct gceb_group_memo m = { 0 };
@@ -108,7 +81,8 @@ static int run(struct gceb_job *job)
 	int rc;
 
 	run_init(&r, job);
-	rc = any_drained(job->store, &job->err);
+	/* With nothing drained, the instances need no walk. */
+	rc = gceb_fleet_any_drained(job->store, &job->err);
 	if (rc > 0)
 		rc = run_items(&r, &src);
 	gceb_group_memo_release(&m);

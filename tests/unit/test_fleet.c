@@ -273,6 +273,25 @@ static void group_states_follow_the_rule_of_fleet_h(void **state)
 	assert_string_equal(gceb_group_state_name(GCEB_GROUP_UNREFERENCED), "unreferenced");
 }
 
+/* The drain jobs skip their walks when no group can be drained. */
+static void any_drained_sees_both_ways_of_draining(void **state)
+{
+	struct fixture *f = *state;
+	char *t_drained[] = { S("a " R2) };
+	char *r_active[] = { S("a " R2 " z1") }, *r_drained[] = { S("a " R1 " z2") };
+
+	assert_int_equal(gceb_fleet_any_drained(f->store, NULL), 0);
+	put_template(f, "a", "a " R1, t_drained, 1);
+	put_revision(f, "a " R1, r_active, 1, NULL, 0); /* active: not drained */
+	put_revision(f, "a " R2, NULL, 0, NULL, 0);     /* drained, but with no group */
+	assert_int_equal(gceb_fleet_any_drained(f->store, NULL), 0);
+	put_revision(f, "a " R2, r_active, 1, NULL, 0); /* implicitly drained */
+	assert_int_equal(gceb_fleet_any_drained(f->store, NULL), 1);
+	put_revision(f, "a " R2, NULL, 0, NULL, 0);
+	put_revision(f, "a " R1, r_active, 1, r_drained, 1); /* explicitly drained */
+	assert_int_equal(gceb_fleet_any_drained(f->store, NULL), 1);
+}
+
 static void revision_states(void **state)
 {
 	struct fixture *f = *state;
@@ -534,6 +553,7 @@ int main(void)
 		cmocka_unit_test(names_are_made_and_checked_in_one_place),
 		cmocka_unit_test(names_refuse_what_gce_would),
 		FLEET_TEST(group_states_follow_the_rule_of_fleet_h),
+		FLEET_TEST(any_drained_sees_both_ways_of_draining),
 		FLEET_TEST(revision_states),
 		FLEET_TEST(reads_tell_absent_from_failed),
 		FLEET_TEST(instance_updates_stamp_only_what_changes),
