@@ -35,18 +35,33 @@ static const char *noun(enum gceb_kind kind)
 	return (unsigned)kind < sizeof(nouns) / sizeof(nouns[0]) ? nouns[kind] : "fleet";
 }
 
+/* Part @i of @ref: base, rev, zone, name. */
 static char *part(struct gceb_ref *ref, unsigned i)
 {
-	char *const parts[] = { ref->base, ref->rev, ref->zone, ref->name };
-
-	return parts[i];
+	return i == 0 ? ref->base : i == 1 ? ref->rev : i == 2 ? ref->zone : ref->name;
 }
 
 static const char *cpart(const struct gceb_ref *ref, unsigned i)
 {
-	const char *const parts[] = { ref->base, ref->rev, ref->zone, ref->name };
+	return i == 0 ? ref->base : i == 1 ? ref->rev : i == 2 ? ref->zone : ref->name;
+}
 
-	return parts[i];
+/* Copy the part at *@p into @out, up to a space or the end; its length, or 0 if too long. */
+static size_t copy_part(const char **p, char *out)
+{
+	const char *s = *p;
+	size_t len = 0;
+
+	/* One pass over the key: a walk parses every key it reads. */
+	while (s[len] && s[len] != ' ') {
+		if (len == GCEB_REF_PART_MAX)
+			return 0;
+		out[len] = s[len];
+		len++;
+	}
+	out[len] = '\0';
+	*p = s + len;
+	return len;
 }
 
 int gceb_ref_parse(struct gceb_ref *ref, enum gceb_kind kind, const char *key, struct gceb_err *err)
@@ -54,17 +69,12 @@ int gceb_ref_parse(struct gceb_ref *ref, enum gceb_kind kind, const char *key, s
 	unsigned i, n = parts_of(kind);
 	const char *p = key;
 
-	/* Set part by part: a walk parses every key it reads. */
 	ref->kind = kind;
 	ref->base[0] = ref->rev[0] = ref->zone[0] = ref->name[0] = '\0';
 	for (i = 0; i < n; i++) {
-		size_t len = strcspn(p, " ");
-
-		if (len == 0 || len > GCEB_REF_PART_MAX || (p[len] == ' ') != (i + 1 < n))
+		if (copy_part(&p, part(ref, i)) == 0 || (*p == ' ') != (i + 1 < n))
 			goto bad;
-		memcpy(part(ref, i), p, len);
-		part(ref, i)[len] = '\0';
-		p += len + (p[len] == ' ');
+		p += *p == ' ';
 	}
 	if (n > 0 && *p == '\0')
 		return 0;
@@ -251,7 +261,11 @@ struct walk {
 static int visit(const char *key, const ProtobufCMessage *msg, void *payload, struct gceb_err *err)
 {
 	const struct walk *w = payload;
-	struct gceb_entity e = { .key = key, .msg = msg };
+	struct gceb_entity e;
+
+	/* Not zeroed first: the parse sets every part, and a walk visits many keys. */
+	e.key = key;
+	e.msg = msg;
 
 	if (gceb_ref_parse(&e.ref, w->kind, key, NULL) < 0) {
 		gceb_debug("%s key '%s' is not one of the fleet's: skipped", noun(w->kind), key);
