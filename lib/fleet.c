@@ -46,35 +46,22 @@ static const char *cpart(const struct gceb_ref *ref, unsigned i)
 	return i == 0 ? ref->base : i == 1 ? ref->rev : i == 2 ? ref->zone : ref->name;
 }
 
-/* Copy the part at *@p into @out, up to a space or the end; its length, or 0 if too long. */
-static size_t copy_part(const char **p, char *out)
-{
-	const char *s = *p;
-	size_t len = 0;
-
-	/* One pass over the key: a walk parses every key it reads. */
-	while (s[len] && s[len] != ' ') {
-		if (len == GCEB_REF_PART_MAX)
-			return 0;
-		out[len] = s[len];
-		len++;
-	}
-	out[len] = '\0';
-	*p = s + len;
-	return len;
-}
-
 int gceb_ref_parse(struct gceb_ref *ref, enum gceb_kind kind, const char *key, struct gceb_err *err)
 {
 	unsigned i, n = parts_of(kind);
 	const char *p = key;
 
+	/* Set part by part, not zeroed first: a walk parses every key it reads. */
 	ref->kind = kind;
 	ref->base[0] = ref->rev[0] = ref->zone[0] = ref->name[0] = '\0';
 	for (i = 0; i < n; i++) {
-		if (copy_part(&p, part(ref, i)) == 0 || (*p == ' ') != (i + 1 < n))
+		size_t len = strcspn(p, " ");
+
+		if (len == 0 || len > GCEB_REF_PART_MAX || (p[len] == ' ') != (i + 1 < n))
 			goto bad;
-		p += *p == ' ';
+		memcpy(part(ref, i), p, len);
+		part(ref, i)[len] = '\0';
+		p += len + (p[len] == ' ');
 	}
 	if (n > 0 && *p == '\0')
 		return 0;
