@@ -200,7 +200,8 @@ static int take(const struct gceb_entity *e, void *payload, struct gceb_err *err
 
 	if (r <= 0)
 		return r;
-	(void)snprintf(f->keys[f->n++], sizeof(gceb_key), "%s", e->key);
+	/* The store's keys always fit; copied without snprintf(), as every key read is. */
+	memcpy(f->keys[f->n++], e->key, strnlen(e->key, GCEB_STORE_MAX_KEY) + 1);
 	return f->n == f->window ? CHUNK_FULL : 0;
 }
 
