@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * entity.h - keys and small mutations of stored entities.
+ * entity.h - small mutations of stored entities (keys: lib/fleet.h).
  *
  * Every string and array in an entity is malloc'd, so that the store can
  * free any entity with protobuf_c_message_free_unpacked(msg, NULL).
@@ -15,25 +15,8 @@
 #include "state.pb-c.h"
 #include "store.h"
 
+/* Room for any store key. */
 typedef char gceb_key[GCEB_STORE_MAX_KEY + 1];
-
-/* "base rev", "base rev zone", "base rev zone name". Returns GCEB_EUSAGE if too long. */
-int gceb_key_revision(gceb_key out, const char *base, const char *rev);
-int gceb_key_igm(gceb_key out, const char *base, const char *rev, const char *zone);
-int gceb_key_instance(gceb_key out, const char *base, const char *rev, const char *zone,
-		      const char *name);
-
-/*
- * The @n-th space-separated token of @key (0-based) into @out (size
- * @out_len). Returns false if there is no such token or it does not fit.
- */
-bool gceb_key_token(const char *key, unsigned n, char *out, size_t out_len);
-
-/*
- * The key made of the first @n tokens of @key, e.g. 3 for an instance's
- * group. Returns false if @key has fewer than @n + 1 tokens.
- */
-bool gceb_key_prefix(const char *key, unsigned n, gceb_key out);
 
 /* Replace *@field with a copy of @value (NULL clears it). Returns 0 or GCEB_ENOMEM. */
 int gceb_set_string(char **field, const char *value);
@@ -49,7 +32,6 @@ void gceb_strv_remove(char **v, size_t *n, size_t i);
 Gceb__State__InstanceTemplate *gceb_template_new(void);
 Gceb__State__Revision *gceb_revision_new(void);
 Gceb__State__InstanceGroupManager *gceb_igm_new(void);
-Gceb__State__Instance *gceb_instance_new(void);
 Gceb__State__StoredConfig *gceb_stored_config_new(void);
 
 /* Free any entity (NULL is a no-op). */

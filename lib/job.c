@@ -380,62 +380,145 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 	return gceb_http_new(&ho, job->auth, &job->http, err);
 }
 
-int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
+/* Every option a job may take, pointing into the one common_args they fill. */
+struct job_options {
+	struct common_args args;
+	struct gceb_opt common[11], http[6], luci[3];
+	const struct gceb_opt *tables[GCEB_JOB_MAX_TABLES + 1];
+	size_t n_tables;
+};
+
+static void options_common(struct job_options *o)
 {
-	static char program[64];
-	struct common_args args = { 0 };
+	struct common_args *a = &o->args;
 	const struct gceb_opt common[] = {
-		GCEB_OPT_STRING('s', "state-dir", &args.state_dir, "DIR",
+		GCEB_OPT_STRING('s', "state-dir", &a->state_dir, "DIR",
 				"state directory (default " GCEB_DEFAULT_STATE_DIR ")"),
-		GCEB_OPT_STRING('c', "config-dir", &args.config_dir, "DIR",
+		GCEB_OPT_STRING('c', "config-dir", &a->config_dir, "DIR",
 				"config directory (default " GCEB_DEFAULT_CONFIG_DIR ")"),
-		GCEB_OPT_UINT(0, "map-size-mib", &args.map_size_mib, "N",
+		GCEB_OPT_UINT(0, "map-size-mib", &a->map_size_mib, "N",
 			      "LMDB map size in MiB (default 1024)"),
-		GCEB_OPT_STRING(0, "metrics-dir", &args.metrics_dir, "DIR",
+		GCEB_OPT_STRING(0, "metrics-dir", &a->metrics_dir, "DIR",
 				"write Prometheus metrics to DIR/gceb_<job>.prom"),
-		GCEB_OPT_FLAG('n', "dry-run", &args.dry_run,
+		GCEB_OPT_FLAG('n', "dry-run", &a->dry_run,
 			      "show what would change, change nothing"),
-		GCEB_OPT_COUNT('v', "verbose", &args.verbose, "say more (-vv for debug)"),
-		GCEB_OPT_STRING(0, "log", &args.log, "WHERE",
+		GCEB_OPT_COUNT('v', "verbose", &a->verbose, "say more (-vv for debug)"),
+		GCEB_OPT_STRING(0, "log", &a->log, "WHERE",
 				"send log lines to stderr (the default) or syslog"),
-		GCEB_OPT_FLAG('q', "quiet", &args.quiet, "print errors only"),
-		GCEB_OPT_FLAG('h', "help", &args.help, "show this help and exit"),
-		GCEB_OPT_FLAG('V', "version", &args.version, "show the version and exit"),
+		GCEB_OPT_FLAG('q', "quiet", &a->quiet, "print errors only"),
+		GCEB_OPT_FLAG('h', "help", &a->help, "show this help and exit"),
+		GCEB_OPT_FLAG('V', "version", &a->version, "show the version and exit"),
 		GCEB_OPT_END,
 	};
+
+	_Static_assert(sizeof(common) == sizeof(o->common), "common options table size");
+	memcpy(o->common, common, sizeof(common));
+}
+
+static void options_init(struct job_options *o, const struct gceb_job_spec *spec)
+{
+	struct common_args *a = &o->args;
 	/* Only jobs that call APIs take these. */
 	const struct gceb_opt http_opts[] = {
-		GCEB_OPT_UINT(0, "max-concurrency", &args.max_concurrency, "N",
+		GCEB_OPT_UINT(0, "max-concurrency", &a->max_concurrency, "N",
 			      "API requests in flight at once (default 16)"),
-		GCEB_OPT_UINT(0, "deadline", &args.deadline_s, "S",
+		GCEB_OPT_UINT(0, "deadline", &a->deadline_s, "S",
 			      "give up on the run's requests after S seconds (default 600)"),
-		GCEB_OPT_UINT(0, "timeout-ms", &args.timeout_ms, "MS",
+		GCEB_OPT_UINT(0, "timeout-ms", &a->timeout_ms, "MS",
 			      "give up on one attempt of a request after MS (default 10000 for "
 			      "Machine Provider and stored URLs, 30000 for the rest)"),
-		GCEB_OPT_STRING(0, "token-file", &args.token_file, "FILE",
+		GCEB_OPT_STRING(0, "token-file", &a->token_file, "FILE",
 				"read an OAuth2 access token from FILE (mode 600)"),
-		GCEB_OPT_STRING(0, "key-file", &args.key_file, "FILE",
+		GCEB_OPT_STRING(0, "key-file", &a->key_file, "FILE",
 				"service-account key (default $GOOGLE_APPLICATION_CREDENTIALS)"),
 		GCEB_OPT_END,
 	};
 	const struct gceb_opt luci_opts[] = {
-		GCEB_OPT_STRING(0, "luci-config", &args.luci_config, "URL",
+		GCEB_OPT_STRING(0, "luci-config", &a->luci_config, "URL",
 				"read the config from this LUCI config v1 API root"),
-		GCEB_OPT_STRING(0, "config-set", &args.luci_config_set, "NAME",
+		GCEB_OPT_STRING(0, "config-set", &a->luci_config_set, "NAME",
 				"LUCI config set (default " GCEB_DEFAULT_LUCI_CONFIG_SET ")"),
 		GCEB_OPT_END,
 	};
-	const struct gceb_opt *tables[5] = { common };
-	size_t n_tables = 1;
-	struct gceb_job job = { .spec = spec };
-	double start = now_seconds(), lock_held = -1;
-	int lock_fd = -1, first = 0, r;
 
+	_Static_assert(sizeof(http_opts) == sizeof(o->http), "HTTP options table size");
+	_Static_assert(sizeof(luci_opts) == sizeof(o->luci), "LUCI options table size");
+	*a = (struct common_args){ 0 };
+	options_common(o);
+	memcpy(o->http, http_opts, sizeof(http_opts));
+	memcpy(o->luci, luci_opts, sizeof(luci_opts));
+	o->n_tables = 0;
+	o->tables[o->n_tables++] = o->common;
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
-		tables[n_tables++] = http_opts;
+		o->tables[o->n_tables++] = o->http;
 	if (spec->needs & GCEB_NEED_LUCI)
-		tables[n_tables++] = luci_opts;
-	tables[n_tables] = spec->opts;
+		o->tables[o->n_tables++] = o->luci;
+	if (spec->opts)
+		o->tables[o->n_tables++] = spec->opts;
+	o->tables[o->n_tables] = NULL;
+}
+
+size_t gceb_job_options(const struct gceb_job_spec *spec,
+			const struct gceb_opt *tables[GCEB_JOB_MAX_TABLES + 1])
+{
+	/* The values they would set are never read: one scratch copy for every caller. */
+	static struct job_options scratch;
+
+	options_init(&scratch, spec);
+	memcpy(tables, scratch.tables, sizeof(scratch.tables));
+	return scratch.n_tables;
+}
+
+/*
+ * Parse the command line into @o and @job and set the log level. Returns
+ * -1 if the job is to run, or the exit status to end with at once (--help,
+ * --version, a usage error).
+ */
+static int parse_command_line(struct job_options *o, struct gceb_job *job, int argc, char **argv)
+{
+	const struct gceb_job_spec *spec = job->spec;
+	const struct common_args *a = &o->args;
+	int first = 0, r = gceb_opt_parse(o->tables, argc, argv, &first, &job->err);
+
+	if (r < 0) {
+		gceb_error("%s (try --help)", job->err.msg);
+		return gceb_exit_status(r);
+	}
+	if (a->help || a->version) {
+		if (a->help)
+			print_usage(spec, o->tables);
+		else
+			(void)printf("gceb-%s %s\n", spec->name, GCEB_VERSION);
+		errno = 0;
+		r = flush_stdout(0, &job->err);
+		if (r < 0)
+			gceb_error("%s", job->err.msg);
+		return gceb_exit_status(r);
+	}
+	if (!spec->operands && first < argc) {
+		gceb_error("unexpected operand '%s' (try --help)", argv[first]);
+		return gceb_exit_status(GCEB_EUSAGE);
+	}
+	gceb_log_set_level(a->quiet        ? GCEB_LOG_ERROR :
+			   a->verbose >= 2 ? GCEB_LOG_DEBUG :
+			   a->verbose == 1 ? GCEB_LOG_INFO :
+					     GCEB_LOG_WARNING);
+	job->dry_run = a->dry_run;
+	job->argc = argc - first;
+	job->argv = argv + first;
+	return -1;
+}
+
+int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
+{
+	static char program[64];
+	static struct job_options o;
+	const struct common_args *a = &o.args;
+	struct gceb_job job = { .spec = spec, .cmd_argc = argc, .cmd_argv = argv };
+	double start = now_seconds(), lock_held = -1;
+	int lock_fd = -1, r;
+
+	options_init(&o, spec);
 	sanitize_stdfds();
 	/*
 	 * A connection that breaks must fail its request, not kill the job. A
@@ -446,36 +529,11 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		(void)signal(SIGPIPE, SIG_IGN);
 	(void)snprintf(program, sizeof(program), "gceb-%s", spec->name);
 	gceb_log_set_program(program);
+	r = parse_command_line(&o, &job, argc, argv);
+	if (r >= 0)
+		return r;
 
-	r = gceb_opt_parse(tables, argc, argv, &first, &job.err);
-	if (r < 0) {
-		gceb_error("%s (try --help)", job.err.msg);
-		return gceb_exit_status(r);
-	}
-	if (args.help || args.version) {
-		if (args.help)
-			print_usage(spec, tables);
-		else
-			(void)printf("gceb-%s %s\n", spec->name, GCEB_VERSION);
-		errno = 0;
-		r = flush_stdout(0, &job.err);
-		if (r < 0)
-			gceb_error("%s", job.err.msg);
-		return gceb_exit_status(r);
-	}
-	if (!spec->operands && first < argc) {
-		gceb_error("unexpected operand '%s' (try --help)", argv[first]);
-		return gceb_exit_status(GCEB_EUSAGE);
-	}
-	gceb_log_set_level(args.quiet        ? GCEB_LOG_ERROR :
-			   args.verbose >= 2 ? GCEB_LOG_DEBUG :
-			   args.verbose == 1 ? GCEB_LOG_INFO :
-					       GCEB_LOG_WARNING);
-	job.dry_run = args.dry_run;
-	job.argc = argc - first;
-	job.argv = argv + first;
-
-	r = resolve_settings(&args, &job.settings, &job.err);
+	r = resolve_settings(a, &job.settings, &job.err);
 	if (r < 0)
 		goto out;
 	if (job.settings.log && !strcmp(job.settings.log, "syslog"))
@@ -497,7 +555,7 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 			goto out;
 	}
 	if (spec->needs & GCEB_NEED_HTTP) {
-		r = open_http(&job, &args, &job.err);
+		r = open_http(&job, a, &job.err);
 		if (r < 0)
 			goto out;
 	}

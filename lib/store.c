@@ -103,29 +103,32 @@ static int store_err(const struct gceb_store *s, struct gceb_err *err, int rc, c
  */
 static int store_err(const struct gceb_store *s, struct gceb_err *err, int rc, const char *fmt, ...)
 {
+	int code = rc == MDB_MAP_FULL ? GCEB_ESTORE :
+		   rc == ENOMEM       ? GCEB_ENOMEM :
+		   rc > 0             ? GCEB_EIO :
+					GCEB_ESTORE;
 	char what[sizeof(err->msg)];
 	MDB_envinfo info;
 	bool whole;
 	va_list ap;
 
+	/* Always an error, whatever gceb_err_set() returns: callers rely on it. */
 	if (rc == MDB_MAP_FULL) {
 		/* The map may be larger than asked for: LMDB keeps the size of the file. */
 		(void)mdb_env_info(s->env, &info);
 		whole = info.me_mapsize % MIB == 0;
-		return gceb_err_set(
-			err, GCEB_ESTORE,
+		(void)gceb_err_set(
+			err, code,
 			"store '%s' is full (map size %zu %s): raise store_map_size_mib in settings.cfg or use --map-size-mib",
 			s->path, whole ? info.me_mapsize / MIB : info.me_mapsize / 1024,
 			whole ? "MiB" : "KiB");
+		return code;
 	}
 	va_start(ap, fmt);
 	(void)vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return gceb_err_set(err,
-			    rc == ENOMEM ? GCEB_ENOMEM :
-			    rc > 0       ? GCEB_EIO :
-					   GCEB_ESTORE,
-			    "%s: %s", what, mdb_strerror(rc));
+	(void)gceb_err_set(err, code, "%s: %s", what, mdb_strerror(rc));
+	return code;
 }
 
 static int open_err(const struct gceb_store *s, struct gceb_err *err, int rc)
@@ -206,8 +209,10 @@ static bool has_field_zero(const ProtobufCMessage *msg)
 		}
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			memcpy(&n, (const char *)msg + f->quantifier_offset, sizeof(n));
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression): the member is a pointer */
 			memcpy(&subs, member, sizeof(subs));
 		} else {
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression): the member is a pointer */
 			memcpy(&one, member, sizeof(one));
 			n = 1;
 			subs = &one;
@@ -654,7 +659,8 @@ int gceb_store_begin(struct gceb_store *store, bool write, struct gceb_txn **out
 	if (!t) {
 		if (!borrowed)
 			mdb_txn_abort(txn);
-		return gceb_err_set(err, GCEB_ENOMEM, "out of memory beginning a transaction");
+		(void)gceb_err_set(err, GCEB_ENOMEM, "out of memory beginning a transaction");
+		return GCEB_ENOMEM;
 	}
 	*t = (struct gceb_txn){ .store = store, .txn = txn, .write = write, .borrowed = borrowed };
 	*out = t;
@@ -697,6 +703,7 @@ int gceb_txn_get(struct gceb_txn *txn, enum gceb_kind kind, const char *key, Pro
 	MDB_val k, v;
 	int r;
 
+	assert(txn);
 	assert((unsigned)kind < GCEB_KIND_COUNT);
 	r = make_key(kind, key, &k, err);
 	if (r < 0)
@@ -724,7 +731,6 @@ int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 		 const ProtobufCMessage *msg, struct gceb_err *err)
 {
 	const ProtobufCMessage *stored;
-	Gceb__State__Instance stamped;
 	struct gceb_compact c;
 	MDB_val k, v;
 	int r;
@@ -734,13 +740,6 @@ int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 	r = make_key(kind, key, &k, err);
 	if (r < 0)
 		return r;
-	if (kind == GCEB_KIND_INSTANCE) {
-		/* Stamp a shallow copy: the caller's message is const, packing only reads. */
-		stamped = *(const Gceb__State__Instance *)(const void *)msg;
-		stamped.has_last_updated = 1;
-		stamped.last_updated = gceb_now();
-		msg = &stamped.base;
-	}
 	r = gceb_compact(kind, key, msg, &c, &stored);
 	if (r < 0) {
 		r = gceb_err_set(err, r, "out of memory writing %s '%s'", kinds[kind].noun, key);
@@ -844,7 +843,7 @@ int gceb_txn_foreach_after(struct gceb_txn *txn, enum gceb_kind kind, const char
 		r = unpack(kind, key, &v, &msg, err);
 		if (r < 0)
 			goto out;
-		r = fn(key, msg, payload);
+		r = fn(key, msg, payload, err);
 		protobuf_c_message_free_unpacked(msg, NULL);
 		msg = NULL;
 		if (r != 0)
@@ -866,7 +865,7 @@ int gceb_store_update(struct gceb_store *store, enum gceb_kind kind, const char 
 	int r;
 
 	r = gceb_store_begin(store, true, &txn, err);
-	if (r < 0)
+	if (r != 0)
 		goto out;
 	r = gceb_txn_get(txn, kind, key, &msg, err);
 	if (r < 0 && r != GCEB_ENOTFOUND)
@@ -882,7 +881,7 @@ int gceb_store_update(struct gceb_store *store, enum gceb_kind kind, const char 
 			goto out;
 	}
 
-	r = fn(&msg, payload);
+	r = fn(&msg, payload, err);
 	if (r < 0)
 		goto out;
 	if (r == GCEB_UPDATE_DELETE) {
@@ -894,7 +893,7 @@ int gceb_store_update(struct gceb_store *store, enum gceb_kind kind, const char 
 		if (r < 0)
 			goto out;
 		write = msg && (!existed || after_len != before_len ||
-				memcmp(after, before, after_len) != 0);
+				(after_len > 0 && memcmp(after, before, after_len) != 0));
 		r = write ? gceb_txn_put(txn, kind, key, msg, err) : 0;
 	}
 	if (r < 0)

@@ -100,8 +100,8 @@ void gceb_txn_abort(struct gceb_txn **txn); /* NULL or *txn NULL is a no-op */
 GCEB_NODISCARD int gceb_txn_get(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
 				ProtobufCMessage **out, struct gceb_err *err);
 /*
- * Write @msg as entity @key, in its compact form (lib/compact.h); an
- * Instance is stored with last_updated = now. Keys longer than
+ * Write @msg as entity @key, in its compact form (lib/compact.h), as it is
+ * (lib/fleet.h stamps an Instance's last_updated). Keys longer than
  * GCEB_STORE_MAX_KEY give GCEB_EUSAGE.
  */
 GCEB_NODISCARD int gceb_txn_put(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
@@ -113,10 +113,11 @@ GCEB_NODISCARD int gceb_txn_del(struct gceb_txn *txn, enum gceb_kind kind, const
 /*
  * Call @fn for every entity of @kind whose key starts with @prefix (NULL or
  * "" for all), in key order. @msg is borrowed for the call only. A non-zero
- * return from @fn stops the walk and is returned. A damaged value stops the
- * walk with GCEB_EPARSE.
+ * return from @fn stops the walk and is returned; @fn says why in @err (the
+ * walk's own). A damaged value stops the walk with GCEB_EPARSE.
  */
-typedef int (*gceb_store_visit_fn)(const char *key, const ProtobufCMessage *msg, void *payload);
+typedef int (*gceb_store_visit_fn)(const char *key, const ProtobufCMessage *msg, void *payload,
+				   struct gceb_err *err);
 GCEB_NODISCARD int gceb_txn_foreach(struct gceb_txn *txn, enum gceb_kind kind, const char *prefix,
 				    gceb_store_visit_fn fn, void *payload, struct gceb_err *err);
 /*
@@ -138,14 +139,15 @@ enum gceb_update_result {
 	GCEB_UPDATE_KEEP = 0, /* write if the packed bytes changed */
 	GCEB_UPDATE_DELETE,   /* delete the entity if it exists */
 };
-typedef int (*gceb_update_fn)(ProtobufCMessage **msg, void *payload);
+/* A negative return says why in @err (gceb_store_update()'s own). */
+typedef int (*gceb_update_fn)(ProtobufCMessage **msg, void *payload, struct gceb_err *err);
 
 /*
  * The "atomic update" of behaviour.md §0: in one short write transaction,
  * re-read entity @key, call @fn, and write it only if its packed bytes
- * changed (or delete it on GCEB_UPDATE_DELETE). An Instance that is written
- * gets last_updated = now. *@changed (may be NULL) says whether anything was
- * written. A negative return from @fn aborts and is returned unchanged.
+ * changed (or delete it on GCEB_UPDATE_DELETE). *@changed (may be NULL)
+ * says whether anything was written. A negative return from @fn aborts and
+ * is returned unchanged, with what @fn set in @err.
  */
 GCEB_NODISCARD int gceb_store_update(struct gceb_store *store, enum gceb_kind kind, const char *key,
 				     gceb_update_fn fn, void *payload, bool *changed,

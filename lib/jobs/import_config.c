@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "entity.h"
+#include "fleet.h"
 #include "gceb/jobs.h"
 #include "http.h"
 #include "luciconfig.h"
@@ -159,6 +160,8 @@ static int read_config_luci(struct gceb_job *job, const char *current, struct co
 				 base);
 		goto out;
 	}
+	/* luci_step() returned 0: both answers parsed, and a parsed answer has a revision. */
+	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 	if (strcmp(f[0].hash.revision, f[1].hash.revision) != 0) {
 		r = gceb_err_set(err, GCEB_ECONFIG,
 				 "templates.cfg is at revision %s but managers.cfg at %s: "
@@ -187,43 +190,39 @@ out:
 
 static int stored_revision(struct gceb_store *store, char **out, struct gceb_err *err)
 {
-	ProtobufCMessage *msg = NULL;
+	Gceb__State__StoredConfig *c = NULL;
 	struct gceb_txn *txn = NULL;
 	int r;
 
 	r = gceb_store_begin(store, false, &txn, err);
 	if (r < 0)
 		return r;
-	r = gceb_txn_get(txn, GCEB_KIND_CONFIG, "current", &msg, err);
-	if (r == GCEB_ENOTFOUND) {
+	r = gceb_fleet_get_config(txn, &c, err);
+	if (r == GCEB_ENOTFOUND)
 		r = 0;
-	} else if (r == 0) {
-		const char *rev = ((Gceb__State__StoredConfig *)msg)->revision;
-
-		if (rev && !(*out = strdup(rev)))
-			r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	}
-	gceb_entity_free(msg);
+	else if (r == 0 && c->revision && !(*out = strdup(c->revision)))
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	gceb_entity_free(c);
 	gceb_txn_abort(&txn);
 	return r;
 }
 
-static int write_config(ProtobufCMessage **msg, void *payload)
+static int write_config(Gceb__State__StoredConfig **cp, void *payload, struct gceb_err *err)
 {
 	const struct config_text *ct = payload;
-	Gceb__State__StoredConfig *c = (Gceb__State__StoredConfig *)*msg;
+	Gceb__State__StoredConfig *c = *cp;
 
 	if (!c) {
 		c = gceb_stored_config_new();
 		if (!c)
-			return GCEB_ENOMEM;
-		*msg = &c->base;
+			return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		*cp = c;
 	}
 	if (gceb_set_string(&c->revision, ct->revision) < 0 ||
 	    gceb_set_string(&c->template_config, ct->templates) < 0 ||
 	    gceb_set_string(&c->manager_config, ct->managers) < 0 ||
 	    gceb_set_string(&c->updated_by, "") < 0)
-		return GCEB_ENOMEM;
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	c->has_updated_ts = true;
 	c->updated_ts = gceb_now();
 	return GCEB_UPDATE_KEEP;
@@ -251,7 +250,7 @@ static char *validity_metrics(const struct gceb_diags *diags)
 	return strdup(text);
 }
 
-int gceb_import_config_run(struct gceb_job *job)
+static int run(struct gceb_job *job)
 {
 	struct config_text ct = { 0 };
 	struct gceb_config cfg = { 0 };
@@ -288,8 +287,7 @@ int gceb_import_config_run(struct gceb_job *job)
 		r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
 	if (r < 0)
 		goto out;
-	r = gceb_store_update(job->store, GCEB_KIND_CONFIG, "current", write_config, &ct, NULL,
-			      &job->err);
+	r = gceb_fleet_update_config(job->store, write_config, &ct, NULL, &job->err);
 	if (r < 0)
 		goto out;
 	if (job->dry_run)
@@ -306,3 +304,10 @@ out:
 	free(ct.managers);
 	return r;
 }
+
+const struct gceb_job_spec gceb_import_config_spec = {
+	.name = "import-config",
+	.summary = "Validate templates.cfg and managers.cfg and store them as the config in force.",
+	.needs = GCEB_NEED_STORE | GCEB_NEED_LOCK | GCEB_NEED_HTTP | GCEB_NEED_LUCI,
+	.run = run,
+};

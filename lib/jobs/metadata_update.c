@@ -10,10 +10,9 @@
 
 static int cmp_item(const void *a, const void *b)
 {
-	const Gceb__State__MetadataItem *x = *(Gceb__State__MetadataItem *const *)a;
-	const Gceb__State__MetadataItem *y = *(Gceb__State__MetadataItem *const *)b;
+	Gceb__State__MetadataItem *const *x = a, *const *y = b;
 
-	return strcmp(x->key, y->key);
+	return strcmp((*x)->key, (*y)->key);
 }
 
 static int refresh_checksum(Gceb__State__MetadataUpdate *u)
@@ -21,6 +20,7 @@ static int refresh_checksum(Gceb__State__MetadataUpdate *u)
 	char sum[GCEB_SHA1_HEX_LEN + 1];
 
 	if (u->n_metadata > 1)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 		qsort(u->metadata, u->n_metadata, sizeof(*u->metadata), cmp_item);
 	if (gceb_gce_metadata_checksum(u->metadata, u->n_metadata, sum) < 0)
 		return GCEB_ENOMEM;
@@ -29,6 +29,7 @@ static int refresh_checksum(Gceb__State__MetadataUpdate *u)
 
 static int put_item(Gceb__State__MetadataUpdate *u, const char *key, const char *value)
 {
+	static const Gceb__State__MetadataItem init = GCEB__STATE__METADATA_ITEM__INIT;
 	Gceb__State__MetadataItem *item = NULL, **v;
 	size_t i;
 
@@ -36,6 +37,7 @@ static int put_item(Gceb__State__MetadataUpdate *u, const char *key, const char 
 		if (!strcmp(u->metadata[i]->key, key))
 			item = u->metadata[i];
 	if (!item) {
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 		v = realloc(u->metadata, (u->n_metadata + 1) * sizeof(*v));
 		if (!v)
 			return GCEB_ENOMEM;
@@ -43,7 +45,7 @@ static int put_item(Gceb__State__MetadataUpdate *u, const char *key, const char 
 		item = malloc(sizeof(*item));
 		if (!item)
 			return GCEB_ENOMEM;
-		*item = (Gceb__State__MetadataItem)GCEB__STATE__METADATA_ITEM__INIT;
+		*item = init;
 		u->metadata[u->n_metadata++] = item;
 		if (gceb_set_string(&item->key, key) < 0)
 			return GCEB_ENOMEM;
@@ -60,12 +62,13 @@ int metadata_set(Gceb__State__MetadataUpdate *u, const char *key, const char *va
 
 Gceb__State__MetadataUpdate *metadata_merge(Gceb__State__MetadataUpdate *const *updates, size_t n)
 {
+	static const Gceb__State__MetadataUpdate init = GCEB__STATE__METADATA_UPDATE__INIT;
 	Gceb__State__MetadataUpdate *u = malloc(sizeof(*u));
 	size_t i, j;
 
 	if (!u)
 		return NULL;
-	*u = (Gceb__State__MetadataUpdate)GCEB__STATE__METADATA_UPDATE__INIT;
+	*u = init;
 	for (i = 0; i < n; i++)
 		for (j = 0; j < updates[i]->n_metadata; j++)
 			if (put_item(u, updates[i]->metadata[j]->key,
@@ -81,10 +84,11 @@ fail:
 
 int metadata_queue(Gceb__State__Instance *in, Gceb__State__MetadataUpdate *u)
 {
+	size_t n = in->n_pending_metadata_updates + 1;
 	Gceb__State__MetadataUpdate **v;
 
-	v = realloc(in->pending_metadata_updates,
-		    (in->n_pending_metadata_updates + 1) * sizeof(*v));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
+	v = realloc(in->pending_metadata_updates, n * sizeof(*v));
 	if (!v)
 		return GCEB_ENOMEM;
 	in->pending_metadata_updates = v;

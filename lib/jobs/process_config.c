@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "entity.h"
+#include "fleet.h"
 #include "gceb/jobs.h"
 #include "store.h"
 
@@ -23,35 +24,42 @@ struct zone_list {
 
 static bool zone_configured(const struct zone_list *zones, const char *key)
 {
-	char zone[GCEB_STORE_MAX_KEY + 1];
+	struct gceb_ref g;
 	size_t i;
 
-	if (!gceb_key_token(key, 2, zone, sizeof(zone)))
+	if (gceb_ref_parse(&g, GCEB_KIND_IGM, key, NULL) < 0)
 		return false;
 	for (i = 0; i < zones->n; i++)
-		if (zones->v[i]->zone && !strcmp(zones->v[i]->zone, zone))
+		if (zones->v[i]->zone && !strcmp(zones->v[i]->zone, g.zone))
 			return true;
 	return false;
 }
 
 static bool zone_listed(char *const *keys, size_t n, const char *zone)
 {
-	char z[GCEB_STORE_MAX_KEY + 1];
+	struct gceb_ref g;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (gceb_key_token(keys[i], 2, z, sizeof(z)) && !strcmp(z, zone))
+		if (gceb_ref_parse(&g, GCEB_KIND_IGM, keys[i], NULL) == 0 && !strcmp(g.zone, zone))
 			return true;
 	return false;
+}
+
+/* Whether the revision key @key names revision @rev (of any template). */
+static bool is_revision(const char *key, const char *rev)
+{
+	struct gceb_ref r;
+
+	return gceb_ref_parse(&r, GCEB_KIND_REVISION, key, NULL) == 0 && !strcmp(r.rev, rev);
 }
 
 /* Step 2: make revision @rk the template's active one. Returns 1 if T changed. */
 static int activate_revision(Gceb__State__InstanceTemplate *t, const char *rk, const char *rev)
 {
-	char id[GCEB_STORE_MAX_KEY + 1];
 	size_t i;
 
-	if (t->active && gceb_key_token(t->active, 1, id, sizeof(id)) && !strcmp(id, rev))
+	if (t->active && is_revision(t->active, rev))
 		return 0;
 	if (t->active) {
 		if (gceb_strv_push(&t->drained, &t->n_drained, t->active) < 0)
@@ -60,7 +68,7 @@ static int activate_revision(Gceb__State__InstanceTemplate *t, const char *rk, c
 		t->active = NULL;
 	}
 	for (i = 0; i < t->n_drained; i++) {
-		if (gceb_key_token(t->drained[i], 1, id, sizeof(id)) && !strcmp(id, rev)) {
+		if (is_revision(t->drained[i], rev)) {
 			t->active = t->drained[i];
 			t->drained[i] = NULL;
 			gceb_strv_remove(t->drained, &t->n_drained, i);
@@ -84,10 +92,9 @@ static int copy_strv(char ***dst, size_t *n, char *const *src, size_t m)
 
 static int cmp_item(const void *a, const void *b)
 {
-	const Gceb__State__MetadataItem *x = *(Gceb__State__MetadataItem *const *)a;
-	const Gceb__State__MetadataItem *y = *(Gceb__State__MetadataItem *const *)b;
+	Gceb__State__MetadataItem *const *x = a, *const *y = b;
 
-	return strcmp(x->key, y->key);
+	return strcmp((*x)->key, (*y)->key);
 }
 
 /* "key:value" strings as metadata items: one per key, last wins, sorted by key. */
@@ -97,6 +104,7 @@ static int build_metadata(Gceb__State__Revision *r, char *const *strs, size_t n)
 	const char *value;
 
 	for (i = 0; i < n; i++) {
+		static const Gceb__State__MetadataItem init = GCEB__STATE__METADATA_ITEM__INIT;
 		Gceb__State__MetadataItem *item = NULL, **v;
 		char *key;
 
@@ -114,6 +122,7 @@ static int build_metadata(Gceb__State__Revision *r, char *const *strs, size_t n)
 				return GCEB_ENOMEM;
 			continue;
 		}
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 		v = realloc(r->metadata, (r->n_metadata + 1) * sizeof(*v));
 		item = malloc(sizeof(*item));
 		if (v)
@@ -123,13 +132,14 @@ static int build_metadata(Gceb__State__Revision *r, char *const *strs, size_t n)
 			free(item);
 			return GCEB_ENOMEM;
 		}
-		*item = (Gceb__State__MetadataItem)GCEB__STATE__METADATA_ITEM__INIT;
+		*item = init;
 		item->key = key;
 		r->metadata[r->n_metadata++] = item;
 		if (gceb_set_string(&item->value, value) < 0)
 			return GCEB_ENOMEM;
 	}
 	if (r->n_metadata > 1)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 		qsort(r->metadata, r->n_metadata, sizeof(*r->metadata), cmp_item);
 	return 0;
 }
@@ -164,8 +174,10 @@ static int build_revision(const gceb_template_cfg *t, Gceb__State__Revision **ou
 	size_t i;
 	int rc = GCEB_ENOMEM;
 
-	if (!r)
-		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	if (!r) {
+		(void)gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		return GCEB_ENOMEM;
+	}
 	rc = build_dimensions(r, t, err);
 	if (rc < 0)
 		goto out;
@@ -182,15 +194,17 @@ static int build_revision(const gceb_template_cfg *t, Gceb__State__Revision **ou
 	    build_metadata(r, t->metadata, t->n_metadata) < 0 ||
 	    copy_strv(&r->tags, &r->n_tags, t->tags, t->n_tags) < 0)
 		goto out;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 	r->service_accounts = calloc(t->n_service_accounts + 1, sizeof(*r->service_accounts));
 	if (!r->service_accounts)
 		goto out;
 	for (i = 0; i < t->n_service_accounts; i++) {
+		static const Gceb__State__ServiceAccount init = GCEB__STATE__SERVICE_ACCOUNT__INIT;
 		Gceb__State__ServiceAccount *sa = malloc(sizeof(*sa));
 
 		if (!sa)
 			goto out;
-		*sa = (Gceb__State__ServiceAccount)GCEB__STATE__SERVICE_ACCOUNT__INIT;
+		*sa = init;
 		r->service_accounts[r->n_service_accounts++] = sa;
 		if (gceb_set_string(&sa->name, t->service_accounts[i]->name) < 0 ||
 		    copy_strv(&sa->scopes, &sa->n_scopes, t->service_accounts[i]->scopes,
@@ -208,7 +222,7 @@ out:
 }
 
 /* Step 4: reconcile the revision's active/drained group lists with the zones. */
-static int reconcile_groups(Gceb__State__Revision *r, const char *base, const char *rev,
+static int reconcile_groups(Gceb__State__Revision *r, const struct gceb_ref *rref,
 			    const struct zone_list *zones)
 {
 	char **active = NULL, **drained = NULL;
@@ -233,12 +247,17 @@ static int reconcile_groups(Gceb__State__Revision *r, const char *base, const ch
 		modified |= back;
 	}
 	for (i = 0; i < zones->n; i++) {
+		struct gceb_ref g;
 		gceb_key k;
 
 		if (zone_listed(active, n_active, zones->v[i]->zone))
 			continue;
-		if (gceb_key_igm(k, base, rev, zones->v[i]->zone) < 0 ||
-		    gceb_strv_push(&active, &n_active, k) < 0)
+		/* import-config checked the zone: an RFC 1035 name. */
+		if (gceb_ref_down(&g, rref, zones->v[i]->zone, NULL) < 0) {
+			rc = GCEB_ECONFIG;
+			goto out;
+		}
+		if (gceb_strv_push(&active, &n_active, gceb_ref_key(&g, k)) < 0)
 			goto out;
 		modified = true;
 	}
@@ -268,21 +287,21 @@ out:
 }
 
 /* Step 5: create or resize the group entity of one manager entry. */
-static int ensure_group(struct gceb_txn *txn, const char *key, const gceb_manager_cfg *m,
+static int ensure_group(struct gceb_txn *txn, const struct gceb_ref *ref, const gceb_manager_cfg *m,
 			struct gceb_err *err)
 {
-	ProtobufCMessage *msg = NULL;
-	Gceb__State__InstanceGroupManager *g;
+	Gceb__State__InstanceGroupManager *g = NULL;
 	int32_t max = m->has_maximum_size ? m->maximum_size : 0;
+	bool existed;
 	int r;
 
-	r = gceb_txn_get(txn, GCEB_KIND_IGM, key, &msg, err);
+	r = gceb_fleet_get_group(txn, ref, &g, err);
 	if (r < 0 && r != GCEB_ENOTFOUND)
 		return r;
-	g = (Gceb__State__InstanceGroupManager *)msg;
+	existed = g != NULL;
 	if (!g && !(g = gceb_igm_new()))
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	if (msg && g->minimum_size == m->minimum_size && g->maximum_size == max &&
+	if (existed && g->minimum_size == m->minimum_size && g->maximum_size == max &&
 	    g->has_minimum_size && g->has_maximum_size) {
 		gceb_entity_free(g);
 		return 0;
@@ -290,17 +309,9 @@ static int ensure_group(struct gceb_txn *txn, const char *key, const gceb_manage
 	g->has_minimum_size = g->has_maximum_size = true;
 	g->minimum_size = m->minimum_size;
 	g->maximum_size = max;
-	r = gceb_txn_put(txn, GCEB_KIND_IGM, key, &g->base, err);
+	r = gceb_fleet_put_group(txn, ref, g, err);
 	gceb_entity_free(g);
 	return r;
-}
-
-static int get_optional(struct gceb_txn *txn, enum gceb_kind kind, const char *key,
-			ProtobufCMessage **out, struct gceb_err *err)
-{
-	int r = gceb_txn_get(txn, kind, key, out, err);
-
-	return r == GCEB_ENOTFOUND ? 0 : r;
 }
 
 static int process_template(struct gceb_store *store, const gceb_template_cfg *t,
@@ -312,21 +323,25 @@ static int process_template(struct gceb_store *store, const gceb_template_cfg *t
 	char checksum[GCEB_SHA1_HEX_LEN + 1];
 	bool t_new = false, r_new = false;
 	int t_changed, r_changed, r;
+	struct gceb_ref tref, rref;
 	gceb_key rk;
 	size_t i;
 
 	r = gceb_template_checksum(t, checksum);
 	if (r < 0)
 		return gceb_err_set(err, r, "out of memory");
-	r = gceb_key_revision(rk, t->base_name, checksum);
-	if (r < 0)
-		return gceb_err_set(err, r, "key too long for template '%s'", t->base_name);
+	if ((r = gceb_ref_parse(&tref, GCEB_KIND_TEMPLATE, t->base_name, err)) < 0 ||
+	    (r = gceb_ref_down(&rref, &tref, checksum, err)) < 0)
+		return r;
+	gceb_ref_key(&rref, rk);
 	r = gceb_store_begin(store, true, &txn, err);
 	if (r < 0)
 		return r;
-	if ((r = get_optional(txn, GCEB_KIND_TEMPLATE, t->base_name, (ProtobufCMessage **)&tmpl,
-			      err)) < 0 ||
-	    (r = get_optional(txn, GCEB_KIND_REVISION, rk, (ProtobufCMessage **)&rev, err)) < 0)
+	if ((r = gceb_fleet_get_template(txn, &tref, &tmpl, err)) == GCEB_ENOTFOUND)
+		r = 0;
+	if (r == 0 && (r = gceb_fleet_get_revision(txn, &rref, &rev, err)) == GCEB_ENOTFOUND)
+		r = 0;
+	if (r < 0)
 		goto out;
 	if (!tmpl) {
 		t_new = true;
@@ -346,26 +361,23 @@ static int process_template(struct gceb_store *store, const gceb_template_cfg *t
 		if (r < 0)
 			goto out;
 	}
-	r_changed = reconcile_groups(rev, t->base_name, checksum, zones);
+	r_changed = reconcile_groups(rev, &rref, zones);
 	if (r_changed < 0) {
-		r = gceb_err_set(err, r_changed, "out of memory");
+		r = gceb_err_set(err, r_changed,
+				 r_changed == GCEB_ENOMEM ? "out of memory" :
+							    "a zone is not a name");
 		goto out;
 	}
 	for (i = 0; i < zones->n; i++) {
-		gceb_key gk;
+		struct gceb_ref gref;
 
-		if ((r = gceb_key_igm(gk, t->base_name, checksum, zones->v[i]->zone)) < 0) {
-			r = gceb_err_set(err, r, "key too long for zone '%s'", zones->v[i]->zone);
-			goto out;
-		}
-		if ((r = ensure_group(txn, gk, zones->v[i], err)) < 0)
+		if ((r = gceb_ref_down(&gref, &rref, zones->v[i]->zone, err)) < 0 ||
+		    (r = ensure_group(txn, &gref, zones->v[i], err)) < 0)
 			goto out;
 	}
-	if ((t_new || t_changed) &&
-	    (r = gceb_txn_put(txn, GCEB_KIND_TEMPLATE, t->base_name, &tmpl->base, err)) < 0)
+	if ((t_new || t_changed) && (r = gceb_fleet_put_template(txn, &tref, tmpl, err)) < 0)
 		goto out;
-	if ((r_new || r_changed) &&
-	    (r = gceb_txn_put(txn, GCEB_KIND_REVISION, rk, &rev->base, err)) < 0)
+	if ((r_new || r_changed) && (r = gceb_fleet_put_revision(txn, &rref, rev, err)) < 0)
 		goto out;
 	r = gceb_txn_commit(&txn, err);
 out:
@@ -376,15 +388,14 @@ out:
 }
 
 /* Templates that left the config: their active revision starts draining. */
-static int drain_template(ProtobufCMessage **msg, void *payload)
+static int drain_template(Gceb__State__InstanceTemplate **tp, void *payload, struct gceb_err *err)
 {
-	Gceb__State__InstanceTemplate *t = (Gceb__State__InstanceTemplate *)*msg;
+	Gceb__State__InstanceTemplate *t = *tp;
 
-	(void)payload;
 	if (!t || !t->active)
 		return GCEB_UPDATE_KEEP;
 	if (gceb_strv_push(&t->drained, &t->n_drained, t->active) < 0)
-		return GCEB_ENOMEM;
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	free(t->active);
 	t->active = NULL;
 	return GCEB_UPDATE_KEEP;
@@ -396,18 +407,19 @@ struct unconfigured {
 	size_t n;
 };
 
-static int collect_unconfigured(const char *key, const ProtobufCMessage *msg, void *payload)
+static int collect_unconfigured(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
-	const Gceb__State__InstanceTemplate *t = (const Gceb__State__InstanceTemplate *)msg;
 	struct unconfigured *u = payload;
 	size_t i;
 
-	if (!t->active)
+	if (!e->tmpl->active)
 		return 0;
 	for (i = 0; i < u->cfg->templates->n_templates; i++)
-		if (!strcmp(u->cfg->templates->templates[i]->base_name, key))
+		if (!strcmp(u->cfg->templates->templates[i]->base_name, e->key))
 			return 0;
-	return gceb_strv_push(&u->keys, &u->n, key);
+	if (gceb_strv_push(&u->keys, &u->n, e->key) < 0)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	return 0;
 }
 
 static int drain_unconfigured(struct gceb_store *store, const struct gceb_config *cfg,
@@ -421,19 +433,18 @@ static int drain_unconfigured(struct gceb_store *store, const struct gceb_config
 	r = gceb_store_begin(store, false, &txn, err);
 	if (r < 0)
 		return r;
-	r = gceb_txn_foreach(txn, GCEB_KIND_TEMPLATE, NULL, collect_unconfigured, &u, err);
+	r = gceb_fleet_foreach(txn, GCEB_KIND_TEMPLATE, NULL, NULL, collect_unconfigured, &u, err);
 	gceb_txn_abort(&txn);
 	for (i = 0; r == 0 && i < u.n; i++) {
 		struct gceb_err e = { 0 };
+		struct gceb_ref ref;
 
-		if (gceb_store_update(store, GCEB_KIND_TEMPLATE, u.keys[i], drain_template, NULL,
-				      NULL, &e) < 0) {
+		if (gceb_ref_parse(&ref, GCEB_KIND_TEMPLATE, u.keys[i], &e) < 0 ||
+		    gceb_fleet_update_template(store, &ref, drain_template, NULL, NULL, &e) < 0) {
 			gceb_error("template '%s': %s", u.keys[i], e.msg);
 			++*failed;
 		}
 	}
-	if (r == GCEB_ENOMEM)
-		gceb_err_set(err, r, "out of memory");
 	while (u.n > 0)
 		free(u.keys[--u.n]);
 	free(u.keys);
@@ -453,7 +464,7 @@ static int load_stored_config(struct gceb_store *store, struct gceb_config *cfg,
 	r = gceb_store_begin(store, false, &txn, err);
 	if (r < 0)
 		return r;
-	r = gceb_txn_get(txn, GCEB_KIND_CONFIG, "current", (ProtobufCMessage **)&sc, err);
+	r = gceb_fleet_get_config(txn, &sc, err);
 	gceb_txn_abort(&txn);
 	if (r == GCEB_ENOTFOUND)
 		return 0;
@@ -475,7 +486,7 @@ static int load_stored_config(struct gceb_store *store, struct gceb_config *cfg,
 	return r;
 }
 
-int gceb_process_config_run(struct gceb_job *job)
+static int run(struct gceb_job *job)
 {
 	struct gceb_config cfg = { 0 };
 	struct zone_list zones = { 0 };
@@ -489,6 +500,7 @@ int gceb_process_config_run(struct gceb_job *job)
 			gceb_info("no config imported yet, nothing to do");
 		goto out;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, by element */
 	zones.v = calloc(cfg.managers->n_managers + 1, sizeof(*zones.v));
 	if (!zones.v) {
 		r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
@@ -517,3 +529,10 @@ out:
 	gceb_config_release(&cfg);
 	return r;
 }
+
+const struct gceb_job_spec gceb_process_config_spec = {
+	.name = "process-config",
+	.summary = "Turn the imported config into template, revision and group entities.",
+	.needs = GCEB_NEED_STORE | GCEB_NEED_LOCK,
+	.run = run,
+};

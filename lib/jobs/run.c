@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* run.c - item accounting, entity loads and dry-run for the network jobs */
+/* run.c - the job engine: windowed items and their request chains, accounting, dry-run */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,14 +9,6 @@
 #include "gce.h"
 #include "json.h"
 #include "run.h"
-
-void key_list_release(struct key_list *l)
-{
-	while (l->n > 0)
-		free(l->v[--l->n]);
-	free(l->v);
-	l->v = NULL;
-}
 
 void run_init(struct gceb_run *run, struct gceb_job *job)
 {
@@ -67,41 +59,6 @@ int run_finish(struct gceb_run *run)
 			    run->items, run->items == 1 ? "" : "s");
 }
 
-int run_load(struct gceb_run *run, enum gceb_kind kind, const char *key, void **out,
-	     struct gceb_err *err)
-{
-	struct gceb_txn *txn = NULL;
-	ProtobufCMessage *msg = NULL;
-	int r;
-
-	*out = NULL;
-	r = gceb_store_begin(run->job->store, false, &txn, err);
-	if (r < 0)
-		return r;
-	r = gceb_txn_get(txn, kind, key, &msg, err);
-	gceb_txn_abort(&txn);
-	if (r == GCEB_ENOTFOUND)
-		return 0;
-	if (r == 0)
-		*out = msg;
-	return r;
-}
-
-int run_scan(struct gceb_run *run, enum gceb_kind kind, gceb_store_visit_fn fn, void *payload)
-{
-	struct gceb_txn *txn = NULL;
-	int r;
-
-	r = gceb_store_begin(run->job->store, false, &txn, &run->job->err);
-	if (r < 0)
-		return r;
-	r = gceb_txn_foreach(txn, kind, NULL, fn, payload, &run->job->err);
-	gceb_txn_abort(&txn);
-	if (r == GCEB_ENOMEM && !run->job->err.msg[0])
-		gceb_err_set(&run->job->err, r, "out of memory");
-	return r;
-}
-
 /*
  * Requests that change nothing: GETs, and the two POSTs that only read
  * (GCE's listInstances, Machine Provider's catalog get), so that --dry-run
@@ -122,8 +79,9 @@ static bool is_read(const struct gceb_http_request *req)
 	return false;
 }
 
-int run_submit(struct gceb_run *run, struct gceb_http_request *req, gceb_http_done_fn done,
-	       void *payload)
+/* Returns 1 if the request was dropped (--dry-run), 0 if queued, or GCEB_ENOMEM. */
+static int submit(struct gceb_run *run, struct gceb_http_request *req, gceb_http_done_fn done,
+		  void *payload)
 {
 	if (run->job->dry_run && !is_read(req)) {
 		(void)printf("would %s %s%s%.200s\n", req->method, req->url, req->body ? " " : "",
@@ -134,16 +92,31 @@ int run_submit(struct gceb_run *run, struct gceb_http_request *req, gceb_http_do
 	return gceb_http_submit(run->job->http, req, done, payload);
 }
 
-int run_update(struct gceb_run *run, const char *what, enum gceb_kind kind, const char *key,
-	       gceb_update_fn fn, void *payload)
+static void update_failed(struct gceb_run *run, const char *what, const struct gceb_ref *ref, int r,
+			  const struct gceb_err *e)
 {
-	struct gceb_err e = { 0 };
-	int r = gceb_store_update(run->job->store, kind, key, fn, payload, NULL, &e);
+	gceb_key key;
 
-	if (r < 0)
-		run_fail(run, what, key, "%s", e.msg[0] ? e.msg : gceb_strerror(r));
-	return r;
+	run_fail(run, what, gceb_ref_key(ref, key), "%s", e->msg[0] ? e->msg : gceb_strerror(r));
 }
+
+/* Each typed update, failing the entity when it fails. */
+#define DEFINE_RUN_UPDATE(name, type, update)                                          \
+ int name(struct gceb_run *run, const char *what, const struct gceb_ref *ref, type fn, \
+	  void *payload)                                                               \
+ {                                                                                     \
+  struct gceb_err e = { 0 };                                                           \
+  int r = (update)(run->job->store, ref, fn, payload, NULL, &e);                       \
+                                                                                       \
+  if (r < 0)                                                                           \
+   update_failed(run, what, ref, r, &e);                                               \
+  return r;                                                                            \
+ }
+
+DEFINE_RUN_UPDATE(run_update_template, gceb_template_update_fn, gceb_fleet_update_template)
+DEFINE_RUN_UPDATE(run_update_revision, gceb_revision_update_fn, gceb_fleet_update_revision)
+DEFINE_RUN_UPDATE(run_update_group, gceb_group_update_fn, gceb_fleet_update_group)
+DEFINE_RUN_UPDATE(run_update_instance, gceb_instance_update_fn, gceb_fleet_update_instance)
 
 /* The store updates of one run_wait(). */
 struct group {
@@ -196,22 +169,20 @@ int run_wait(struct gceb_run *run)
 }
 
 /*
- * Items are started a window at a time, and each answer starts the next:
- * memory stays bounded by the window, not by the fleet, while the engine
- * always has work queued beyond its concurrency. Keys are read a window at a
- * time too, in a read transaction that ends before any request is sent.
+ * Items are started a window at a time, and each item that ends starts the
+ * next: memory stays bounded by the window, not by the fleet, while the
+ * engine always has work queued beyond its concurrency. Entities are read a
+ * window at a time too, in a read transaction that ends before any request
+ * is sent.
  */
 struct run_feed {
 	struct gceb_run *run;
-	const char *what;
 	const struct run_source *src;
 	gceb_key *keys; /* the chunk read last: window entries */
 	gceb_key last;  /* its last key, where the next read starts; "" before the first */
-	size_t n, next, in_flight, window;
+	size_t n, next, alive, window;
 	bool more; /* the walk has not reached the end of the source */
 	int r;     /* the error that ended the walk early */
-	run_build_fn build;
-	gceb_http_done_fn done;
 };
 
 /* A positive visit result stops the walk: the chunk is full. */
@@ -222,15 +193,16 @@ struct chunk_read {
 	struct gceb_txn *txn;
 };
 
-static int take(const char *key, const ProtobufCMessage *msg, void *payload)
+static int take(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
 	struct chunk_read *c = payload;
 	struct run_feed *f = c->f;
-	int r = f->src->pick(c->txn, key, msg, f->src->payload, &f->run->job->err);
+	int r = f->src->pick ? f->src->pick(c->txn, e, f->src->payload, err) : 1;
 
 	if (r <= 0)
 		return r;
-	(void)snprintf(f->keys[f->n++], sizeof(gceb_key), "%s", key);
+	/* The store's keys always fit; copied without snprintf(), as every key read is. */
+	memcpy(f->keys[f->n++], e->key, strnlen(e->key, GCEB_STORE_MAX_KEY) + 1);
 	return f->n == f->window ? CHUNK_FULL : 0;
 }
 
@@ -249,16 +221,14 @@ static __attribute__((noinline)) int read_chunk(struct run_feed *f)
 	f->n = f->next = 0;
 	r = gceb_store_begin(f->run->job->store, false, &c.txn, err);
 	if (r == 0)
-		r = gceb_txn_foreach_after(c.txn, f->src->kind, f->src->prefix,
-					   f->last[0] ? f->last : NULL, take, &c, err);
+		r = gceb_fleet_foreach(c.txn, f->src->kind, f->src->under,
+				       f->last[0] ? f->last : NULL, take, &c, err);
 	gceb_txn_abort(&c.txn);
 	if (r == CHUNK_FULL)
 		r = 0;
 	else
 		f->more = false;
 	if (r < 0) {
-		if (r == GCEB_ENOMEM && !err->msg[0])
-			gceb_err_set(err, r, "out of memory");
 		f->r = r;
 		f->n = 0;
 	} else if (f->n > 0) {
@@ -269,67 +239,107 @@ static __attribute__((noinline)) int read_chunk(struct run_feed *f)
 
 static void feed(struct run_feed *f);
 
-static void fed_done(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+static void item_end(struct run_item *item)
 {
-	struct run_item *item = payload;
 	struct run_feed *f = item->feed;
 
-	f->in_flight--;
-	f->done(http, req, item); /* frees the item */
+	if (item->free_data)
+		item->free_data(item->data);
+	free(item);
+	f->alive--;
 	feed(f);
 }
 
-/* Build and send one item; true if its request is in flight. */
+/* One request of an item in flight. */
+struct call {
+	struct run_item *item;
+	run_done_fn done;
+	void *arg;
+};
+
+static void call_done(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+{
+	struct call *c = payload;
+	struct run_item *item = c->item;
+
+	(void)http;
+	c->done(item, req, c->arg);
+	free(c);
+	if (--item->pending == 0)
+		item_end(item);
+}
+
+int run_item_submit(struct run_item *item, struct gceb_http_request *req, run_done_fn done,
+		    void *arg)
+{
+	struct call *c = malloc(sizeof(*c));
+	int r;
+
+	if (!c) {
+		gceb_http_request_free(req);
+		run_item_fail(item, "out of memory");
+		return GCEB_ENOMEM;
+	}
+	*c = (struct call){ .item = item, .done = done, .arg = arg };
+	item->now = gceb_now();
+	item->pending++;
+	r = submit(item->run, req, call_done, c);
+	if (r == 0)
+		return 0;
+	item->pending--;
+	free(c);
+	if (r < 0)
+		run_item_fail(item, "out of memory");
+	return r < 0 ? r : 0;
+}
+
+/* Build one item; true if it is still alive (its requests are in flight). */
 static bool start_item(struct run_feed *f, const char *key)
 {
 	struct run_item *item = calloc(1, sizeof(*item));
-	struct gceb_http_request *req = NULL;
 	struct gceb_err e = { 0 };
-	int r;
 
 	f->run->items++;
 	if (!item) {
-		run_fail(f->run, f->what, key, "out of memory");
+		run_fail(f->run, f->src->what, key, "out of memory");
 		return false;
 	}
-	*item = (struct run_item){ .run = f->run, .what = f->what, .feed = f };
+	*item = (struct run_item){
+		.run = f->run, .what = f->src->what, .ctx = f->src->payload, .feed = f
+	};
 	(void)snprintf(item->key, sizeof(item->key), "%s", key);
-	if (f->build(f->run, key, &req, &e) < 0) {
-		run_fail(f->run, f->what, key, "%s", e.msg[0] ? e.msg : "out of memory");
-		free(item);
-		return false;
-	}
-	item->now = gceb_now();
-	r = req ? run_submit(f->run, req, fed_done, item) : 1;
-	if (r < 0)
-		run_fail(f->run, f->what, key, "out of memory");
-	if (r != 0)
-		free(item);
-	return r == 0;
+	/* The walk parsed the key already. */
+	(void)gceb_ref_parse(&item->ref, f->src->kind, key, NULL);
+	f->alive++;
+	item->pending++; /* held while building: an answer cannot end it midway */
+	if (f->src->build(item, &e) < 0)
+		run_fail(f->run, f->src->what, key, "%s", e.msg[0] ? e.msg : "out of memory");
+	if (--item->pending > 0)
+		return true;
+	if (item->free_data)
+		item->free_data(item->data);
+	free(item);
+	f->alive--;
+	return false;
 }
 
 static void feed(struct run_feed *f)
 {
-	while (f->in_flight < f->window) {
+	while (f->alive < f->window) {
 		if (f->next == f->n && (!f->more || read_chunk(f) < 0 || f->n == 0))
 			break;
-		if (start_item(f, f->keys[f->next++]))
-			f->in_flight++;
+		(void)start_item(f, f->keys[f->next++]);
 	}
 }
 
-int run_items(struct gceb_run *run, const char *what, const struct run_source *src,
-	      run_build_fn build, gceb_http_done_fn done)
+int run_items(struct gceb_run *run, const struct run_source *src)
 {
 	unsigned c = run->job->settings.max_concurrency;
 	struct run_feed f = {
 		.run = run,
-		.what = what,
 		.src = src,
 		.window = 4 * (size_t)(c ? c : 1),
 		.more = true,
-		.build = build,
-		.done = done,
 	};
 	int r;
 
@@ -343,6 +353,17 @@ int run_items(struct gceb_run *run, const char *what, const struct run_source *s
 		r = f.r;
 	free(f.keys);
 	return r;
+}
+
+void run_item_fail(struct run_item *item, const char *fmt, ...)
+{
+	char why[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	run_fail(item->run, item->what, item->key, "%s", why);
 }
 
 void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req)

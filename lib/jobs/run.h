@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * run.h - what every item-based job shares (architecture.md "A job run"):
- * scan in a read transaction, send requests through the HTTP engine, apply
- * each answer in a short nested write transaction (committed with the others
- * of the same engine wake-up), count and report failed items.
+ * run.h - the job engine (docs/architecture.md "The job engine"): walk the
+ * entities of one kind a window at a time, let the job pick the ones it
+ * works on, build each item's first request on fresh reads, and apply each
+ * answer in a short nested write transaction (committed with the others of
+ * the same engine wake-up). An answer may send the item's next request (a
+ * next page, an operation poll): the item lives, and counts against the
+ * window, until its last request is answered.
  */
 #ifndef GCEB_JOBS_RUN_H
 #define GCEB_JOBS_RUN_H
@@ -12,6 +15,7 @@
 #include <stddef.h>
 
 #include "entity.h"
+#include "fleet.h"
 #include "gceb/job.h"
 #include "http.h"
 #include "store.h"
@@ -23,17 +27,9 @@ struct gceb_run {
 	size_t failed;
 };
 
-/* Keys collected by a scan. */
-struct key_list {
-	char **v;
-	size_t n;
-};
-
-void key_list_release(struct key_list *l);
-
 void run_init(struct gceb_run *run, struct gceb_job *job);
 
-/* One error line for a failed item: "<what> '<key>': <why>". */
+/* One error line for a failed item: "<what> '<key>': <why>", counted as a failure. */
 void run_fail(struct gceb_run *run, const char *what, const char *key, const char *fmt, ...)
 	GCEB_PRINTF(4, 5);
 
@@ -43,74 +39,84 @@ void run_describe(const struct gceb_http_request *req, char *out, size_t len);
 /* 0, or GCEB_EPARTIAL "N of M items failed" (one line each was logged). */
 int run_finish(struct gceb_run *run);
 
-/*
- * Entity @key of @kind, read in its own read transaction: *@out is a new
- * message or NULL if absent. Returns 0 or an error (with the reason in @err).
- */
-int run_load(struct gceb_run *run, enum gceb_kind kind, const char *key, void **out,
-	     struct gceb_err *err);
+/* Typed updates that log a failure against the entity (run_fail()). Return the result. */
+int run_update_template(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+			gceb_template_update_fn fn, void *payload);
+int run_update_revision(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+			gceb_revision_update_fn fn, void *payload);
+int run_update_group(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+		     gceb_group_update_fn fn, void *payload);
+int run_update_instance(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+			gceb_instance_update_fn fn, void *payload);
 
-/* Walk every entity of @kind in one read transaction. */
-int run_scan(struct gceb_run *run, enum gceb_kind kind, gceb_store_visit_fn fn, void *payload);
-
-/*
- * Send @req. In --dry-run a request that changes something (anything but a
- * GET, listInstances or Machine Provider's get) is printed ("would POST <url> <body>") and dropped:
- * @done is not called and 1 is returned, so the caller frees its payload. Otherwise returns 0
- * (@done will be called) or GCEB_ENOMEM.
- */
-int run_submit(struct gceb_run *run, struct gceb_http_request *req, gceb_http_done_fn done,
-	       void *payload);
-
-/* gceb_store_update() that logs a failure against the item. Returns the result. */
-int run_update(struct gceb_run *run, const char *what, enum gceb_kind kind, const char *key,
-	       gceb_update_fn fn, void *payload);
-
-/* The item of a job that sends one request per entity. */
-struct run_feed;
-
+/* One entity a job works on, from its build to its last answer. */
 struct run_item {
 	struct gceb_run *run;
-	const char *what; /* "instance", for log lines */
+	const char *what; /* "instance", "group": the subject of log lines */
+	struct gceb_ref ref;
 	gceb_key key;
-	int64_t now; /* just before the request was sent */
-	struct run_feed *feed;
+	int64_t now; /* set just before each request is sent */
+	void *ctx;   /* the source's payload, shared by all its items */
+	/* The job's own state for the item, freed with @free_data when it ends. */
+	void *data;
+	void (*free_data)(void *data);
+	struct run_feed *feed; /* the engine's */
+	unsigned pending;      /* requests in flight */
 };
 
 /*
- * Build the request for entity @key on fresh reads; *@out NULL means there
- * is nothing to do for it now (a precondition no longer holds).
- */
-typedef int (*run_build_fn)(struct gceb_run *run, const char *key, struct gceb_http_request **out,
-			    struct gceb_err *err);
-
-/*
- * Whether the scan takes entity @key (what it was when read): 1 to take, 0
- * to skip, or an error that ends the scan (setting @err). @txn is the scan's
+ * Whether the walk takes entity @e (as it was when read): 1 to take, 0 to
+ * skip, or an error that ends the walk (setting @err). @txn is the walk's
  * read transaction, for the entities the decision depends on.
  */
-typedef int (*run_pick_fn)(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
-			   void *payload, struct gceb_err *err);
+typedef int (*run_pick_fn)(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
+			   struct gceb_err *err);
 
-/* The entities of @kind under key @prefix (NULL for all) that @pick takes. */
+/*
+ * Start @item: re-read what it needs (each read in its own short
+ * transaction) and send its first request with run_item_submit(), or
+ * nothing if a precondition no longer holds. A negative return fails the
+ * item with @err's reason.
+ */
+typedef int (*run_build_fn)(struct run_item *item, struct gceb_err *err);
+
+/*
+ * An answer for @item, with the @arg it was sent with. It may send the
+ * item's next request; it never frees the item.
+ */
+typedef void (*run_done_fn)(struct run_item *item, struct gceb_http_request *req, void *arg);
+
+/* The entities of @kind (under @under, NULL for all) that @pick takes. */
 struct run_source {
 	enum gceb_kind kind;
-	const char *prefix;
-	run_pick_fn pick;
+	const struct gceb_ref *under;
+	run_pick_fn pick; /* NULL: every entity */
 	void *payload;
+	const char *what;
+	run_build_fn build;
 };
 
 /*
- * For each key of @src: count the item, build its request and send it;
- * @done gets a struct run_item as payload and must free() it. A window of
- * four times the concurrency is in flight at a time, and keys are read a
- * window at a time, each read in its own short read transaction taking up
- * after the last key read, so memory does not grow with the fleet. Returns
- * when every answer was handled (run_wait()'s result), or a scan's error.
+ * For each entity of @src: count the item, build it and let its requests
+ * run. At most a window of four times the concurrency of items is alive at
+ * a time, and entities are read a window at a time, each read in its own
+ * short read transaction taking up after the last key read, so memory does
+ * not grow with the fleet. Returns when every item has ended (run_wait()'s
+ * result), or a walk's error.
  */
-int run_items(struct gceb_run *run, const char *what, const struct run_source *src,
-	      run_build_fn build, gceb_http_done_fn done);
+int run_items(struct gceb_run *run, const struct run_source *src);
 
+/*
+ * Send @req for @item; @done gets its answer and @arg. In --dry-run a request that
+ * changes something (anything but a GET, listInstances or Machine
+ * Provider's get) is printed ("would POST <url> <body>") and dropped, and
+ * @done is never called. Returns 0, or GCEB_ENOMEM after failing the item.
+ */
+int run_item_submit(struct run_item *item, struct gceb_http_request *req, run_done_fn done,
+		    void *arg);
+
+/* run_fail() for @item. */
+void run_item_fail(struct run_item *item, const char *fmt, ...) GCEB_PRINTF(2, 3);
 /* run_fail() for an item whose request failed, with run_describe()'s text. */
 void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req);
 

@@ -14,58 +14,149 @@
 
 #include "gceb/jobs.h"
 
-/* behaviour.md §4, in order; "api" jobs take the HTTP options. */
-static const struct {
-	const char *name;
-	bool api;
-	bool luci;
-} pipeline[] = {
-	{ "import-config", true, true },
-	{ "process-config", false, false },
-	{ "create-instance-templates", true, false },
-	{ "create-instance-group-managers", true, false },
-	{ "fetch-instances", true, false },
-	{ "catalog-instances", true, false },
-	{ "update-cataloged-instances", true, false },
-	{ "schedule-metadata-tasks", true, false },
-	{ "delete-instances-pending-deletion", true, false },
-	{ "resize-instance-groups", true, false },
-	{ "remove-cataloged-instances", true, false },
-	{ "delete-instance-group-managers", true, false },
-	{ "delete-instance-templates", true, false },
-	{ "cleanup-entities", true, false },
+/* behaviour.md §4, in order. */
+static const struct gceb_job_spec *const pipeline[] = {
+	&gceb_import_config_spec,
+	&gceb_process_config_spec,
+	&gceb_create_instance_templates_spec,
+	&gceb_create_instance_group_managers_spec,
+	&gceb_fetch_instances_spec,
+	&gceb_catalog_instances_spec,
+	&gceb_update_cataloged_instances_spec,
+	&gceb_schedule_metadata_tasks_spec,
+	&gceb_delete_instances_pending_deletion_spec,
+	&gceb_resize_instance_groups_spec,
+	&gceb_remove_cataloged_instances_spec,
+	&gceb_delete_instance_group_managers_spec,
+	&gceb_delete_instance_templates_spec,
+	&gceb_cleanup_entities_spec,
 };
 
-enum opt_kind { OPT_COMMON, OPT_API, OPT_LUCI };
+#define N_JOBS (sizeof(pipeline) / sizeof(pipeline[0]))
 
-/* Which jobs an option of gceb-run-all goes to; *@takes_value if its value is the next word. */
-static enum opt_kind classify(const char *arg, bool *takes_value)
+/* Room for every distinct option of run-all and the jobs. */
+#define MAX_OPTS 48
+
+/*
+ * The options given to gceb-run-all, by long name, as its own parse of them
+ * saw them: an abbreviation ("--max-conc") or a short letter has become the
+ * option it stands for, so each is forwarded in one canonical form.
+ */
+struct given {
+	struct gceb_opt rec[MAX_OPTS + 1]; /* the options, recording into the fields below */
+	size_t n;
+	bool flag[MAX_OPTS];
+	int count[MAX_OPTS];
+	const char *value[MAX_OPTS];
+};
+
+static long find_opt(const struct given *g, const char *long_name)
 {
-	static const char *const api[] = { "--max-concurrency", "--timeout-ms", "--deadline",
-					   "--token-file", "--key-file" };
-	static const char *const luci[] = { "--luci-config", "--config-set" };
-	size_t i, n;
+	size_t i;
 
-	*takes_value = false;
-	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
-		n = strlen(api[i]);
-		if (!strncmp(arg, api[i], n) && (arg[n] == '\0' || arg[n] == '=')) {
-			*takes_value = arg[n] == '\0';
-			return OPT_API;
+	for (i = 0; i < g->n; i++)
+		if (!strcmp(g->rec[i].long_name, long_name))
+			return (long)i;
+	return -1;
+}
+
+/* Add the options of @tables not yet known, each recording what the command line gives it. */
+static int add_opts(struct given *g, const struct gceb_opt *const *tables, struct gceb_err *err)
+{
+	const struct gceb_opt *o;
+	size_t t;
+
+	for (t = 0; tables[t]; t++) {
+		for (o = tables[t]; o->type != GCEB_OPT_TYPE_END; o++) {
+			struct gceb_opt *r = &g->rec[g->n];
+
+			if (find_opt(g, o->long_name) >= 0)
+				continue;
+			if (g->n == MAX_OPTS)
+				return gceb_err_set(err, GCEB_EBUG, "too many options");
+			*r = *o;
+			/* A number is forwarded as written: the job checks it again anyway. */
+			if (o->type == GCEB_OPT_TYPE_FLAG)
+				r->dest = &g->flag[g->n];
+			else if (o->type == GCEB_OPT_TYPE_COUNT)
+				r->dest = &g->count[g->n];
+			else
+				r->dest = &g->value[g->n];
+			if (o->type == GCEB_OPT_TYPE_UINT)
+				r->type = GCEB_OPT_TYPE_STRING;
+			g->n++;
 		}
 	}
-	for (i = 0; i < sizeof(luci) / sizeof(luci[0]); i++) {
-		n = strlen(luci[i]);
-		if (!strncmp(arg, luci[i], n) && (arg[n] == '\0' || arg[n] == '=')) {
-			*takes_value = arg[n] == '\0';
-			return OPT_LUCI;
+	g->rec[g->n] = (struct gceb_opt)GCEB_OPT_END;
+	return 0;
+}
+
+/* Parse run-all's command line with the options of run-all and of every job. */
+static int parse_given(struct given *g, const struct gceb_job *job, struct gceb_err *err)
+{
+	const struct gceb_opt *tables[GCEB_JOB_MAX_TABLES + 1];
+	const struct gceb_opt *rec[] = { g->rec, NULL };
+	size_t i;
+	int first, r;
+
+	(void)gceb_job_options(job->spec, tables);
+	r = add_opts(g, tables, err);
+	for (i = 0; r == 0 && i < N_JOBS; i++) {
+		(void)gceb_job_options(pipeline[i], tables);
+		r = add_opts(g, tables, err);
+	}
+	if (r == 0)
+		r = gceb_opt_parse(rec, job->cmd_argc, job->cmd_argv, &first, err);
+	return r;
+}
+
+/* The words forwarded to one job: its options among those given, as --name[=value]. */
+struct words {
+	char *v[2 * MAX_OPTS + 2];
+	size_t n;
+};
+
+static void words_release(struct words *w)
+{
+	while (w->n > 0)
+		free(w->v[--w->n]);
+}
+
+static int add_word(struct words *w, const char *name, const char *value, struct gceb_err *err)
+{
+	size_t len = strlen(name) + (value ? strlen(value) + 1 : 0) + 3;
+	char *word = w->n + 2 < sizeof(w->v) / sizeof(w->v[0]) ? malloc(len) : NULL;
+
+	if (!word)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	(void)snprintf(word, len, "--%s%s%s", name, value ? "=" : "", value ? value : "");
+	w->v[w->n++] = word;
+	return 0;
+}
+
+static int job_words(const struct given *g, const struct gceb_job_spec *spec, struct words *w,
+		     struct gceb_err *err)
+{
+	const struct gceb_opt *tables[GCEB_JOB_MAX_TABLES + 1], *o;
+	size_t t;
+	int r = 0, k;
+
+	(void)gceb_job_options(spec, tables);
+	for (t = 0; r == 0 && tables[t]; t++) {
+		for (o = tables[t]; r == 0 && o->type != GCEB_OPT_TYPE_END; o++) {
+			long i = find_opt(g, o->long_name);
+
+			if (i < 0)
+				continue;
+			if (g->flag[i])
+				r = add_word(w, o->long_name, NULL, err);
+			for (k = 0; r == 0 && k < g->count[i]; k++)
+				r = add_word(w, o->long_name, NULL, err);
+			if (r == 0 && g->value[i])
+				r = add_word(w, o->long_name, g->value[i], err);
 		}
 	}
-	/* Common options with a separate value; their short forms too. */
-	*takes_value = !strcmp(arg, "--state-dir") || !strcmp(arg, "-s") ||
-		       !strcmp(arg, "--config-dir") || !strcmp(arg, "-c") ||
-		       !strcmp(arg, "--map-size-mib") || !strcmp(arg, "--metrics-dir");
-	return OPT_COMMON;
+	return r;
 }
 
 /* The directory this binary lives in: its siblings are the jobs. */
@@ -85,39 +176,29 @@ static int own_dir(char *out, size_t len, struct gceb_err *err)
 	return 0;
 }
 
-static int run_one(const char *dir, size_t job, int argc, char **argv, struct gceb_err *err)
+static int run_one(const char *dir, const struct gceb_job_spec *spec, const struct given *g,
+		   struct gceb_err *err)
 {
-	char bin[PATH_MAX], **args = calloc((size_t)argc + 2, sizeof(*args));
-	int n = 0, i, status;
+	char bin[PATH_MAX], *args[2 * MAX_OPTS + 3];
+	struct words w = { 0 };
+	int status;
+	size_t i;
 	pid_t pid;
 
-	if (!args)
-		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	if ((size_t)snprintf(bin, sizeof(bin), "%s/gceb-%s", dir, pipeline[job].name) >=
-	    sizeof(bin)) {
-		free(args);
+	if ((size_t)snprintf(bin, sizeof(bin), "%s/gceb-%s", dir, spec->name) >= sizeof(bin))
 		return gceb_err_set(err, GCEB_EIO, "path of '%s' too long", dir);
+	if (job_words(g, spec, &w, err) < 0) {
+		words_release(&w);
+		return GCEB_ENOMEM;
 	}
-	args[n++] = bin;
-	for (i = 0; i < argc; i++) {
-		bool takes_value;
-		enum opt_kind k = classify(argv[i], &takes_value);
-		bool pass = k == OPT_COMMON || (k == OPT_API && pipeline[job].api) ||
-			    (k == OPT_LUCI && pipeline[job].luci);
-
-		if (pass)
-			args[n++] = argv[i];
-		if (takes_value && i + 1 < argc) {
-			i++;
-			if (pass)
-				args[n++] = argv[i];
-		}
-	}
-	args[n] = NULL;
+	args[0] = bin;
+	for (i = 0; i < w.n; i++)
+		args[i + 1] = w.v[i];
+	args[w.n + 1] = NULL;
 	(void)fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		free(args);
+		words_release(&w);
 		return gceb_err_set(err, GCEB_EIO, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
@@ -126,7 +207,7 @@ static int run_one(const char *dir, size_t job, int argc, char **argv, struct gc
 			      strerror(errno));
 		_exit(127);
 	}
-	free(args);
+	words_release(&w);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return gceb_err_set(err, GCEB_EIO, "waitpid: %s", strerror(errno));
@@ -135,28 +216,39 @@ static int run_one(const char *dir, size_t job, int argc, char **argv, struct gc
 	return WEXITSTATUS(status);
 }
 
-int gceb_run_all(struct gceb_job *job, int argc, char **argv)
+static int run(struct gceb_job *job)
 {
+	static struct given g;
 	char dir[PATH_MAX];
 	size_t i, failed = 0;
 	int r;
 
 	r = own_dir(dir, sizeof(dir), &job->err);
+	if (r == 0)
+		r = parse_given(&g, job, &job->err);
 	if (r < 0)
 		return r;
-	for (i = 0; i < sizeof(pipeline) / sizeof(pipeline[0]); i++) {
-		int status = run_one(dir, i, argc, argv, &job->err);
+	for (i = 0; i < N_JOBS; i++) {
+		int status = run_one(dir, pipeline[i], &g, &job->err);
 
 		if (status < 0)
 			return status;
 		if (status != 0) {
 			/* The job said why on stderr; this says which, and goes on. */
-			gceb_error("gceb-%s exited with status %d", pipeline[i].name, status);
+			gceb_error("gceb-%s exited with status %d", pipeline[i]->name, status);
 			failed++;
 		}
 	}
 	if (failed)
 		return gceb_err_set(&job->err, GCEB_EPARTIAL, "%zu of %zu jobs failed", failed,
-				    sizeof(pipeline) / sizeof(pipeline[0]));
+				    N_JOBS);
 	return 0;
 }
+
+const struct gceb_job_spec gceb_run_all_spec = {
+	.name = "run-all",
+	.summary = "Run every gceb job once, in pipeline order.",
+	/* Only to accept (and check) the options the jobs take; nothing is opened. */
+	.needs = GCEB_OPTIONS_HTTP | GCEB_NEED_LUCI,
+	.run = run,
+};

@@ -9,9 +9,15 @@
 #include <string.h>
 
 #include "entity.h"
+#include "fleet.h"
 #include "gceb/jobs.h"
 #include "metadata_update.h"
-#include "run.h"
+
+/* Keys collected by the walk: the instances to queue the update for. */
+struct key_list {
+	char **v;
+	size_t n;
+};
 
 struct match {
 	const char *hostname; /* or NULL */
@@ -23,33 +29,29 @@ static bool live(const Gceb__State__Instance *in)
 	return !in->pending_deletion && !in->deleted;
 }
 
-static int visit_instance(const char *key, const ProtobufCMessage *msg, void *payload)
+static int visit_instance(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
 	struct match *m = payload;
-	char name[GCEB_STORE_MAX_KEY + 1];
 
-	if (!live((const Gceb__State__Instance *)msg))
+	if (!live(e->instance) || (m->hostname && strcmp(e->ref.name, m->hostname) != 0))
 		return 0;
-	if (m->hostname &&
-	    (!gceb_key_token(key, 3, name, sizeof(name)) || strcmp(name, m->hostname) != 0))
-		return 0;
-	return gceb_strv_push(&m->keys.v, &m->keys.n, key);
+	if (gceb_strv_push(&m->keys.v, &m->keys.n, e->key) < 0)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	return 0;
 }
 
-static int queue(ProtobufCMessage **msg, void *payload)
+static int queue(Gceb__State__Instance **inp, void *payload, struct gceb_err *err)
 {
-	Gceb__State__Instance *in = (Gceb__State__Instance *)*msg;
-	const Gceb__State__MetadataUpdate *u = payload;
+	Gceb__State__Instance *in = *inp;
+	Gceb__State__MetadataUpdate *const *u = payload;
 	Gceb__State__MetadataUpdate *copy;
 
 	if (!in || !live(in))
 		return GCEB_UPDATE_KEEP;
-	copy = metadata_merge((Gceb__State__MetadataUpdate *const *)&u, 1);
-	if (!copy)
-		return GCEB_ENOMEM;
-	if (metadata_queue(in, copy) < 0) {
+	copy = metadata_merge(u, 1);
+	if (!copy || metadata_queue(in, copy) < 0) {
 		gceb_entity_free(copy);
-		return GCEB_ENOMEM;
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	}
 	return GCEB_UPDATE_KEEP;
 }
@@ -79,12 +81,31 @@ static int parse_operands(struct gceb_job *job, Gceb__State__MetadataUpdate *u)
 	return 0;
 }
 
-int gceb_set_metadata_run(struct gceb_job *job, const char *hostname, const char *template_base)
+static const char *arg_hostname;
+static const char *arg_template;
+
+/* Instances of template @base (all if NULL) that @m takes; a base that is no key has none. */
+static int find(struct gceb_store *store, const char *base, struct match *m, struct gceb_err *err)
+{
+	struct gceb_txn *txn = NULL;
+	struct gceb_ref t;
+	int r;
+
+	if (base && gceb_ref_parse(&t, GCEB_KIND_TEMPLATE, base, NULL) < 0)
+		return 0;
+	r = gceb_store_begin(store, false, &txn, err);
+	if (r == 0)
+		r = gceb_fleet_foreach(txn, GCEB_KIND_INSTANCE, base ? &t : NULL, NULL,
+				       visit_instance, m, err);
+	gceb_txn_abort(&txn);
+	return r;
+}
+
+static int run(struct gceb_job *job)
 {
 	Gceb__State__MetadataUpdate u = GCEB__STATE__METADATA_UPDATE__INIT, *up = &u;
+	const char *hostname = arg_hostname, *template_base = arg_template;
 	struct match m = { .hostname = hostname };
-	char prefix[GCEB_STORE_MAX_KEY + 2] = "";
-	struct gceb_txn *txn = NULL;
 	size_t i, queued = 0;
 	int r;
 
@@ -94,13 +115,7 @@ int gceb_set_metadata_run(struct gceb_job *job, const char *hostname, const char
 	r = parse_operands(job, up);
 	if (r < 0)
 		goto out;
-	if (template_base)
-		(void)snprintf(prefix, sizeof(prefix), "%s ", template_base);
-	r = gceb_store_begin(job->store, false, &txn, &job->err);
-	if (r < 0)
-		goto out;
-	r = gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, prefix, visit_instance, &m, &job->err);
-	gceb_txn_abort(&txn);
+	r = find(job->store, template_base, &m, &job->err);
 	if (r < 0)
 		goto out;
 	if (m.keys.n == 0) {
@@ -111,16 +126,21 @@ int gceb_set_metadata_run(struct gceb_job *job, const char *hostname, const char
 	}
 	for (i = 0; i < m.keys.n; i++) {
 		bool changed = false;
+		struct gceb_ref ref;
 
-		r = gceb_store_update(job->store, GCEB_KIND_INSTANCE, m.keys.v[i], queue, up,
-				      &changed, &job->err);
+		r = gceb_ref_parse(&ref, GCEB_KIND_INSTANCE, m.keys.v[i], &job->err);
+		if (r == 0)
+			r = gceb_fleet_update_instance(job->store, &ref, queue, &up, &changed,
+						       &job->err);
 		if (r < 0)
 			goto out;
 		queued += changed;
 	}
 	gceb_info("queued the update for %zu instance%s", queued, queued == 1 ? "" : "s");
 out:
-	key_list_release(&m.keys);
+	while (m.keys.n > 0)
+		free(m.keys.v[--m.keys.n]);
+	free(m.keys.v);
 	/* u lives on the stack: free only what it points to. */
 	for (i = 0; i < u.n_metadata; i++)
 		gceb_entity_free(u.metadata[i]);
@@ -128,3 +148,18 @@ out:
 	free(u.checksum);
 	return r;
 }
+
+static const struct gceb_opt opts[] = {
+	GCEB_OPT_STRING('H', "hostname", &arg_hostname, "NAME", "the VM to update"),
+	GCEB_OPT_STRING('t', "template", &arg_template, "BASE", "every live VM of template BASE"),
+	GCEB_OPT_END,
+};
+
+const struct gceb_job_spec gceb_set_metadata_spec = {
+	.name = "set-metadata",
+	.summary = "Queue a metadata update for one VM or for every VM of a template.",
+	.operands = "KEY=VALUE|KEY...",
+	.opts = opts,
+	.needs = GCEB_NEED_STORE,
+	.run = run,
+};

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "entity.h"
+#include "fleet.h"
 #include "gceb/jobs.h"
 #include "store.h"
 
@@ -23,13 +24,15 @@ struct counts {
 
 /* Instances of one template in one zone, by state, for metrics. */
 struct zone_counts {
-	char base[64], zone[64];
+	char base[GCEB_REF_PART_MAX + 1], zone[GCEB_REF_PART_MAX + 1];
 	long by_state[4]; /* idle, leased, pending_deletion, deleted */
 };
 
 static const char *const state_names[4] = { "idle", "leased", "pending_deletion", "deleted" };
 
 struct snapshot {
+	struct gceb_txn *txn; /* the states of revisions and groups are read in it */
+	struct gceb_state_memo states;
 	cJSON *templates, *revisions, *groups; /* arrays */
 	struct counts counts;
 	struct zone_counts *zones;
@@ -42,15 +45,12 @@ struct listing {
 	struct gceb_err *err;
 };
 
-static int count_zone(struct snapshot *s, const char *key, int state)
+static int count_zone(struct snapshot *s, const struct gceb_ref *ref, int state)
 {
-	char base[64], zone[64];
+	const char *base = ref->base, *zone = ref->zone;
 	struct zone_counts *v;
 	size_t i;
 
-	if (!gceb_key_token(key, 0, base, sizeof(base)) ||
-	    !gceb_key_token(key, 2, zone, sizeof(zone)))
-		return 0;
 	for (i = 0; i < s->n_zones; i++)
 		if (!strcmp(s->zones[i].base, base) && !strcmp(s->zones[i].zone, zone))
 			break;
@@ -83,88 +83,51 @@ static cJSON *str_or_null(const char *s)
 	return s && *s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
-static int visit_template(const char *key, const ProtobufCMessage *msg, void *payload)
+static int visit_template(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
-	const Gceb__State__InstanceTemplate *t = (const Gceb__State__InstanceTemplate *)msg;
+	const Gceb__State__InstanceTemplate *t = e->tmpl;
 	struct snapshot *s = payload;
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
-		return GCEB_ENOMEM;
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	cJSON_AddItemToArray(s->templates, o);
-	cJSON_AddStringToObject(o, "base_name", key);
+	cJSON_AddStringToObject(o, "base_name", e->key);
 	cJSON_AddItemToObject(o, "active", str_or_null(t->active));
 	cJSON_AddItemToObject(o, "drained", strv_json(t->drained, t->n_drained));
 	return 0;
 }
 
-static cJSON *find_by(cJSON *array, const char *field, const char *value)
+static void add_key_parts(cJSON *o, const struct gceb_ref *ref)
 {
-	cJSON *o;
-
-	cJSON_ArrayForEach(o, array) {
-		cJSON *f = cJSON_GetObjectItemCaseSensitive(o, field);
-
-		if (cJSON_IsString(f) && !strcmp(f->valuestring, value))
-			return o;
-	}
-	return NULL;
+	cJSON_AddStringToObject(o, "base_name", ref->base);
+	if (ref->kind >= GCEB_KIND_REVISION)
+		cJSON_AddStringToObject(o, "revision", ref->rev);
+	if (ref->kind >= GCEB_KIND_IGM)
+		cJSON_AddStringToObject(o, "zone", ref->zone);
+	if (ref->kind >= GCEB_KIND_INSTANCE)
+		cJSON_AddStringToObject(o, "name", ref->name);
 }
 
-static bool template_lists(struct snapshot *s, const char *base, const char *list, const char *key)
+static int visit_revision(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
-	cJSON *t = find_by(s->templates, "base_name", base), *e;
-
-	if (!t)
-		return false;
-	e = cJSON_GetObjectItemCaseSensitive(t, list);
-	if (cJSON_IsString(e))
-		return !strcmp(e->valuestring, key);
-	cJSON_ArrayForEach(e, e) {
-		if (cJSON_IsString(e) && !strcmp(e->valuestring, key))
-			return true;
-	}
-	return false;
-}
-
-static const char *revision_state(struct snapshot *s, const char *key)
-{
-	char base[GCEB_STORE_MAX_KEY + 1];
-
-	if (!gceb_key_token(key, 0, base, sizeof(base)))
-		return "unreferenced";
-	if (template_lists(s, base, "active", key))
-		return "active";
-	if (template_lists(s, base, "drained", key))
-		return "drained";
-	return "unreferenced";
-}
-
-static int add_key_parts(cJSON *o, const char *key, unsigned n)
-{
-	static const char *const names[] = { "base_name", "revision", "zone", "name" };
-	char part[GCEB_STORE_MAX_KEY + 1];
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		if (!gceb_key_token(key, i, part, sizeof(part)))
-			part[0] = '\0';
-		cJSON_AddStringToObject(o, names[i], part);
-	}
-	return 0;
-}
-
-static int visit_revision(const char *key, const ProtobufCMessage *msg, void *payload)
-{
-	const Gceb__State__Revision *r = (const Gceb__State__Revision *)msg;
+	const Gceb__State__Revision *r = e->revision;
 	struct snapshot *s = payload;
 	cJSON *o = cJSON_CreateObject();
+	enum gceb_group_state state;
+	int rc;
 
 	if (!o)
-		return GCEB_ENOMEM;
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	cJSON_AddItemToArray(s->revisions, o);
-	add_key_parts(o, key, 2);
-	cJSON_AddStringToObject(o, "state", revision_state(s, key));
+	rc = gceb_fleet_revision_state(s->txn, &e->ref, &state, err);
+	if (rc < 0)
+		return rc;
+	add_key_parts(o, &e->ref);
+	/* The schema has no orphan revision: one without template is referenced by nothing. */
+	cJSON_AddStringToObject(o, "state",
+				state == GCEB_GROUP_ORPHAN ? "unreferenced" :
+							     gceb_group_state_name(state));
 	cJSON_AddItemToObject(o, "project", str_or_null(r->project));
 	cJSON_AddItemToObject(o, "url", str_or_null(r->url));
 	cJSON_AddItemToObject(o, "active_groups", strv_json(r->active, r->n_active));
@@ -172,47 +135,23 @@ static int visit_revision(const char *key, const ProtobufCMessage *msg, void *pa
 	return 0;
 }
 
-static const char *group_state(struct snapshot *s, const char *key)
+/* The group's state is the drain jobs' (fleet.h): what they act on is "drained". */
+static int visit_group(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
-	char base[GCEB_STORE_MAX_KEY + 1], rev[GCEB_STORE_MAX_KEY + 1];
-	gceb_key rk;
-	cJSON *r, *e;
-
-	if (!gceb_key_token(key, 0, base, sizeof(base)) ||
-	    !gceb_key_token(key, 1, rev, sizeof(rev)) || gceb_key_revision(rk, base, rev) < 0)
-		return "unreferenced";
-	cJSON_ArrayForEach(r, s->revisions) {
-		cJSON *b = cJSON_GetObjectItemCaseSensitive(r, "base_name");
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "revision");
-		bool active_rev;
-
-		if (!cJSON_IsString(b) || !cJSON_IsString(v) || strcmp(b->valuestring, base) ||
-		    strcmp(v->valuestring, rev))
-			continue;
-		active_rev = !strcmp(revision_state(s, rk), "active");
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, "active_groups")) {
-			if (!strcmp(e->valuestring, key))
-				return active_rev ? "active" : "drained";
-		}
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, "drained_groups")) {
-			if (!strcmp(e->valuestring, key))
-				return "drained";
-		}
-	}
-	return "unreferenced";
-}
-
-static int visit_group(const char *key, const ProtobufCMessage *msg, void *payload)
-{
-	const Gceb__State__InstanceGroupManager *g = (const Gceb__State__InstanceGroupManager *)msg;
+	const Gceb__State__InstanceGroupManager *g = e->group;
 	struct snapshot *s = payload;
 	cJSON *o = cJSON_CreateObject();
+	enum gceb_group_state state;
+	int rc;
 
 	if (!o)
-		return GCEB_ENOMEM;
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	cJSON_AddItemToArray(s->groups, o);
-	add_key_parts(o, key, 3);
-	cJSON_AddStringToObject(o, "state", group_state(s, key));
+	rc = gceb_state_memo_group(&s->states, s->txn, &e->ref, &state, err);
+	if (rc < 0)
+		return rc;
+	add_key_parts(o, &e->ref);
+	cJSON_AddStringToObject(o, "state", gceb_group_state_name(state));
 	cJSON_AddNumberToObject(o, "minimum_size", g->minimum_size);
 	if (g->maximum_size > 0)
 		cJSON_AddNumberToObject(o, "maximum_size", g->maximum_size);
@@ -228,9 +167,9 @@ static bool is_leased(const Gceb__State__Instance *in)
 	return in->has_lease_expiration_ts || in->leased_indefinitely;
 }
 
-static int visit_instance(const char *key, const ProtobufCMessage *msg, void *payload)
+static int visit_instance(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
-	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
+	const Gceb__State__Instance *in = e->instance;
 	struct snapshot *s = payload;
 	bool leased = is_leased(in);
 
@@ -239,18 +178,18 @@ static int visit_instance(const char *key, const ProtobufCMessage *msg, void *pa
 	s->counts.leased += leased;
 	s->counts.pending_deletion += in->pending_deletion;
 	s->counts.deleted += in->deleted;
-	if (count_zone(s, key, in->deleted ? 3 : in->pending_deletion ? 2 : leased ? 1 : 0) < 0)
-		return GCEB_ENOMEM;
+	if (count_zone(s, &e->ref, in->deleted ? 3 : in->pending_deletion ? 2 : leased ? 1 : 0) < 0)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	return 0;
 }
 
-static cJSON *instance_json(const char *key, const Gceb__State__Instance *in)
+static cJSON *instance_json(const struct gceb_ref *ref, const Gceb__State__Instance *in)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
 		return NULL;
-	add_key_parts(o, key, 4);
+	add_key_parts(o, ref);
 	cJSON_AddItemToObject(o, "url", str_or_null(in->url));
 	cJSON_AddBoolToObject(o, "cataloged", in->cataloged);
 	cJSON_AddBoolToObject(o, "leased", is_leased(in));
@@ -269,10 +208,10 @@ static cJSON *instance_json(const char *key, const Gceb__State__Instance *in)
  * deeper than on its own. JSON strings escape newlines, so every newline in
  * the text is one of the layout's.
  */
-static int print_instance(const char *key, const ProtobufCMessage *msg, void *payload)
+static int print_instance(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
 	struct listing *l = payload;
-	cJSON *o = instance_json(key, (const Gceb__State__Instance *)msg);
+	cJSON *o = instance_json(&e->ref, e->instance);
 	char *text = o ? cJSON_Print(o) : NULL;
 	const char *p, *nl;
 	int r = 0;
@@ -359,7 +298,7 @@ static void print_table(const cJSON *config, const struct snapshot *s)
 static int read_config(struct gceb_txn *txn, cJSON *config, struct gceb_err *err)
 {
 	Gceb__State__StoredConfig *c = NULL;
-	int r = gceb_txn_get(txn, GCEB_KIND_CONFIG, "current", (ProtobufCMessage **)&c, err);
+	int r = gceb_fleet_get_config(txn, &c, err);
 
 	if (r == GCEB_ENOTFOUND) {
 		cJSON_AddNullToObject(config, "revision");
@@ -451,7 +390,7 @@ static int print_json(struct gceb_txn *txn, const cJSON *root, bool list_instanc
 		goto out;
 	}
 	(void)fwrite(text, 1, len - 3, stdout);
-	r = gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, NULL, print_instance, &l, err);
+	r = gceb_fleet_foreach(txn, GCEB_KIND_INSTANCE, NULL, NULL, print_instance, &l, err);
 	if (r < 0)
 		goto out;
 	(void)fputs("]\n}\n", stdout);
@@ -468,8 +407,28 @@ static int check_output(struct gceb_err *err)
 	return gceb_err_set(err, GCEB_EIO, "cannot write the output: %s", strerror(errno));
 }
 
-int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
+static bool arg_json;
+static bool arg_instances;
+
+/* Read the config and every entity into @s, in the one transaction @s->txn. */
+static int read_all(struct snapshot *s, cJSON *config, struct gceb_err *err)
 {
+	int r;
+
+	/* Templates first: the table lists them before the revisions they name. */
+	if ((r = read_config(s->txn, config, err)) < 0 ||
+	    (r = gceb_fleet_foreach(s->txn, GCEB_KIND_TEMPLATE, NULL, NULL, visit_template, s,
+				    err)) < 0 ||
+	    (r = gceb_fleet_foreach(s->txn, GCEB_KIND_REVISION, NULL, NULL, visit_revision, s,
+				    err)) < 0 ||
+	    (r = gceb_fleet_foreach(s->txn, GCEB_KIND_IGM, NULL, NULL, visit_group, s, err)) < 0)
+		return r;
+	return gceb_fleet_foreach(s->txn, GCEB_KIND_INSTANCE, NULL, NULL, visit_instance, s, err);
+}
+
+static int run(struct gceb_job *job)
+{
+	bool json = arg_json, list_instances = arg_instances;
 	struct snapshot s = { 0 };
 	struct gceb_txn *txn = NULL;
 	cJSON *root = cJSON_CreateObject(), *config = cJSON_CreateObject();
@@ -485,15 +444,9 @@ int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
 	r = gceb_store_begin(job->store, false, &txn, &job->err);
 	if (r < 0)
 		goto out;
-	/* Templates first: revision and group states are derived from them. */
-	if ((r = read_config(txn, config, &job->err)) < 0 ||
-	    (r = gceb_txn_foreach(txn, GCEB_KIND_TEMPLATE, NULL, visit_template, &s, &job->err)) <
-		    0 ||
-	    (r = gceb_txn_foreach(txn, GCEB_KIND_REVISION, NULL, visit_revision, &s, &job->err)) <
-		    0 ||
-	    (r = gceb_txn_foreach(txn, GCEB_KIND_IGM, NULL, visit_group, &s, &job->err)) < 0 ||
-	    (r = gceb_txn_foreach(txn, GCEB_KIND_INSTANCE, NULL, visit_instance, &s, &job->err)) <
-		    0)
+	s.txn = txn;
+	r = read_all(&s, config, &job->err);
+	if (r < 0)
 		goto out;
 	/* Names are RFC 1035 (import-config checks), so they need no label escaping. */
 	if (job->settings.metrics_dir && !(job->metrics_extra = metrics_lines(&s))) {
@@ -521,8 +474,7 @@ int gceb_status_run(struct gceb_job *job, bool json, bool list_instances)
 	}
 	r = check_output(&job->err);
 out:
-	if (r == GCEB_ENOMEM && !job->err.msg[0])
-		gceb_err_set(&job->err, r, "out of memory");
+	gceb_state_memo_release(&s.states);
 	gceb_txn_abort(&txn);
 	cJSON_Delete(root);
 	cJSON_Delete(config);
@@ -532,3 +484,17 @@ out:
 	free(s.zones);
 	return r;
 }
+
+static const struct gceb_opt opts[] = {
+	GCEB_OPT_FLAG('j', "json", &arg_json, "print JSON (schema in docs/gceb-status.md)"),
+	GCEB_OPT_FLAG(0, "instances", &arg_instances, "with --json, list every instance"),
+	GCEB_OPT_END,
+};
+
+const struct gceb_job_spec gceb_status_spec = {
+	.name = "status",
+	.summary = "Show the templates, revisions, groups and instances in the store.",
+	.opts = opts,
+	.needs = GCEB_NEED_STORE_READONLY,
+	.run = run,
+};

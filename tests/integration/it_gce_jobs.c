@@ -368,6 +368,31 @@ static void deadline_ends_the_run(void **state)
 	assert_true(revision_has_url(env));
 }
 
+/*
+ * gceb-run-all parses its options as the jobs do (so "--max-conc 4" is
+ * --max-concurrency, as getopt allows) and forwards each, as --name=value,
+ * only to the jobs that take it: gceb-process-config, which takes no HTTP
+ * option, used to get "--max-conc" and exit 64.
+ */
+static void run_all_forwards_canonical_options(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+	cJSON *st;
+
+	it_run(env, &res, "run-all", "--max-conc", "4", "--dead=600", "-v", NULL);
+	if (res.status != 0)
+		print_message("gceb-run-all exit %d:\n%s", res.status, res.err);
+	assert_int_equal(res.status, 0);
+	/* -v reached the jobs, as --verbose. */
+	assert_non_null(strstr(res.err, "is already imported"));
+	it_result_release(&res);
+	st = it_status(env);
+	assert_int_equal(it_array_size(st, "groups"), 1);
+	assert_non_null(it_str(first(st, "groups"), "url"));
+	cJSON_Delete(st);
+}
+
 /* -n: says what it would send, sends no mutation, writes nothing. */
 static void dry_run_sends_nothing(void **state)
 {
@@ -403,6 +428,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(fault_missing_field, setup, it_env_teardown),
 		cmocka_unit_test_setup_teardown(hostile_link_refused, setup, it_env_teardown),
 		cmocka_unit_test_setup_teardown(dry_run_sends_nothing, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(run_all_forwards_canonical_options, setup,
+						it_env_teardown),
 		cmocka_unit_test_setup_teardown(deadline_ends_the_run, setup, it_env_teardown),
 	};
 

@@ -1256,6 +1256,98 @@ static void instance_counts_per_base(void **state)
 	free(text);
 }
 
+/* ---- group states: gceb-status and the drain jobs agree (lib/fleet.h) ---- */
+
+/* The "state" gceb-status --json gives group @key ("base rev zone"). */
+static const char *status_state(const cJSON *status, const char *key)
+{
+	const cJSON *g, *groups = cJSON_GetObjectItemCaseSensitive(status, "groups");
+	char k[256];
+
+	cJSON_ArrayForEach(g, groups) {
+		(void)snprintf(k, sizeof(k), "%s %s %s",
+			       cJSON_GetObjectItemCaseSensitive(g, "base_name")->valuestring,
+			       cJSON_GetObjectItemCaseSensitive(g, "revision")->valuestring,
+			       cJSON_GetObjectItemCaseSensitive(g, "zone")->valuestring);
+		if (!strcmp(k, key))
+			return cJSON_GetObjectItemCaseSensitive(g, "state")->valuestring;
+	}
+	return "(absent)";
+}
+
+/*
+ * One group of each state, in zone z1 with an instance and in zone z2 with
+ * a URL and no instances: a R1 is T.active (active), a R2 is in T.drained
+ * (drained), a R3 is neither (unreferenced: gceb-status used to call its
+ * groups drained), a R4 does not exist (orphan). gceb-status names the four
+ * states, and the drain jobs act on the drained groups only.
+ */
+static void group_states_agree(void **state)
+{
+	static const struct {
+		const char *rev, *state;
+	} groups[] = {
+		{ R1, "active" },
+		{ R2, "drained" },
+		{ R3, "unreferenced" },
+		{ "4444444444444444444444444444444444444444", "orphan" },
+	};
+	struct it_env *env = *state;
+	char key[128], vm[160], url[512], rest[128];
+	Gceb__State__Instance *in;
+	cJSON *status;
+	size_t i;
+
+	put_template(env, "a", "a " R1, KEYS("a " R2));
+	for (i = 0; i < 3; i++) {
+		char z1[96], z2[96];
+
+		(void)snprintf(z1, sizeof(z1), "a %s z1", groups[i].rev);
+		(void)snprintf(z2, sizeof(z2), "a %s z2", groups[i].rev);
+		(void)snprintf(key, sizeof(key), "a %s", groups[i].rev);
+		put_revision(env, key, "p", NULL, KEYS(z1, z2), NO_KEYS);
+	}
+	for (i = 0; i < 4; i++) {
+		(void)snprintf(key, sizeof(key), "a %s z1", groups[i].rev);
+		(void)snprintf(vm, sizeof(vm), "%s vm-%zu", key, i);
+		put_group(env, key, "x", KEYS(vm));
+		(void)snprintf(rest, sizeof(rest), "zones/z1/instances/vm-%zu", i);
+		put_instance(env, vm, key, gce_url(env, url, sizeof(url), rest), NULL);
+		(void)snprintf(key, sizeof(key), "a %s z2", groups[i].rev);
+		(void)snprintf(rest, sizeof(rest), "zones/z2-%zu/instanceGroupManagers/g", i);
+		put_group(env, key, gce_url(env, url, sizeof(url), rest), NO_KEYS);
+	}
+
+	status = it_status(env);
+	assert_non_null(status);
+	for (i = 0; i < 4; i++) {
+		(void)snprintf(key, sizeof(key), "a %s z1", groups[i].rev);
+		assert_string_equal(status_state(status, key), groups[i].state);
+		(void)snprintf(key, sizeof(key), "a %s z2", groups[i].rev);
+		assert_string_equal(status_state(status, key), groups[i].state);
+	}
+	cJSON_Delete(status);
+
+	it_run_ok(env, "remove-cataloged-instances");
+	it_run_ok(env, "delete-instance-group-managers");
+	assert_int_equal(calls(env, "/delete_machine"), 1);
+	for (i = 0; i < 4; i++) {
+		bool drained = !strcmp(groups[i].state, "drained");
+
+		(void)snprintf(vm, sizeof(vm), "a %s z1 vm-%zu", groups[i].rev, i);
+		in = get_instance(env, vm);
+		assert_non_null(in);
+		if (in->pending_deletion != drained)
+			print_message("%s: pending_deletion %d\n", vm, in->pending_deletion);
+		assert_int_equal(in->pending_deletion, drained);
+		gceb_entity_free(in);
+		(void)snprintf(rest, sizeof(rest), "/zones/z2-%zu/instanceGroupManagers/", i);
+		assert_int_equal(it_emu_count_requests(env, "DELETE", rest), drained);
+		(void)snprintf(key, sizeof(key), "a %s z2", groups[i].rev);
+		assert_int_equal(has_url(env, GCEB_KIND_IGM, key), !drained);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1281,6 +1373,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(cleanup_instances, setup, it_env_teardown),
 		cmocka_unit_test_setup_teardown(cleanup_entities_cases, setup, it_env_teardown),
 		cmocka_unit_test_setup_teardown(instance_counts_per_base, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(group_states_agree, setup, it_env_teardown),
 	};
 
 	return gceb_test_run("scenarios_9", tests, argc, argv);

@@ -22,6 +22,7 @@
 #include <lmdb.h>
 
 #include "entity.h"
+#include "fleet.h"
 #include "harness.h"
 #include "runner.h"
 #include "store.h"
@@ -135,16 +136,15 @@ static void seed_fleet(const struct it_env *env)
 /* @s as docs/gceb-status.md lists an instance, keys in that order. */
 static cJSON *seed_json(const struct seed *s)
 {
-	static const char *const names[] = { "base_name", "revision", "zone", "name" };
 	cJSON *o = cJSON_CreateObject();
-	char part[128];
-	unsigned i;
+	struct gceb_ref r;
 
 	assert_non_null(o);
-	for (i = 0; i < 4; i++) {
-		assert_true(gceb_key_token(s->key, i, part, sizeof(part)));
-		cJSON_AddStringToObject(o, names[i], part);
-	}
+	assert_int_equal(gceb_ref_parse(&r, GCEB_KIND_INSTANCE, s->key, NULL), 0);
+	cJSON_AddStringToObject(o, "base_name", r.base);
+	cJSON_AddStringToObject(o, "revision", r.rev);
+	cJSON_AddStringToObject(o, "zone", r.zone);
+	cJSON_AddStringToObject(o, "name", r.name);
 	if (s->url)
 		cJSON_AddStringToObject(o, "url", s->url);
 	else

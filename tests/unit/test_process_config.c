@@ -25,6 +25,17 @@ struct fixture {
 	struct gceb_store *store;
 };
 
+/* Store keys, as lib/fleet.h makes them: "base rev", "base rev zone". */
+static void key_revision(gceb_key out, const char *base, const char *rev)
+{
+	(void)snprintf(out, sizeof(gceb_key), "%s %s", base, rev);
+}
+
+static void key_igm(gceb_key out, const char *base, const char *rev, const char *zone)
+{
+	(void)snprintf(out, sizeof(gceb_key), "%s %s %s", base, rev, zone);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -90,7 +101,7 @@ static void set_config(struct fixture *f, const char *templates, const char *man
 static int run(struct fixture *f)
 {
 	struct gceb_job job = { .store = f->store };
-	int r = gceb_process_config_run(&job);
+	int r = gceb_process_config_spec.run(&job);
 
 	if (r < 0)
 		print_message("process-config: %s\n", job.err.msg);
@@ -136,9 +147,9 @@ static void first_run_creates_everything(void **state)
 	set_config(f, TEMPLATE_A, MANAGERS_A12);
 	assert_int_equal(run(f), 0);
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_revision(rk, "a", rev);
-	gceb_key_igm(g1, "a", rev, "z1");
-	gceb_key_igm(g2, "a", rev, "z2");
+	key_revision(rk, "a", rev);
+	key_igm(g1, "a", rev, "z1");
+	key_igm(g2, "a", rev, "z2");
 	t = get(f, GCEB_KIND_TEMPLATE, "a");
 	assert_non_null(t);
 	assert_string_equal(t->active, rk);
@@ -173,7 +184,7 @@ static void template_without_managers_writes_revision(void **state)
 	set_config(f, TEMPLATE_A, "");
 	assert_int_equal(run(f), 0);
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_revision(rk, "a", rev);
+	key_revision(rk, "a", rev);
 	r = get(f, GCEB_KIND_REVISION, rk);
 	assert_non_null(r);
 	assert_int_equal(r->n_active, 0);
@@ -196,7 +207,7 @@ static void group_sizes_follow_config(void **state)
 		   "maximum_size: 9 }\n");
 	assert_int_equal(run(f), 0);
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_igm(g1, "a", rev, "z1");
+	key_igm(g1, "a", rev, "z1");
 	g = get(f, GCEB_KIND_IGM, g1);
 	assert_int_equal(g->minimum_size, 3);
 	assert_int_equal(g->maximum_size, 9);
@@ -229,7 +240,7 @@ static void seed_revision(struct fixture *f, char **active, size_t n_active, cha
 	gceb_key rk;
 
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_revision(rk, "a", rev);
+	key_revision(rk, "a", rev);
 	r.active = active;
 	r.n_active = n_active;
 	r.drained = drained;
@@ -244,7 +255,7 @@ static Gceb__State__Revision *revision_a(struct fixture *f)
 	gceb_key rk;
 
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_revision(rk, "a", rev);
+	key_revision(rk, "a", rev);
 	return get(f, GCEB_KIND_REVISION, rk);
 }
 
@@ -258,8 +269,8 @@ static void missing_zone_added(void **state)
 	char *active[1];
 
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_igm(g1, "a", rev, "z1");
-	gceb_key_igm(g2, "a", rev, "z2");
+	key_igm(g1, "a", rev, "z1");
+	key_igm(g2, "a", rev, "z2");
 	active[0] = g2;
 	seed_revision(f, active, 1, NULL, 0);
 	set_config(f, TEMPLATE_A, MANAGERS_A12);
@@ -301,8 +312,8 @@ static void drained_zones_reactivated(void **state)
 	Gceb__State__Revision *r;
 
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_igm(g1, "a", rev, "z1");
-	gceb_key_igm(g2, "a", rev, "z2");
+	key_igm(g1, "a", rev, "z1");
+	key_igm(g2, "a", rev, "z2");
 	drained[0] = g1;
 	drained[1] = g2;
 	seed_revision(f, active, 1, drained, 2);
@@ -331,7 +342,7 @@ static void removed_zone_drained(void **state)
 		   "managers { template_base_name: \"a\" zone: \"z1\" minimum_size: 1 }\n");
 	assert_int_equal(run(f), 0);
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_igm(g2, "a", rev, "z2");
+	key_igm(g2, "a", rev, "z2");
 	r = revision_a(f);
 	assert_int_equal(r->n_active, 1);
 	assert_int_equal(r->n_drained, 1);
@@ -349,8 +360,8 @@ static void revision_roll_and_reuse(void **state)
 
 	rev_of(TEMPLATE_A, r1);
 	rev_of(TEMPLATE_A2, r2);
-	gceb_key_revision(k1, "a", r1);
-	gceb_key_revision(k2, "a", r2);
+	key_revision(k1, "a", r1);
+	key_revision(k2, "a", r2);
 	set_config(f, TEMPLATE_A, MANAGERS_A12);
 	assert_int_equal(run(f), 0);
 	set_config(f, TEMPLATE_A2, MANAGERS_A12);
@@ -380,7 +391,7 @@ static void reactivation_keeps_drained_order(void **state)
 	char *drained[3];
 
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_revision(rk, "a", rev);
+	key_revision(rk, "a", rev);
 	drained[0] = x;
 	drained[1] = rk;
 	drained[2] = y;
@@ -407,7 +418,7 @@ static void already_active_unchanged(void **state)
 	char *drained[] = { x };
 
 	rev_of(TEMPLATE_A, rev);
-	gceb_key_revision(rk, "a", rev);
+	key_revision(rk, "a", rev);
 	seed.active = rk;
 	seed.drained = drained;
 	seed.n_drained = 1;
@@ -472,7 +483,7 @@ static void full_template(void **state)
 		   "managers { template_base_name: \"a\" zone: \"z3\" minimum_size: 1 }\n");
 	assert_int_equal(run(f), 0);
 	rev_of(full, rev);
-	gceb_key_revision(rk, "a", rev);
+	key_revision(rk, "a", rev);
 	r = get(f, GCEB_KIND_REVISION, rk);
 	assert_non_null(r);
 	assert_int_equal(r->n_active, 3);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_run.c - run_items() reads its keys a chunk at a time from the store
- * while requests are in flight (against the scripted server of testserver.c)
+ * while requests are in flight, and an item whose answers send its next
+ * request stays alive, within the window, until the last one (against the
+ * scripted server of testserver.c)
  */
 #define _XOPEN_SOURCE 700 /* nftw; NOLINT(bugprone-reserved-identifier) */
 
@@ -33,9 +35,10 @@ struct fixture {
 	const char *roots[1];
 	struct gceb_job job;
 	struct gceb_run run;
-	/* What build() and done saw, in order. */
+	/* What build() and done saw, in order: the instance names. */
 	gceb_key built[MAX_SEEN], answered[MAX_SEEN];
 	size_t n_built, n_answered;
+	size_t alive, max_alive; /* items between build and their last answer */
 };
 
 /* build() and done have no payload of their own: the test's fixture. */
@@ -97,12 +100,15 @@ static int fixture_teardown(void **state)
 	return 0;
 }
 
-static void put(struct fixture *f, const char *key, bool cataloged)
+/* Instance "b r z @name". */
+static void put(struct fixture *f, const char *name, bool cataloged)
 {
 	Gceb__State__Instance in = GCEB__STATE__INSTANCE__INIT;
 	struct gceb_err err = { 0 };
 	struct gceb_txn *txn = NULL;
+	char key[64];
 
+	(void)snprintf(key, sizeof(key), "b r z %s", name);
 	in.has_cataloged = true;
 	in.cataloged = cataloged;
 	assert_int_equal(gceb_store_begin(f->job.store, true, &txn, &err), 0);
@@ -110,20 +116,22 @@ static void put(struct fixture *f, const char *key, bool cataloged)
 	assert_int_equal(gceb_txn_commit(&txn, &err), 0);
 }
 
-static void del(struct fixture *f, const char *key)
+static void del(struct fixture *f, const char *name)
 {
 	struct gceb_err err = { 0 };
 	struct gceb_txn *txn = NULL;
+	char key[64];
 
+	(void)snprintf(key, sizeof(key), "b r z %s", name);
 	assert_int_equal(gceb_store_begin(f->job.store, true, &txn, &err), 0);
 	assert_int_equal(gceb_txn_del(txn, GCEB_KIND_INSTANCE, key, &err), 0);
 	assert_int_equal(gceb_txn_commit(&txn, &err), 0);
 }
 
-static int pick_cataloged(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
-			  void *payload, struct gceb_err *err)
+static int pick_cataloged(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
+			  struct gceb_err *err)
 {
-	return ((const Gceb__State__Instance *)msg)->cataloged;
+	return e->instance->cataloged;
 }
 
 /*
@@ -131,39 +139,49 @@ static int pick_cataloged(struct gceb_txn *txn, const char *key, const ProtobufC
  * walk: an instance of the second chunk goes, one joins it, and one joins
  * behind the walk, where it must not be seen.
  */
-static int build(struct gceb_run *run, const char *key, struct gceb_http_request **out,
-		 struct gceb_err *err)
+static void done(struct run_item *item, struct gceb_http_request *req, void *arg);
+
+static int send(struct run_item *item, const char *step)
 {
-	char path[64], url[192];
+	struct gceb_http_request *req;
+	char path[96], url[192];
+
+	(void)snprintf(path, sizeof(path), "/item/%s%s", item->ref.name, step);
+	req = gceb_http_request_new("GET", GCEB_API_COMPUTE, ts_url(fx->ts, path, url, sizeof(url)),
+				    NULL);
+	return req ? run_item_submit(item, req, done, NULL) : GCEB_ENOMEM;
+}
+
+static int build(struct run_item *item, struct gceb_err *err)
+{
+	const char *name = item->ref.name;
 
 	assert_true(fx->n_built < MAX_SEEN);
-	(void)snprintf(fx->built[fx->n_built++], sizeof(fx->built[0]), "%s", key);
-	if (!strcmp(key, "k02")) {
+	(void)snprintf(fx->built[fx->n_built++], sizeof(fx->built[0]), "%s", name);
+	if (!strcmp(name, "k02")) {
 		del(fx, "k06");
 		put(fx, "k07a", true);
 		put(fx, "k00a", true);
 	}
-	(void)snprintf(path, sizeof(path), "/item/%s", key);
-	*out = gceb_http_request_new("GET", GCEB_API_COMPUTE,
-				     ts_url(fx->ts, path, url, sizeof(url)), NULL);
-	return *out ? 0 : GCEB_ENOMEM;
+	return send(item, "");
 }
 
-static void done(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+static void done(struct run_item *item, struct gceb_http_request *req, void *arg)
 {
-	struct run_item *item = payload;
-
 	assert_int_equal(req->result, 0);
 	assert_true(fx->n_answered < MAX_SEEN);
-	(void)snprintf(fx->answered[fx->n_answered++], sizeof(fx->answered[0]), "%s", item->key);
-	free(item);
+	(void)snprintf(fx->answered[fx->n_answered++], sizeof(fx->answered[0]), "%s",
+		       item->ref.name);
 }
 
 static void items_span_chunks_each_once(void **state)
 {
 	static const char *const want[] = { "k00", "k01",  "k02", "k04", "k05",
 					    "k07", "k07a", "k08", "k09", "k10" };
-	const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick_cataloged };
+	const struct run_source src = { .kind = GCEB_KIND_INSTANCE,
+					.pick = pick_cataloged,
+					.what = "instance",
+					.build = build };
 	struct fixture *f = *state;
 	size_t i, j, n = sizeof(want) / sizeof(want[0]);
 	char key[16];
@@ -172,7 +190,7 @@ static void items_span_chunks_each_once(void **state)
 		(void)snprintf(key, sizeof(key), "k%02zu", i);
 		put(f, key, i != 3); /* k03 is not picked */
 	}
-	assert_int_equal(run_items(&f->run, "instance", &src, build, done), 0);
+	assert_int_equal(run_items(&f->run, &src), 0);
 
 	/* In key order, as the walk reads them; k06 went before its chunk was read. */
 	assert_int_equal(f->n_built, n);
@@ -194,28 +212,34 @@ static void items_span_chunks_each_once(void **state)
 
 static void empty_source_sends_nothing(void **state)
 {
-	const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick_cataloged };
+	const struct run_source src = { .kind = GCEB_KIND_INSTANCE,
+					.pick = pick_cataloged,
+					.what = "instance",
+					.build = build };
 	struct fixture *f = *state;
 
 	put(f, "k00", false);
-	assert_int_equal(run_items(&f->run, "instance", &src, build, done), 0);
+	assert_int_equal(run_items(&f->run, &src), 0);
 	assert_int_equal(f->n_built, 0);
 	assert_int_equal(f->run.items, 0);
 	assert_int_equal(ts_requests(f->ts), 0);
 }
 
-static int pick_fails_at_k05(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg,
-			     void *payload, struct gceb_err *err)
+static int pick_fails_at_k05(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
+			     struct gceb_err *err)
 {
-	if (!strcmp(key, "k05"))
-		return gceb_err_set(err, GCEB_EPARSE, "stored instance '%s' is damaged", key);
+	if (!strcmp(e->ref.name, "k05"))
+		return gceb_err_set(err, GCEB_EPARSE, "stored instance '%s' is damaged", e->key);
 	return 1;
 }
 
 /* A failed read ends the walk, the requests in flight are answered, and the job fails. */
 static void failed_read_ends_the_walk(void **state)
 {
-	const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick_fails_at_k05 };
+	const struct run_source src = { .kind = GCEB_KIND_INSTANCE,
+					.pick = pick_fails_at_k05,
+					.what = "instance",
+					.build = build };
 	struct fixture *f = *state;
 	char key[16];
 	size_t i;
@@ -224,12 +248,70 @@ static void failed_read_ends_the_walk(void **state)
 		(void)snprintf(key, sizeof(key), "k%02zu", i);
 		put(f, key, true);
 	}
-	assert_int_equal(run_items(&f->run, "instance", &src, build, done), GCEB_EPARSE);
-	assert_string_equal(f->job.err.msg, "stored instance 'k05' is damaged");
+	assert_int_equal(run_items(&f->run, &src), GCEB_EPARSE);
+	assert_string_equal(f->job.err.msg, "stored instance 'b r z k05' is damaged");
 	/* The first chunk, k00..k03; the second read failed at k05, so k04 was dropped. */
 	assert_int_equal(f->n_built, 4);
 	assert_int_equal(f->n_answered, 4);
 	assert_string_equal(f->built[3], "k03");
+}
+
+/* A chain of three requests per item: each answer sends the next. */
+static void chain_done(struct run_item *item, struct gceb_http_request *req, void *arg)
+{
+	static int steps[] = { 2, 1, 0 }; /* requests still to send after this one */
+	int *left = arg ? arg : steps;
+	struct gceb_http_request *next;
+
+	assert_int_equal(req->result, 0);
+	if (*left > 0) {
+		next = gceb_http_request_new("GET", GCEB_API_COMPUTE, req->url, NULL);
+		assert_non_null(next);
+		assert_int_equal(run_item_submit(item, next, chain_done, left + 1), 0);
+	} else {
+		fx->alive--;
+		fx->n_answered++;
+	}
+}
+
+static int chain_build(struct run_item *item, struct gceb_err *err)
+{
+	struct gceb_http_request *req;
+	char path[96], url[192];
+
+	fx->n_built++;
+	if (++fx->alive > fx->max_alive)
+		fx->max_alive = fx->alive;
+	(void)snprintf(path, sizeof(path), "/item/%s", item->ref.name);
+	req = gceb_http_request_new("GET", GCEB_API_COMPUTE, ts_url(fx->ts, path, url, sizeof(url)),
+				    NULL);
+	return req ? run_item_submit(item, req, chain_done, NULL) : GCEB_ENOMEM;
+}
+
+/*
+ * An item whose answer sends its next request stays alive until its last
+ * answer, and the window (four items at --max-concurrency 1) counts it.
+ */
+static void chains_stay_within_the_window(void **state)
+{
+	const struct run_source src = { .kind = GCEB_KIND_INSTANCE,
+					.what = "instance",
+					.build = chain_build };
+	struct fixture *f = *state;
+	char key[16];
+	size_t i;
+
+	for (i = 0; i < 10; i++) {
+		(void)snprintf(key, sizeof(key), "k%02zu", i);
+		put(f, key, true);
+	}
+	assert_int_equal(run_items(&f->run, &src), 0);
+	assert_int_equal(f->n_built, 10);
+	assert_int_equal(f->n_answered, 10); /* each chain to its end */
+	assert_int_equal(ts_requests(f->ts), 30);
+	assert_int_equal(f->max_alive, 4);
+	assert_int_equal(f->run.items, 10);
+	assert_int_equal(f->run.failed, 0);
 }
 
 #define RUN_TEST(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
@@ -240,6 +322,7 @@ int main(int argc, char **argv)
 		RUN_TEST(items_span_chunks_each_once),
 		RUN_TEST(empty_source_sends_nothing),
 		RUN_TEST(failed_read_ends_the_walk),
+		RUN_TEST(chains_stay_within_the_window),
 	};
 
 	return gceb_test_run("run", tests, argc, argv);

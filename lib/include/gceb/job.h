@@ -2,10 +2,11 @@
 /*
  * job.h - the common main of every gceb binary.
  *
- * A binary declares a struct gceb_job_spec and calls gceb_job_main(), which
- * parses options (common ones appended), resolves settings, takes the
- * per-job lock, opens the store, calls spec->run() and maps its result to
- * the exit status. It logs the final error once; success is silent.
+ * Each job file exports a struct gceb_job_spec (gceb/jobs.h), and its
+ * binary's main() is gceb_job_main(&spec, argc, argv), which parses options
+ * (common ones appended), resolves settings, takes the per-job lock, opens
+ * the store, calls spec->run() and maps its result to the exit status. It
+ * logs the final error once; success is silent.
  */
 #ifndef GCEB_JOB_H
 #define GCEB_JOB_H
@@ -44,6 +45,8 @@ struct gceb_job {
 	char *metrics_extra; /* more metric lines (malloc'd), written with the job's */
 	int argc;            /* operands left after the options */
 	char **argv;
+	int cmd_argc; /* the whole command line, program name first (gceb-run-all) */
+	char **cmd_argv;
 	struct gceb_err err;
 };
 
@@ -57,5 +60,19 @@ struct gceb_job_spec {
 };
 
 int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv);
+
+/* The most option tables a job takes: common, HTTP, LUCI and its own. */
+#define GCEB_JOB_MAX_TABLES 4
+
+/*
+ * The option tables @spec takes, in the order --help prints them last
+ * first: the common ones, the HTTP ones (GCEB_NEED_HTTP or
+ * GCEB_OPTIONS_HTTP), the LUCI ones (GCEB_NEED_LUCI) and spec->opts, into
+ * @tables, NULL-terminated. Only the names, letters and types are for the
+ * caller: where the values go is gceb_job_main()'s business. Returns how
+ * many tables there are.
+ */
+size_t gceb_job_options(const struct gceb_job_spec *spec,
+			const struct gceb_opt *tables[GCEB_JOB_MAX_TABLES + 1]);
 
 #endif

@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet.h"
 #include "gceb/jobs.h"
-#include "instance_mark.h"
 #include "mp.h"
 #include "run.h"
 
 /* UPD-4: store the lease as reported; a stale value is not cleared by its absence. */
-static int set_lease(ProtobufCMessage **msg, void *payload)
+static int set_lease(Gceb__State__Instance **inp, void *payload, struct gceb_err *err)
 {
-	Gceb__State__Instance *in = (Gceb__State__Instance *)*msg;
+	Gceb__State__Instance *in = *inp;
 	const struct gceb_mp_machine *m = payload;
 
 	if (!in)
@@ -37,66 +37,68 @@ static bool is_json(const struct gceb_http_request *req)
 	return req->content_type && !strncmp(req->content_type, "application/json", 16);
 }
 
-static void on_get(struct gceb_http *http, struct gceb_http_request *req, void *payload)
+static void on_get(struct run_item *item, struct gceb_http_request *req, void *arg)
 {
-	struct run_item *item = payload;
 	struct gceb_mp_machine m = { 0 };
 	struct gceb_err e = { 0 };
 
-	(void)http;
 	if (req->result == GCEB_ENOTFOUND && is_json(req)) {
 		/*
 		 * UPD-3: the catalog entry is gone. Only a JSON 404 says so: the
 		 * HTML 404 of a cold Cloud Endpoints front end says nothing.
 		 */
 		gceb_info("instance '%s' left the catalog: marking it for deletion", item->key);
-		(void)run_update(item->run, "instance", GCEB_KIND_INSTANCE, item->key,
-				 mark_for_deletion, NULL);
+		(void)run_update_instance(item->run, item->what, &item->ref, gceb_mark_for_deletion,
+					  NULL);
 	} else if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_mp_parse_get(req->response, req->response_len, &m, &e) < 0) {
-		run_fail(item->run, "instance", item->key, "%s: %s", req->url, e.msg);
+		run_item_fail(item, "%s: %s", req->url, e.msg);
 	} else if (m.has_lease_expiration_ts || m.leased_indefinitely) {
-		(void)run_update(item->run, "instance", GCEB_KIND_INSTANCE, item->key, set_lease,
-				 &m);
+		(void)run_update_instance(item->run, item->what, &item->ref, set_lease, &m);
 	}
-	free(item);
 }
 
 /* UPD-1: cataloged and not pending deletion, on a fresh read. */
-static int build(struct gceb_run *run, const char *key, struct gceb_http_request **out,
-		 struct gceb_err *err)
+static int build(struct run_item *item, struct gceb_err *err)
 {
+	struct gceb_http_request *req = NULL;
 	Gceb__State__Instance *in = NULL;
-	char name[64];
 	int rc;
 
-	*out = NULL;
-	rc = run_load(run, GCEB_KIND_INSTANCE, key, (void **)&in, err);
-	if (rc == 0 && in && in->cataloged && !in->pending_deletion &&
-	    gceb_key_token(key, 3, name, sizeof(name)))
-		rc = gceb_mp_get(run->job->mp_server, name, out, err);
+	rc = gceb_fleet_load_instance(item->run->job->store, &item->ref, &in, err);
+	if (rc == 0 && in && in->cataloged && !in->pending_deletion)
+		rc = gceb_mp_get(item->run->job->mp_server, item->ref.name, &req, err);
+	if (rc == 0 && req)
+		rc = run_item_submit(item, req, on_get, NULL);
 	gceb_entity_free(in);
 	return rc;
 }
 
-static int pick(struct gceb_txn *txn, const char *key, const ProtobufCMessage *msg, void *payload,
+static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
 		struct gceb_err *err)
 {
-	const Gceb__State__Instance *in = (const Gceb__State__Instance *)msg;
-
-	return in->cataloged && !in->pending_deletion;
+	return e->instance->cataloged && !e->instance->pending_deletion;
 }
 
-int gceb_update_cataloged_instances_run(struct gceb_job *job)
+static int run(struct gceb_job *job)
 {
-	static const struct run_source src = { .kind = GCEB_KIND_INSTANCE, .pick = pick };
-	struct gceb_run run;
-	int r;
+	static const struct run_source src = {
+		.kind = GCEB_KIND_INSTANCE, .pick = pick, .what = "instance", .build = build
+	};
+	struct gceb_run r;
+	int rc;
 
-	run_init(&run, job);
-	r = run_items(&run, "instance", &src, build, on_get);
-	if (r == 0)
-		r = run_finish(&run);
-	return r;
+	run_init(&r, job);
+	rc = run_items(&r, &src);
+	if (rc == 0)
+		rc = run_finish(&r);
+	return rc;
 }
+
+const struct gceb_job_spec gceb_update_cataloged_instances_spec = {
+	.name = "update-cataloged-instances",
+	.summary = "Record the lease of every cataloged VM; mark reclaimed ones for deletion.",
+	.needs = GCEB_NEED_STORE | GCEB_NEED_LOCK | GCEB_NEED_HTTP,
+	.run = run,
+};

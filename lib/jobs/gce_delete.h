@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gce_delete.h - DELETE a drained GCE resource by its stored URL, for
+ * delete-instance-group-managers and delete-instance-templates
+ * (behaviour.md §4.12, §4.13): the url is cleared once GCE accepts the
+ * DELETE for that very resource, or says it is already gone (404).
+ */
+#ifndef GCEB_JOBS_GCE_DELETE_H
+#define GCEB_JOBS_GCE_DELETE_H
+
+#include <stdbool.h>
+
+#include "run.h"
+
+/* Send DELETE @url for @item, keeping a copy of @url as the item's data. */
+int gce_delete_submit(struct run_item *item, const char *url, run_done_fn done,
+		      struct gceb_err *err);
+
+/*
+ * Whether the answer @req to the item's DELETE lets its url be cleared: a
+ * 404, or an operation whose target is that very resource. Otherwise the
+ * item failed (logged) and false is returned.
+ */
+bool gce_delete_confirmed(struct run_item *item, const struct gceb_http_request *req);
+
+/* The URL the item deleted (its data). */
+const char *gce_delete_url(const struct run_item *item);
+
+/*
+ * Clear *@url if it is still the URL deleted (@deleted), and set
+ * *@delete_requested: cleanup-entities waits for a 404 before it forgets
+ * the entity. Returns 0 or GCEB_ENOMEM.
+ */
+int gce_delete_clear(char **url, protobuf_c_boolean *has_delete_requested,
+		     protobuf_c_boolean *delete_requested, const char *deleted,
+		     struct gceb_err *err);
+
+#endif
