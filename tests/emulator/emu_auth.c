@@ -301,7 +301,8 @@ void emu_auth_handle_token(struct emu *e, struct emu_req *req, struct emu_reply 
 	claims = b64url_json(dot1 + 1, (size_t)(dot2 - dot1 - 1));
 	sig = b64url_decode(dot2 + 1, strlen(dot2 + 1), &sig_len);
 	alg = cJSON_GetObjectItemCaseSensitive(hdr, "alg");
-	if (!hdr || !claims || !sig || !cJSON_IsString(alg) || strcmp(alg->valuestring, "RS256")) {
+	if (!hdr || !claims || !sig || !cJSON_IsString(alg) ||
+	    strcmp(alg->valuestring, "RS256") != 0) {
 		oauth_error(rep, "invalid_request", "Invalid JWT.");
 		goto out;
 	}
@@ -414,6 +415,7 @@ cJSON *emu_auth_dump(struct emu *e)
 
 	for (i = 0; i < auth(e)->tokens.cap; i++) {
 		const struct emu_token *t = e->auth->tokens.slots[i].val;
+		int64_t left_s;
 		cJSON *o;
 
 		if (!e->auth->tokens.slots[i].key)
@@ -422,8 +424,9 @@ cJSON *emu_auth_dump(struct emu *e)
 		cJSON_AddStringToObject(o, "access_token", t->token);
 		cJSON_AddStringToObject(o, "email", t->email);
 		cJSON_AddStringToObject(o, "scopes", t->scopes);
-		cJSON_AddNumberToObject(o, "expires_in_s",
-					(double)((t->expiry - emu_real_ms()) / 1000));
+		/* Whole seconds, as the token endpoint's expires_in. */
+		left_s = (t->expiry - emu_real_ms()) / 1000;
+		cJSON_AddNumberToObject(o, "expires_in_s", (double)left_s);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;

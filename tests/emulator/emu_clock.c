@@ -99,7 +99,7 @@ void emu_timer_set(struct emu *e, struct emu_timer *t, int64_t due)
 	emu_timer_cancel(e, t);
 	if (e->heap_len == e->heap_cap) {
 		e->heap_cap = e->heap_cap ? e->heap_cap * 2 : 64;
-		e->heap = emu_xrealloc(e->heap, e->heap_cap * sizeof(*e->heap));
+		e->heap = emu_xrealloc(e->heap, e->heap_cap * sizeof(struct emu_timer *));
 	}
 	t->due = due;
 	t->order = ++e->timer_order;

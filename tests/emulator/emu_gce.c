@@ -1187,7 +1187,7 @@ static void igm_insert(struct emu *e, struct emu_req *req, struct emu_reply *rep
 {
 	cJSON *body = NULL;
 	const cJSON *jt, *js, *jd, *jl;
-	const char *name, *base;
+	const char *name, *base, *results;
 	char *key = NULL, *tkey = NULL;
 	struct gce_tmpl *t;
 	struct gce_igm *m;
@@ -1212,13 +1212,13 @@ static void igm_insert(struct emu *e, struct emu_req *req, struct emu_reply *rep
 		goto out;
 	}
 	jl = cJSON_GetObjectItemCaseSensitive(body, "listManagedInstancesResults");
+	results = cJSON_GetStringValue(jl);
 	if (jl && !cJSON_IsNull(jl) &&
-	    (!cJSON_IsString(jl) || (strcmp(jl->valuestring, "PAGELESS") != 0 &&
-				     strcmp(jl->valuestring, "PAGINATED") != 0))) {
+	    (!results || (strcmp(results, "PAGELESS") != 0 && strcmp(results, "PAGINATED") != 0))) {
 		emu_reply_error(rep, 400, "invalid",
 				"Invalid value for field 'resource.listManagedInstancesResults': "
 				"'%.40s'",
-				cJSON_IsString(jl) ? jl->valuestring : "?");
+				results ? results : "?");
 		goto out;
 	}
 	key = emu_xasprintf("projects/%s/zones/%s/instanceGroupManagers/%s", project, zone, name);
@@ -1241,7 +1241,7 @@ static void igm_insert(struct emu *e, struct emu_req *req, struct emu_reply *rep
 	}
 	m = igm_create(e, zone_get(e, project, zone), name, base, t);
 	m->target = size;
-	m->paginated = cJSON_IsString(jl) && strcmp(jl->valuestring, "PAGINATED") == 0;
+	m->paginated = results && strcmp(results, "PAGINATED") == 0;
 	jd = cJSON_GetObjectItemCaseSensitive(body, "description");
 	if (cJSON_IsString(jd))
 		m->description = emu_xstrdup(jd->valuestring);
@@ -1329,7 +1329,7 @@ static void igm_delete_instances(struct emu *e, struct emu_req *req, struct emu_
 		emu_reply_error(rep, 400, "invalid", "At most 1000 instances per request");
 		goto out;
 	}
-	victims = emu_xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*victims));
+	victims = emu_xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(struct gce_inst *));
 	cJSON_ArrayForEach(x, list) {
 		char *k = cJSON_IsString(x) ?
 				  resolve_ref(x->valuestring, project, zone, "instances") :

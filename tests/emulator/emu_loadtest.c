@@ -85,6 +85,15 @@ static char **collect(struct emu_proc *p, size_t want, size_t *out)
 	return urls;
 }
 
+static void free_urls(char **urls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(urls[i]);
+	free(urls);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "instances", required_argument, NULL, 'n' },
@@ -149,6 +158,9 @@ int main(int argc, char **argv)
 	if (nurls != (size_t)instances) {
 		(void)fprintf(stderr, "emu-loadtest: seeded %zu of %ld instances\n", nurls,
 			      instances);
+		free_urls(urls, nurls);
+		(void)emu_proc_stop(&p);
+		curl_global_cleanup();
 		return 1;
 	}
 	(void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", p.token);
@@ -200,9 +212,7 @@ int main(int argc, char **argv)
 	free(slots);
 	curl_multi_cleanup(multi);
 	curl_slist_free_all(hdr);
-	for (i = 0; i < nurls; i++)
-		free(urls[i]);
-	free(urls);
+	free_urls(urls, nurls);
 	c = emu_proc_stop(&p);
 	curl_global_cleanup();
 	return errors || c != 0 ? 1 : 0;

@@ -52,8 +52,9 @@ static char *blob_hash(const unsigned char *content, size_t len)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char md[EVP_MAX_MD_SIZE];
-	char hdr[32], out[44];
-	unsigned n = 0, i;
+	char hdr[32], out[44] = "v1:";
+	unsigned n = 0;
+	size_t i;
 	int hl = snprintf(hdr, sizeof(hdr), "blob %zu", len);
 
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
@@ -61,7 +62,6 @@ static char *blob_hash(const unsigned char *content, size_t len)
 	    EVP_DigestUpdate(ctx, content, len) != 1 || EVP_DigestFinal_ex(ctx, md, &n) != 1)
 		abort();
 	EVP_MD_CTX_free(ctx);
-	memcpy(out, "v1:", 3);
 	for (i = 0; i < n && i < 20; i++)
 		(void)snprintf(out + 3 + 2 * i, 3, "%02x", md[i]);
 	return emu_xstrdup(out);
@@ -148,6 +148,7 @@ int emu_luci_init(struct emu *e, const char *dir, const char *config_set)
 		(void)fprintf(stderr, "gceb-emulator: error: cannot open --config-dir '%s'\n", dir);
 		return -1;
 	}
+	/* cppcheck-suppress readdirCalled ; one thread, and readdir_r is deprecated (glibc 2.24) */
 	while ((de = readdir(d))) {
 		char *p = emu_xasprintf("%s/%s", dir, de->d_name);
 		struct stat st;
@@ -158,7 +159,8 @@ int emu_luci_init(struct emu *e, const char *dir, const char *config_set)
 		}
 		free(p);
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n) /* qsort's base must not be NULL, even for no element */
+		qsort(names, n, sizeof(*names), cmp_str);
 	acc = emu_xstrdup("");
 	for (i = 0; i < n; i++) {
 		char *p = emu_xasprintf("%s/%s", dir, names[i]);

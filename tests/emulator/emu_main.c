@@ -135,7 +135,8 @@ static int parse_args(int argc, char **argv, struct emu *e, struct opts *o)
 			break;
 		case OPT_SEED:
 			r = parse_int("seed", optarg, 0, &v);
-			e->seed = (uint64_t)v;
+			if (r == 0)
+				e->seed = (uint64_t)v;
 			break;
 		case OPT_TIME_SCALE:
 			e->scale = strtod(optarg, NULL);
@@ -192,7 +193,8 @@ static int parse_args(int argc, char **argv, struct emu *e, struct opts *o)
 			break;
 		case OPT_LOG_MAX:
 			r = parse_int("log-max", optarg, 0, &v);
-			e->log_cap = (size_t)v;
+			if (r == 0)
+				e->log_cap = (size_t)v;
 			break;
 		case OPT_VERBOSE:
 			o->verbose = true;

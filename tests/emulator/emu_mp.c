@@ -78,7 +78,7 @@ static void sha1_hex(const void *data, size_t len, char out[41])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
-	unsigned i;
+	size_t i;
 
 	(void)EVP_Digest(data, len, md, &n, EVP_sha1(), NULL);
 	for (i = 0; i < n && i < 20; i++)
@@ -180,14 +180,15 @@ static int add_attribute(cJSON *list, const cJSON *x)
 {
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(x, "key");
 	const cJSON *val = cJSON_GetObjectItemCaseSensitive(x, "value");
+	const char *key = cJSON_GetStringValue(k), *value = cJSON_GetStringValue(val);
 	cJSON *a;
 
-	if (!cJSON_IsString(k) || (val && !cJSON_IsNull(val) && !cJSON_IsString(val)))
+	if (!key || (val && !cJSON_IsNull(val) && !value))
 		return -1;
 	a = cJSON_CreateObject();
-	cJSON_AddStringToObject(a, "key", k->valuestring);
-	if (cJSON_IsString(val))
-		cJSON_AddStringToObject(a, "value", val->valuestring);
+	cJSON_AddStringToObject(a, "key", key);
+	if (value)
+		cJSON_AddStringToObject(a, "value", value);
 	cJSON_AddItemToArray(list, a);
 	return 0;
 }
@@ -336,7 +337,7 @@ static void catalog_get(struct emu *e, unsigned acl, const cJSON *req, struct em
 {
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(req, "backend");
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(req, "hostname");
-	const char *given = NULL, *backend = NULL, *err;
+	const char *host = cJSON_GetStringValue(h), *given = NULL, *backend = NULL, *err;
 	struct mp_machine *m = NULL;
 	cJSON *o;
 	char *key;
@@ -345,12 +346,12 @@ static void catalog_get(struct emu *e, unsigned acl, const cJSON *req, struct em
 		bad_request(rep, "backend");
 		return;
 	}
-	if (h && !cJSON_IsNull(h) && !cJSON_IsString(h)) {
+	if (h && !cJSON_IsNull(h) && !host) {
 		bad_request(rep, "hostname");
 		return;
 	}
 	err = catalog_backend(acl, given, &backend);
-	if (!err && !cJSON_IsString(h)) {
+	if (!err && !host) {
 		emu_reply_error(rep, 400, "badRequest", "Hostname unspecified.");
 		return;
 	}
@@ -362,8 +363,8 @@ static void catalog_get(struct emu *e, unsigned acl, const cJSON *req, struct em
 		emu_reply_error(rep, 403, "forbidden", "Mismatched backend.");
 		return;
 	}
-	if (cJSON_IsString(h)) {
-		key = emu_xasprintf("%s/%s", backend, h->valuestring);
+	if (host) {
+		key = emu_xasprintf("%s/%s", backend, host);
 		m = emu_map_get(&e->mp->machines, key);
 		free(key);
 	}
@@ -476,8 +477,9 @@ static cJSON *lease_one(struct emu *e, const char *email, const cJSON *req, stru
 	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(req, "request_id");
 	const cJSON *jd = cJSON_GetObjectItemCaseSensitive(req, "duration");
 	const cJSON *jx = cJSON_GetObjectItemCaseSensitive(req, "lease_expiration_ts");
-	const cJSON *topic = cJSON_GetObjectItemCaseSensitive(req, "pubsub_topic");
-	const cJSON *project = cJSON_GetObjectItemCaseSensitive(req, "pubsub_project");
+	const cJSON *jt = cJSON_GetObjectItemCaseSensitive(req, "pubsub_topic");
+	const cJSON *jp = cJSON_GetObjectItemCaseSensitive(req, "pubsub_project");
+	const char *topic = cJSON_GetStringValue(jt), *project = cJSON_GetStringValue(jp);
 	int64_t duration = 0, exp_ts = 0, now = emu_now(e) / 1000;
 	bool has_exp = jx && !cJSON_IsNull(jx);
 	cJSON *dims = NULL, *canon, *res = NULL;
@@ -489,9 +491,8 @@ static cJSON *lease_one(struct emu *e, const char *email, const cJSON *req, stru
 		return NULL;
 	}
 	if ((jd && !cJSON_IsNull(jd) && !emu_json_get_int(jd, &duration)) ||
-	    (has_exp && !emu_json_get_int(jx, &exp_ts)) ||
-	    (topic && !cJSON_IsNull(topic) && !cJSON_IsString(topic)) ||
-	    (project && !cJSON_IsNull(project) && !cJSON_IsString(project))) {
+	    (has_exp && !emu_json_get_int(jx, &exp_ts)) || (jt && !cJSON_IsNull(jt) && !topic) ||
+	    (jp && !cJSON_IsNull(jp) && !project)) {
 		bad_request(rep, "lease request");
 		return NULL;
 	}
@@ -518,11 +519,11 @@ static cJSON *lease_one(struct emu *e, const char *email, const cJSON *req, stru
 	} else {
 		res = lease_error(rid->valuestring, "LEASE_LENGTH_UNSPECIFIED");
 	}
-	if (!res && cJSON_IsString(topic) && !valid_topic(topic->valuestring))
+	if (!res && topic && !valid_topic(topic))
 		res = lease_error(rid->valuestring, "INVALID_TOPIC");
-	if (!res && cJSON_IsString(project) && !emu_valid_name(project->valuestring, 30))
+	if (!res && project && !emu_valid_name(project, 30))
 		res = lease_error(rid->valuestring, "INVALID_PROJECT");
-	if (!res && cJSON_IsString(project) && !cJSON_IsString(topic))
+	if (!res && project && !topic)
 		res = lease_error(rid->valuestring, "UNSPECIFIED_TOPIC");
 	if (res)
 		goto out;
@@ -532,10 +533,8 @@ static cJSON *lease_one(struct emu *e, const char *email, const cJSON *req, stru
 	cJSON_AddItemToObject(canon, "dimensions", cJSON_Duplicate(dims, 1));
 	cJSON_AddItemToObject(canon, "duration", emu_json_int64(duration));
 	cJSON_AddItemToObject(canon, "lease_expiration_ts", emu_json_int64(exp_ts));
-	cJSON_AddStringToObject(canon, "pubsub_topic",
-				cJSON_IsString(topic) ? topic->valuestring : "");
-	cJSON_AddStringToObject(canon, "pubsub_project",
-				cJSON_IsString(project) ? project->valuestring : "");
+	cJSON_AddStringToObject(canon, "pubsub_topic", topic ? topic : "");
+	cJSON_AddStringToObject(canon, "pubsub_project", project ? project : "");
 	flat = cJSON_PrintUnformatted(canon);
 	sha1_hex(flat, strlen(flat), checksum);
 	free(flat);
@@ -686,23 +685,83 @@ static bool forbidden(unsigned acl, unsigned need, struct emu_reply *rep)
 	return true;
 }
 
+enum mp_op { MP_ADD, MP_GET, MP_DELETE, MP_LEASE, MP_RELEASE };
+
+/* The methods of the two APIs: "catalog", and the lease API (any other name). */
+static const struct mp_method {
+	const char *name;
+	bool catalog;
+	enum mp_op op;
+	bool batched; /* {"requests": [...]} in, {"responses": [...]} out */
+} mp_methods[] = {
+	{ "add_machine", true, MP_ADD, false },  { "add_machines", true, MP_ADD, true },
+	{ "get", true, MP_GET, false },          { "delete_machine", true, MP_DELETE, false },
+	{ "lease", false, MP_LEASE, false },     { "batched_lease", false, MP_LEASE, true },
+	{ "release", false, MP_RELEASE, false }, { "batched_release", false, MP_RELEASE, true },
+};
+
+static const struct mp_method *find_method(bool catalog, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mp_methods) / sizeof(mp_methods[0]); i++)
+		if (mp_methods[i].catalog == catalog && strcmp(mp_methods[i].name, name) == 0)
+			return &mp_methods[i];
+	return NULL;
+}
+
+/* One request's answer; NULL when it is replied to already (an error, or get and delete). */
+static cJSON *call_one(struct emu *e, const struct emu_req *req, unsigned acl, enum mp_op op,
+		       const cJSON *in, struct emu_reply *rep)
+{
+	switch (op) {
+	case MP_ADD:
+		return machine_add(e, acl, in, rep);
+	case MP_GET:
+		catalog_get(e, acl, in, rep);
+		return NULL;
+	case MP_DELETE:
+		catalog_delete(e, acl, in, rep);
+		return NULL;
+	case MP_LEASE:
+		return lease_one(e, req->email, in, rep);
+	case MP_RELEASE:
+		return release_one(e, req->email, in, rep);
+	}
+	return NULL;
+}
+
+/* A batched call: one response per request, or NULL (the error replied) at the first that fails. */
+static cJSON *call_batch(struct emu *e, const struct emu_req *req, unsigned acl, enum mp_op op,
+			 const cJSON *body, struct emu_reply *rep)
+{
+	cJSON *res = cJSON_CreateObject();
+	cJSON *x = cJSON_AddArrayToObject(res, "responses");
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(body, "requests")) {
+		cJSON *one = call_one(e, req, acl, op, it, rep);
+
+		if (!one) {
+			cJSON_Delete(res);
+			return NULL;
+		}
+		cJSON_AddItemToArray(x, one);
+	}
+	return res;
+}
+
 void emu_mp_handle(struct emu *e, struct emu_req *req, struct emu_reply *rep)
 {
 	static const char *const scopes[] = { EMU_SCOPE_EMAIL, NULL };
 	const char *api = req->nsegs == 5 ? req->segs[2] : "";
 	const char *method = req->nsegs == 5 ? req->segs[4] : "";
 	bool catalog = strcmp(api, "catalog") == 0;
-	cJSON *body = NULL, *res = NULL, *x;
-	const cJSON *list, *it;
+	const struct mp_method *m = find_method(catalog, method);
+	cJSON *body = NULL, *res;
 	unsigned acl;
 
-	if (!emu_req_is(req, "POST") ||
-	    !(catalog ?
-		      strcmp(method, "add_machine") == 0 || strcmp(method, "add_machines") == 0 ||
-			      strcmp(method, "get") == 0 || strcmp(method, "delete_machine") == 0 :
-		      strcmp(method, "lease") == 0 || strcmp(method, "batched_lease") == 0 ||
-			      strcmp(method, "release") == 0 ||
-			      strcmp(method, "batched_release") == 0)) {
+	if (!emu_req_is(req, "POST") || !m) {
 		/* Endpoints answer unknown methods with a JSON 404 (never retried). */
 		emu_reply_error(rep, 404, "notFound", "No such method.");
 		return;
@@ -720,53 +779,10 @@ void emu_mp_handle(struct emu *e, struct emu_req *req, struct emu_reply *rep)
 		goto out;
 	}
 	acl = acl_of(e, req->email);
-	if (catalog && forbidden(acl, ACL_BACKEND | ACL_ADMIN, rep))
+	if (forbidden(acl, catalog ? ACL_BACKEND | ACL_ADMIN : ACL_USER, rep))
 		goto out;
-	if (!catalog && forbidden(acl, ACL_USER, rep))
-		goto out;
-
-	if (strcmp(method, "add_machine") == 0) {
-		res = machine_add(e, acl, body, rep);
-	} else if (strcmp(method, "add_machines") == 0) {
-		list = cJSON_GetObjectItemCaseSensitive(body, "requests");
-		res = cJSON_CreateObject();
-		x = cJSON_AddArrayToObject(res, "responses");
-		cJSON_ArrayForEach(it, list) {
-			cJSON *one = machine_add(e, acl, it, rep);
-
-			if (!one) {
-				cJSON_Delete(res);
-				res = NULL;
-				goto out;
-			}
-			cJSON_AddItemToArray(x, one);
-		}
-	} else if (strcmp(method, "get") == 0) {
-		catalog_get(e, acl, body, rep);
-	} else if (strcmp(method, "delete_machine") == 0) {
-		catalog_delete(e, acl, body, rep);
-	} else if (strcmp(method, "lease") == 0) {
-		res = lease_one(e, req->email, body, rep);
-	} else if (strcmp(method, "release") == 0) {
-		res = release_one(e, req->email, body, rep);
-	} else {
-		bool lease = strcmp(method, "batched_lease") == 0;
-
-		list = cJSON_GetObjectItemCaseSensitive(body, "requests");
-		res = cJSON_CreateObject();
-		x = cJSON_AddArrayToObject(res, "responses");
-		cJSON_ArrayForEach(it, list) {
-			cJSON *one = lease ? lease_one(e, req->email, it, rep) :
-					     release_one(e, req->email, it, rep);
-
-			if (!one) {
-				cJSON_Delete(res);
-				res = NULL;
-				goto out;
-			}
-			cJSON_AddItemToArray(x, one);
-		}
-	}
+	res = m->batched ? call_batch(e, req, acl, m->op, body, rep) :
+			   call_one(e, req, acl, m->op, body, rep);
 	if (res)
 		emu_reply_json(rep, 200, res);
 out:

@@ -8,7 +8,7 @@
  * real /dev) and the test's datagram socket. That needs root (CI runs as
  * root); without it the test fails rather than pass on nothing.
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): unshare(), CLONE_NEWNS */
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
