@@ -96,7 +96,8 @@ static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt 
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
 		(void)printf("credentials: GCEB_TOKEN_FILE, GOOGLE_APPLICATION_CREDENTIALS, "
 			     "GCE_METADATA_HOST\n  (docs/authentication.md)\n");
-	(void)printf("see docs/gceb-%s.md\n", spec->name);
+	/* The man page is generated from the docs page (cmake/Man.cmake). */
+	(void)printf("see man gceb-%s (docs/gceb-%s.md)\n", spec->name, spec->name);
 }
 
 static int dup_setting(char **dst, const char *value, struct gceb_err *err)

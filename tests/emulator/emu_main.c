@@ -19,7 +19,8 @@
 static const char usage[] =
 	"usage: gceb-emulator [options]\n"
 	"Loopback emulator of Compute Engine v1, Machine Provider, OAuth2 token\n"
-	"endpoints and LUCI config v1, for gceb tests. See docs/emulator.md.\n"
+	"endpoints and LUCI config v1, for gceb tests.\n"
+	"See man gceb-emulator (docs/emulator.md).\n"
 	"\n"
 	"  --listen ADDR:PORT      loopback address to serve on (default 127.0.0.1:0;\n"
 	"                          port 0 picks a free port)\n"

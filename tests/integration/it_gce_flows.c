@@ -1251,7 +1251,8 @@ static void help_names_documented_page(void **state)
 
 		it_run(NULL, &res, jobs[i], "--help", NULL);
 		assert_int_equal(res.status, 0);
-		(void)snprintf(want, sizeof(want), "see docs/gceb-%s.md\n", jobs[i]);
+		(void)snprintf(want, sizeof(want), "see man gceb-%s (docs/gceb-%s.md)\n", jobs[i],
+			       jobs[i]);
 		assert_non_null(strstr(res.out, want));
 		(void)snprintf(path, sizeof(path), "%s/docs/gceb-%s.md", GCEB_SOURCE_DIR, jobs[i]);
 		page = slurp_file(path);
