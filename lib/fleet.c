@@ -636,6 +636,17 @@ bool gceb_group_memo_lists(const struct gceb_group_memo *m, const struct gceb_re
 	       lists(m->group->instances, m->group->n_instances, gceb_ref_key(instance, key));
 }
 
+int gceb_group_memo_member(struct gceb_group_memo *m, struct gceb_txn *txn,
+			   const struct gceb_ref *instance, enum gceb_group_state state,
+			   struct gceb_err *err)
+{
+	int r = gceb_group_memo_load(m, txn, instance, err);
+
+	if (r < 0)
+		return r;
+	return m->state == state && gceb_group_memo_lists(m, instance);
+}
+
 void gceb_group_memo_release(struct gceb_group_memo *m)
 {
 	gceb_entity_free(m->group);

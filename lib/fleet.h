@@ -257,6 +257,14 @@ int gceb_group_memo_load(struct gceb_group_memo *m, struct gceb_txn *txn,
 			 const struct gceb_ref *ref, struct gceb_err *err);
 /* Whether the group @m holds lists instance @instance among its members. */
 bool gceb_group_memo_lists(const struct gceb_group_memo *m, const struct gceb_ref *instance);
+/*
+ * 1 if the group of instance @instance is in @state and lists it among its
+ * members, 0 if not, or a read's error: the question catalog-instances
+ * (active) and remove-cataloged-instances (drained) ask of each instance.
+ */
+int gceb_group_memo_member(struct gceb_group_memo *m, struct gceb_txn *txn,
+			   const struct gceb_ref *instance, enum gceb_group_state state,
+			   struct gceb_err *err);
 void gceb_group_memo_release(struct gceb_group_memo *m);
 
 /* ---- instance marks, as update callbacks (payload unused) ---- */

@@ -69,15 +69,9 @@ out:
 static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
 		struct gceb_err *err)
 {
-	struct gceb_group_memo *m = payload;
-	int rc;
-
 	if (e->instance->cataloged || e->instance->pending_deletion)
 		return 0;
-	rc = gceb_group_memo_load(m, txn, &e->ref, err);
-	if (rc < 0)
-		return rc;
-	return m->state == GCEB_GROUP_ACTIVE && gceb_group_memo_lists(m, &e->ref);
+	return gceb_group_memo_member(payload, txn, &e->ref, GCEB_GROUP_ACTIVE, err);
 }
 
 static int run(struct gceb_job *job)
@@ -88,14 +82,9 @@ static int run(struct gceb_job *job)
 					.payload = &m,
 					.what = "instance",
 					.build = build };
-	struct gceb_run r;
-	int rc;
+	int rc = run_job(job, &src);
 
-	run_init(&r, job);
-	rc = run_items(&r, &src);
 	gceb_group_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
 	return rc;
 }
 

@@ -28,7 +28,7 @@ static int build(struct run_item *item, struct gceb_err *err)
 	Gceb__State__InstanceGroupManager *g = NULL;
 	struct gceb_http_request *req = NULL;
 	Gceb__State__Revision *r = NULL;
-	enum gceb_group_state state;
+	enum gceb_group_state state = GCEB_GROUP_ORPHAN;
 	struct gceb_txn *txn = NULL;
 	int rc;
 
@@ -73,14 +73,9 @@ static int run(struct gceb_job *job)
 	const struct run_source src = {
 		.kind = GCEB_KIND_IGM, .pick = pick, .payload = &m, .what = "group", .build = build
 	};
-	struct gceb_run r;
-	int rc;
+	int rc = run_job(job, &src);
 
-	run_init(&r, job);
-	rc = run_items(&r, &src);
 	gceb_state_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
 	return rc;
 }
 

@@ -64,14 +64,7 @@ static int run(struct gceb_job *job)
 	static const struct run_source src = {
 		.kind = GCEB_KIND_REVISION, .pick = pick, .what = "revision", .build = build
 	};
-	struct gceb_run r;
-	int rc;
-
-	run_init(&r, job);
-	rc = run_items(&r, &src);
-	if (rc == 0)
-		rc = run_finish(&r);
-	return rc;
+	return run_job(job, &src);
 }
 
 const struct gceb_job_spec gceb_create_instance_templates_spec = {

@@ -61,17 +61,9 @@ static int run(struct gceb_job *job)
 	const struct run_source src = {
 		.kind = GCEB_KIND_IGM, .pick = pick, .payload = &m, .what = "group", .build = build
 	};
-	struct gceb_run r;
-	int rc;
+	int rc = run_job_drained(job, &src);
 
-	run_init(&r, job);
-	/* With nothing drained, the groups need no walk. */
-	rc = gceb_fleet_any_drained(job->store, &job->err);
-	if (rc > 0)
-		rc = run_items(&r, &src);
 	gceb_state_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
 	return rc;
 }
 

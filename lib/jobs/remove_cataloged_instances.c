@@ -58,15 +58,9 @@ static int build(struct run_item *item, struct gceb_err *err)
 static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload,
 		struct gceb_err *err)
 {
-	struct gceb_group_memo *m = payload;
-	int r;
-
 	if (e->instance->pending_deletion)
 		return 0;
-	r = gceb_group_memo_load(m, txn, &e->ref, err);
-	if (r < 0)
-		return r;
-	return m->state == GCEB_GROUP_DRAINED && gceb_group_memo_lists(m, &e->ref);
+	return gceb_group_memo_member(payload, txn, &e->ref, GCEB_GROUP_DRAINED, err);
 }
 
 static int run(struct gceb_job *job)
@@ -77,17 +71,9 @@ static int run(struct gceb_job *job)
 					.payload = &m,
 					.what = "instance",
 					.build = build };
-	struct gceb_run r;
-	int rc;
+	int rc = run_job_drained(job, &src);
 
-	run_init(&r, job);
-	/* With nothing drained, the instances need no walk. */
-	rc = gceb_fleet_any_drained(job->store, &job->err);
-	if (rc > 0)
-		rc = run_items(&r, &src);
 	gceb_group_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
 	return rc;
 }
 

@@ -189,14 +189,9 @@ static int run(struct gceb_job *job)
 	const struct run_source src = {
 		.kind = GCEB_KIND_IGM, .pick = pick, .payload = &m, .what = "group", .build = build
 	};
-	struct gceb_run r;
-	int rc;
+	int rc = run_job(job, &src);
 
-	run_init(&r, job);
-	rc = run_items(&r, &src);
 	gceb_state_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
 	return rc;
 }
 

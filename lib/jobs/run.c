@@ -373,3 +373,28 @@ void run_item_fail_request(struct run_item *item, const struct gceb_http_request
 	run_describe(req, why, sizeof(why));
 	run_fail(item->run, item->what, item->key, "%s", why);
 }
+
+static int run_source_job(struct gceb_job *job, const struct run_source *src, bool if_drained)
+{
+	struct gceb_run run;
+	int r = 1;
+
+	run_init(&run, job);
+	if (if_drained)
+		r = gceb_fleet_any_drained(job->store, &job->err);
+	if (r > 0)
+		r = run_items(&run, src);
+	if (r == 0)
+		r = run_finish(&run);
+	return r;
+}
+
+int run_job(struct gceb_job *job, const struct run_source *src)
+{
+	return run_source_job(job, src, false);
+}
+
+int run_job_drained(struct gceb_job *job, const struct run_source *src)
+{
+	return run_source_job(job, src, true);
+}

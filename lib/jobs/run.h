@@ -107,6 +107,18 @@ struct run_source {
 int run_items(struct gceb_run *run, const struct run_source *src);
 
 /*
+ * The run of a job with one source: run_items(), then run_finish() if the
+ * walk itself did not fail. What most jobs' run() is.
+ */
+int run_job(struct gceb_job *job, const struct run_source *src);
+
+/*
+ * run_job() for a job that acts on drained entities only: while nothing is
+ * drained (gceb_fleet_any_drained()), nothing is walked at all.
+ */
+int run_job_drained(struct gceb_job *job, const struct run_source *src);
+
+/*
  * Send @req for @item; @done gets its answer and @arg. In --dry-run a request that
  * changes something (anything but a GET, listInstances or Machine
  * Provider's get) is printed ("would POST <url> <body>") and dropped, and
