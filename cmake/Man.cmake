@@ -1,5 +1,5 @@
 # Man.cmake - man pages generated from the docs/ pages, so that there is one
-# source: gceb_man_page(NAME PAGE.md SEE_ALSO...) runs pandoc with
+# source: gceb_man_page(NAME PAGE SEE_ALSO...), PAGE a docs/ page, runs pandoc with
 # cmake/man.lua (the page's "# NAME - summary" line is the NAME section)
 # into <build>/man/NAME.1, built by the "man" target and installed to
 # man1. GCEB_MAN: AUTO builds them when pandoc is found, ON requires
