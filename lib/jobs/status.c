@@ -18,8 +18,28 @@
 
 #define STATUS_SCHEMA 1
 
+static bool arg_json;
+static bool arg_instances;
+static bool arg_wide;
+
+/* What an instance is, one of these; the order of the summary line. */
+enum instance_state {
+	INSTANCE_NEW,     /* not cataloged yet */
+	INSTANCE_IDLE,    /* cataloged, not leased */
+	INSTANCE_LEASED,  /* lent out */
+	INSTANCE_PENDING, /* to be deleted */
+	INSTANCE_DELETED, /* gone from GCE, awaiting purge */
+	GCEB_INSTANCE_STATES,
+};
+
+static const char *const instance_state_names[GCEB_INSTANCE_STATES] = { "new", "idle", "leased",
+									"pending_deletion",
+									"deleted" };
+
 struct counts {
 	long total, cataloged, leased, pending_deletion, deleted;
+	/* One state each, so that they add up: live ones by state, then the deleted. */
+	long by_state[GCEB_INSTANCE_STATES];
 };
 
 /* Instances of one template in one zone, by state, for metrics. */
@@ -167,6 +187,17 @@ static bool is_leased(const Gceb__State__Instance *in)
 	return in->has_lease_expiration_ts || in->leased_indefinitely;
 }
 
+static enum instance_state instance_state(const Gceb__State__Instance *in)
+{
+	if (in->deleted)
+		return INSTANCE_DELETED;
+	if (in->pending_deletion)
+		return INSTANCE_PENDING;
+	if (is_leased(in))
+		return INSTANCE_LEASED;
+	return in->cataloged ? INSTANCE_IDLE : INSTANCE_NEW;
+}
+
 static int visit_instance(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
 	const Gceb__State__Instance *in = e->instance;
@@ -178,6 +209,7 @@ static int visit_instance(const struct gceb_entity *e, void *payload, struct gce
 	s->counts.leased += leased;
 	s->counts.pending_deletion += in->pending_deletion;
 	s->counts.deleted += in->deleted;
+	s->counts.by_state[instance_state(in)]++;
 	if (count_zone(s, &e->ref, in->deleted ? 3 : in->pending_deletion ? 2 : leased ? 1 : 0) < 0)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	return 0;
@@ -248,6 +280,17 @@ static cJSON *counts_json(const struct counts *c)
 	return o;
 }
 
+/* The partition: every instance in exactly one state. */
+static cJSON *states_json(const struct counts *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	int i;
+
+	for (i = 0; o && i < GCEB_INSTANCE_STATES; i++)
+		cJSON_AddNumberToObject(o, instance_state_names[i], (double)c->by_state[i]);
+	return o;
+}
+
 static const char *jstr(const cJSON *o, const char *field)
 {
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, field);
@@ -255,11 +298,23 @@ static const char *jstr(const cJSON *o, const char *field)
 	return cJSON_IsString(f) ? f->valuestring : "-";
 }
 
-static void print_table(const cJSON *config, const struct snapshot *s)
+/* @v as one harmless line of the table (it comes from the store or an answer). */
+static const char *shown(const char *v, char *buf, size_t len)
+{
+	(void)gceb_log_escape(v, buf, len);
+	return buf;
+}
+
+/* A column of URLs, with --wide or -v only: they would take the table past 100 columns. */
+static bool wide_table(void)
+{
+	return arg_wide || gceb_log_level() >= GCEB_LOG_INFO;
+}
+
+static void print_templates(const struct snapshot *s)
 {
 	const cJSON *o;
 
-	(void)printf("config revision: %s\n\n", jstr(config, "revision"));
 	(void)printf("%-24s %-14s %s\n", "TEMPLATE", "ACTIVE", "DRAINED");
 	cJSON_ArrayForEach(o, s->templates) {
 		const char *active = jstr(o, "active");
@@ -268,31 +323,90 @@ static void print_table(const cJSON *config, const struct snapshot *s)
 		(void)printf("%-24s %-14.12s %d\n", jstr(o, "base_name"), space ? space + 1 : "-",
 			     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "drained")));
 	}
-	(void)printf("\n%-24s %-14s %-13s %-24s %s\n", "TEMPLATE", "REVISION", "STATE", "PROJECT",
-		     "TEMPLATE URL");
+}
+
+static void print_revisions(const struct snapshot *s, bool wide)
+{
+	const cJSON *o;
+
+	(void)printf("\n%-24s %-14s %-13s %-24s%s\n", "TEMPLATE", "REVISION", "STATE", "PROJECT",
+		     wide ? " TEMPLATE URL" : "");
 	cJSON_ArrayForEach(o, s->revisions) {
-		(void)printf("%-24s %-14.12s %-13s %-24s %s\n", jstr(o, "base_name"),
+		char url[1024];
+
+		(void)printf("%-24s %-14.12s %-13s %-24s%s%s\n", jstr(o, "base_name"),
 			     jstr(o, "revision"), jstr(o, "state"), jstr(o, "project"),
-			     jstr(o, "url"));
+			     wide ? " " : "", wide ? shown(jstr(o, "url"), url, sizeof(url)) : "");
 	}
-	(void)printf("\n%-24s %-14s %-16s %-9s %5s %5s %9s  %s\n", "TEMPLATE", "REVISION", "ZONE",
-		     "STATE", "MIN", "MAX", "INSTANCES", "GROUP URL");
+}
+
+static void print_groups(const struct snapshot *s, bool wide)
+{
+	const cJSON *o;
+
+	(void)printf("\n%-24s %-14s %-16s %-12s %5s %5s %9s%s\n", "TEMPLATE", "REVISION", "ZONE",
+		     "STATE", "MIN", "MAX", "INSTANCES", wide ? "  GROUP URL" : "");
 	cJSON_ArrayForEach(o, s->groups) {
 		const cJSON *max = cJSON_GetObjectItemCaseSensitive(o, "maximum_size");
-		char maxs[16] = "-";
+		char maxs[16] = "-", url[1024];
 
 		if (cJSON_IsNumber(max))
 			(void)snprintf(maxs, sizeof(maxs), "%d", max->valueint);
-		(void)printf("%-24s %-14.12s %-16s %-9s %5d %5s %9d  %s\n", jstr(o, "base_name"),
+		(void)printf("%-24s %-14.12s %-16s %-12s %5d %5s %9d%s%s\n", jstr(o, "base_name"),
 			     jstr(o, "revision"), jstr(o, "zone"), jstr(o, "state"),
 			     cJSON_GetObjectItemCaseSensitive(o, "minimum_size")->valueint, maxs,
 			     cJSON_GetObjectItemCaseSensitive(o, "instances")->valueint,
-			     jstr(o, "url"));
+			     wide ? "  " : "", wide ? shown(jstr(o, "url"), url, sizeof(url)) : "");
 	}
-	(void)printf("\nINSTANCES: %ld total, %ld cataloged, %ld leased, %ld pending deletion, "
-		     "%ld deleted\n",
-		     s->counts.total, s->counts.cataloged, s->counts.leased,
-		     s->counts.pending_deletion, s->counts.deleted);
+}
+
+/* Live instances by state, then the deleted ones: the counts add up. */
+static void print_summary(const struct counts *c)
+{
+	long live = c->total - c->by_state[INSTANCE_DELETED];
+
+	(void)printf("\nINSTANCES: %ld live: %ld new, %ld idle, %ld leased, %ld pending deletion; "
+		     "%ld deleted, awaiting purge\n",
+		     live, c->by_state[INSTANCE_NEW], c->by_state[INSTANCE_IDLE],
+		     c->by_state[INSTANCE_LEASED], c->by_state[INSTANCE_PENDING],
+		     c->by_state[INSTANCE_DELETED]);
+}
+
+static void print_table(const cJSON *config, const struct snapshot *s)
+{
+	bool wide = wide_table();
+
+	(void)printf("config revision: %s\n\n", jstr(config, "revision"));
+	print_templates(s);
+	print_revisions(s, wide);
+	print_groups(s, wide);
+	print_summary(&s->counts);
+}
+
+/* One line of the --instances table. */
+static int print_instance_row(const struct gceb_entity *e, void *payload, struct gceb_err *err)
+{
+	const bool *wide = payload;
+	const Gceb__State__Instance *in = e->instance;
+	char name[256], zone[256], url[1024];
+
+	(void)printf("%-48s %-16s %-16s%s%s\n", shown(e->ref.name, name, sizeof(name)),
+		     shown(e->ref.zone, zone, sizeof(zone)),
+		     instance_state_names[instance_state(in)], *wide ? " " : "",
+		     *wide ? shown(in->url ? in->url : "-", url, sizeof(url)) : "");
+	if (ferror(stdout))
+		return gceb_err_set(err, GCEB_EIO, "cannot write the output: %s", strerror(errno));
+	return 0;
+}
+
+/* Every instance in key order, printed as it is read. */
+static int print_instance_table(struct gceb_txn *txn, struct gceb_err *err)
+{
+	bool wide = wide_table();
+
+	(void)printf("\n%-48s %-16s %-16s%s\n", "INSTANCE", "ZONE", "STATE", wide ? " URL" : "");
+	return gceb_fleet_foreach(txn, GCEB_KIND_INSTANCE, NULL, NULL, print_instance_row, &wide,
+				  err);
 }
 
 static int read_config(struct gceb_txn *txn, cJSON *config, struct gceb_err *err)
@@ -407,9 +521,6 @@ static int check_output(struct gceb_err *err)
 	return gceb_err_set(err, GCEB_EIO, "cannot write the output: %s", strerror(errno));
 }
 
-static bool arg_json;
-static bool arg_instances;
-
 /* Read the config and every entity into @s, in the one transaction @s->txn. */
 static int read_all(struct snapshot *s, cJSON *config, struct gceb_err *err)
 {
@@ -455,6 +566,10 @@ static int run(struct gceb_job *job)
 	}
 	if (!json) {
 		print_table(config, &s);
+		if (list_instances)
+			r = print_instance_table(txn, &job->err);
+		if (r < 0)
+			goto out;
 	} else {
 		cJSON_AddNumberToObject(root, "schema", STATUS_SCHEMA);
 		cJSON_AddItemToObject(root, "config", config);
@@ -464,6 +579,7 @@ static int run(struct gceb_job *job)
 		cJSON_AddItemToObject(root, "groups", s.groups);
 		s.templates = s.revisions = s.groups = NULL;
 		cJSON_AddItemToObject(root, "instance_counts", counts_json(&s.counts));
+		cJSON_AddItemToObject(root, "instance_states", states_json(&s.counts));
 		if (list_instances && !cJSON_AddArrayToObject(root, "instances")) {
 			r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
 			goto out;
@@ -487,7 +603,8 @@ out:
 
 static const struct gceb_opt opts[] = {
 	GCEB_OPT_FLAG('j', "json", &arg_json, "print JSON (schema in docs/gceb-status.md)"),
-	GCEB_OPT_FLAG(0, "instances", &arg_instances, "with --json, list every instance"),
+	GCEB_OPT_FLAG(0, "instances", &arg_instances, "list every instance too"),
+	GCEB_OPT_FLAG('w', "wide", &arg_wide, "add the URL columns to the table (as -v does)"),
 	GCEB_OPT_END,
 };
 

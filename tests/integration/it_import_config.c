@@ -88,7 +88,7 @@ static void good_config_imported_silently(void **state)
 	/* The table names every group. */
 	assert_int_equal(it_run(env, &res, "status", NULL), 0);
 	assert_non_null(strstr(res.out, "us-central1-b"));
-	assert_non_null(strstr(res.out, "INSTANCES: 0 total"));
+	assert_non_null(strstr(res.out, "INSTANCES: 0 live"));
 	it_result_release(&res);
 }
 

@@ -351,6 +351,99 @@ static void write_error_is_not_success(void **state)
 	assert_non_null(strstr(err, "cannot write the output: No space left on device"));
 }
 
+/* No line of @text is wider than @cols columns (bytes: the table is ASCII here). */
+static void assert_narrow(const char *text, size_t cols)
+{
+	const char *line;
+
+	for (line = text; *line; line += strcspn(line, "\n") + 1) {
+		if (strcspn(line, "\n") > cols)
+			fail_msg("line wider than %zu: '%.*s'", cols, (int)strcspn(line, "\n"),
+				 line);
+		if (!line[strcspn(line, "\n")])
+			break;
+	}
+}
+
+/*
+ * The table for a person: 100 columns (URLs only with --wide or -v), and
+ * a summary whose counts add up: live instances by state, then the deleted.
+ */
+static void table_fits_and_adds_up(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+
+	seed_fleet(env);
+	assert_int_equal(it_run(env, &res, "status", NULL), 0);
+	assert_narrow(res.out, 100);
+	assert_null(strstr(res.out, "https://"));
+	assert_non_null(strstr(res.out, "INSTANCES: 7 live: 3 new, 1 idle, 2 leased, 1 pending "
+					"deletion; 1 deleted, awaiting purge\n"));
+	it_result_release(&res);
+	assert_int_equal(it_run(env, &res, "status", "--wide", NULL), 0);
+	assert_non_null(strstr(res.out, "https://c/igm/us-a"));
+	assert_non_null(strstr(res.out, "https://c/templates/linux-1"));
+	it_result_release(&res);
+	assert_int_equal(it_run(env, &res, "status", "-v", NULL), 0);
+	assert_non_null(strstr(res.out, "https://c/igm/us-a"));
+	it_result_release(&res);
+}
+
+/* --instances in the table: one line each, its state, values escaped. */
+static void table_lists_instances(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+	const char *p;
+	size_t lines = 0;
+
+	seed_fleet(env);
+	assert_int_equal(it_run(env, &res, "status", "--instances", NULL), 0);
+	assert_narrow(res.out, 100);
+	p = strstr(res.out, "\nINSTANCE ");
+	assert_non_null(p);
+	for (p = strchr(p + 1, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		lines++;
+	assert_int_equal(lines, N_SEEDS);
+	assert_non_null(strstr(res.out, "c-leased"));
+	assert_non_null(strstr(res.out, "e-pending "));
+	assert_non_null(strstr(res.out, "pending_deletion"));
+	it_result_release(&res);
+	/* A URL holding a newline and a tab stays on its line. */
+	assert_int_equal(it_run(env, &res, "status", "--instances", "--wide", NULL), 0);
+	assert_non_null(strstr(res.out, "h-odd-url"));
+	assert_non_null(strstr(res.out, "q\"b\\s\\nn\\tt\xc3\xa9\n"));
+	it_result_release(&res);
+}
+
+/* --json: instance_states partitions the fleet (schema 1 gains the field). */
+static void json_states_partition(void **state)
+{
+	static const struct {
+		const char *name;
+		int n;
+	} want[] = { { "new", 3 },
+		     { "idle", 1 },
+		     { "leased", 2 },
+		     { "pending_deletion", 1 },
+		     { "deleted", 1 } };
+	struct it_env *env = *state;
+	const cJSON *states;
+	cJSON *doc;
+	size_t i;
+
+	seed_fleet(env);
+	doc = it_status(env);
+	assert_int_equal(it_int(doc, "schema"), 1);
+	states = cJSON_GetObjectItemCaseSensitive(doc, "instance_states");
+	assert_non_null(states);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(it_int(states, want[i].name), want[i].n);
+	assert_int_equal(cJSON_GetArraySize(states), 5);
+	cJSON_Delete(doc);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +456,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(reader_gone_ends_it_quietly, setup,
 						it_env_teardown),
 		cmocka_unit_test_setup_teardown(write_error_is_not_success, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(table_fits_and_adds_up, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(table_lists_instances, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(json_states_partition, setup, it_env_teardown),
 	};
 
 	return gceb_test_run("status", tests, argc, argv);
