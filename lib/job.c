@@ -305,17 +305,45 @@ static void write_metrics(const struct gceb_job *job, double start, double lock_
 		gceb_warn("metrics: %s", e.msg);
 }
 
+/*
+ * -n in a state directory with no store yet: a dry run creates nothing, so
+ * there is none to read. Say so, and what a real run would do first; a job
+ * that can plan without a store (import-config) then plans. Returns 1 to
+ * go on with job->store NULL, or 0 (nothing more to plan) or an error.
+ */
+static int plan_without_store(struct gceb_job *job)
+{
+	(void)printf("no store yet in '%s/db': a real run of gceb-%s would create it%s\n",
+		     job->settings.state_dir, job->spec->name,
+		     job->spec->needs & GCEB_PLAN_WITHOUT_STORE ?
+			     "" :
+			     ", and find no config to act on yet (gceb-import-config stores "
+			     "one)");
+	return job->spec->needs & GCEB_PLAN_WITHOUT_STORE ? 1 : 0;
+}
+
+/*
+ * The store, read-write (or read-only for gceb-status). A dry run opens an
+ * existing one so that nothing it does is committed, and never creates one
+ * (GCEB_ENOTFOUND, without a message).
+ */
 static int open_store(struct gceb_job *job, struct gceb_err *err)
 {
 	unsigned flags = 0;
 	size_t map_mib =
 		job->settings.map_size_mib ? job->settings.map_size_mib : GCEB_DEFAULT_MAP_SIZE_MIB;
+	char path[PATH_MAX];
 	int r;
 
 	if (job->spec->needs & GCEB_NEED_STORE_READONLY)
 		flags |= GCEB_STORE_READONLY;
-	if (job->dry_run)
+	if (job->dry_run) {
 		flags |= GCEB_STORE_DRY_RUN;
+		if ((size_t)snprintf(path, sizeof(path), "%s/db/data.mdb",
+				     job->settings.state_dir) < sizeof(path) &&
+		    access(path, F_OK) < 0 && errno == ENOENT)
+			return GCEB_ENOTFOUND;
+	}
 	r = gceb_store_open(job->settings.state_dir, map_mib << 20, flags, &job->store, err);
 	if (r == GCEB_ENOTFOUND)
 		r = gceb_err_set(err, GCEB_EIO,
@@ -561,15 +589,21 @@ int gceb_job_main(const struct gceb_job_spec *spec, int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
-	if (spec->needs & GCEB_NEED_LOCK) {
+	/* A dry run changes nothing, so it needs no lock, and makes no lock file. */
+	if ((spec->needs & GCEB_NEED_LOCK) && !job.dry_run) {
 		r = take_lock(&job, &lock_fd, &lock_held, &job.err);
 		if (r < 0)
 			goto out;
 	}
 	if (spec->needs & (GCEB_NEED_STORE | GCEB_NEED_STORE_READONLY)) {
 		r = open_store(&job, &job.err);
-		if (r < 0)
+		if (r == GCEB_ENOTFOUND && job.dry_run) {
+			r = plan_without_store(&job);
+			if (r <= 0)
+				goto out;
+		} else if (r < 0) {
 			goto out;
+		}
 	}
 	if (spec->needs & GCEB_NEED_HTTP) {
 		r = open_http(&job, a, &job.err);

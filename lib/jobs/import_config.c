@@ -259,7 +259,8 @@ static int run(struct gceb_job *job)
 	size_t i;
 	int r;
 
-	r = stored_revision(job->store, &current, &job->err);
+	/* No store: a dry run before the first real run (lib/job.c). */
+	r = job->store ? stored_revision(job->store, &current, &job->err) : 0;
 	if (r < 0)
 		goto out;
 	if (job->settings.luci_config)
@@ -287,7 +288,8 @@ static int run(struct gceb_job *job)
 		r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");
 	if (r < 0)
 		goto out;
-	r = gceb_fleet_update_config(job->store, write_config, &ct, NULL, &job->err);
+	if (job->store)
+		r = gceb_fleet_update_config(job->store, write_config, &ct, NULL, &job->err);
 	if (r < 0)
 		goto out;
 	if (job->dry_run)
@@ -308,6 +310,7 @@ out:
 const struct gceb_job_spec gceb_import_config_spec = {
 	.name = "import-config",
 	.summary = "Validate templates.cfg and managers.cfg and store them as the config in force.",
-	.needs = GCEB_NEED_STORE | GCEB_NEED_LOCK | GCEB_NEED_HTTP | GCEB_NEED_LUCI,
+	.needs = GCEB_NEED_STORE | GCEB_NEED_LOCK | GCEB_NEED_HTTP | GCEB_NEED_LUCI |
+		 GCEB_PLAN_WITHOUT_STORE,
 	.run = run,
 };

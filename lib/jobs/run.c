@@ -84,7 +84,8 @@ static int submit(struct gceb_run *run, struct gceb_http_request *req, gceb_http
 		  void *payload)
 {
 	if (run->job->dry_run && !is_read(req)) {
-		(void)printf("would %s %s%s%.200s\n", req->method, req->url, req->body ? " " : "",
+		/* Whole: a plan that cuts the body hides what it would send. */
+		(void)printf("would %s %s%s%s\n", req->method, req->url, req->body ? " " : "",
 			     req->body ? req->body : "");
 		gceb_http_request_free(req);
 		return 1;

@@ -229,7 +229,12 @@ static int run(struct gceb_job *job)
 	if (r < 0)
 		return r;
 	for (i = 0; i < N_JOBS; i++) {
-		int status = run_one(dir, pipeline[i], &g, &job->err);
+		int status;
+
+		/* -n: each job's plan under its name, as each job's lines follow. */
+		if (job->dry_run)
+			(void)printf("== gceb-%s\n", pipeline[i]->name);
+		status = run_one(dir, pipeline[i], &g, &job->err);
 
 		if (status < 0)
 			return status;

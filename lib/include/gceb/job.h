@@ -30,6 +30,7 @@ enum gceb_job_needs {
 	GCEB_NEED_HTTP = 1 << 3,           /* an HTTP engine with credentials */
 	GCEB_NEED_LUCI = 1 << 4,           /* --luci-config and --config-set (import-config) */
 	GCEB_OPTIONS_HTTP = 1 << 5,        /* take the HTTP options without opening anything */
+	GCEB_PLAN_WITHOUT_STORE = 1 << 6,  /* -n with no store yet: run() plans with store NULL */
 };
 
 struct gceb_job {
