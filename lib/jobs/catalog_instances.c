@@ -22,8 +22,8 @@ static void on_add(struct run_item *item, struct gceb_http_request *req, void *a
 		run_item_fail(item, "%s: %s", req->url, e.msg);
 	} else if (!error || !strcmp(error, "HOSTNAME_REUSE")) {
 		/* HOSTNAME_REUSE: an earlier request got there; the entry is ours. */
-		(void)run_update_instance(item->run, item->what, &item->ref, gceb_mark_cataloged,
-					  NULL);
+		(void)run_record_instance(item->run, item->what, &item->ref, gceb_mark_cataloged,
+					  NULL, "cataloged in Machine Provider");
 	} else {
 		run_item_fail(item, "add_machine: %s", error);
 	}

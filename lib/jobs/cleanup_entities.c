@@ -48,7 +48,8 @@ static int purge(Gceb__State__Instance **in, void *payload, struct gceb_err *err
 
 static int build_purge(struct run_item *item, struct gceb_err *err)
 {
-	(void)run_update_instance(item->run, item->what, &item->ref, purge, NULL);
+	(void)run_record_instance(item->run, item->what, &item->ref, purge, NULL,
+				  "forgotten (deleted from GCE)");
 	return 0;
 }
 
@@ -58,7 +59,8 @@ static void on_check(struct run_item *item, const struct gceb_http_request *req,
 		     gceb_instance_update_fn mark)
 {
 	if (req->result == GCEB_ENOTFOUND)
-		(void)run_update_instance(item->run, item->what, &item->ref, mark, NULL);
+		(void)run_record_instance(item->run, item->what, &item->ref, mark, NULL,
+					  "deleted (gone from GCE)");
 	else if (req->result < 0)
 		run_item_fail_request(item, req);
 }
@@ -271,7 +273,8 @@ static int remove_template(Gceb__State__InstanceTemplate **t, void *payload, str
 
 static int build_template(struct run_item *item, struct gceb_err *err)
 {
-	(void)run_update_template(item->run, item->what, &item->ref, remove_template, NULL);
+	(void)run_record_template(item->run, item->what, &item->ref, remove_template, NULL,
+				  "forgotten (nothing of it is left)");
 	return 0;
 }
 

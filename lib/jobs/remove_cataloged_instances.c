@@ -23,8 +23,10 @@ static void on_delete(struct run_item *item, struct gceb_http_request *req, void
 	} else if (gceb_mp_parse_manipulation(req->response, req->response_len, &error, &e) < 0) {
 		run_item_fail(item, "%s: %s", req->url, e.msg);
 	} else if (!error || !strcmp(error, "ENTRY_NOT_FOUND")) {
-		(void)run_update_instance(item->run, item->what, &item->ref, gceb_mark_for_deletion,
-					  NULL);
+		(void)run_record_instance(item->run, item->what, &item->ref, gceb_mark_for_deletion,
+					  NULL,
+					  "removed from the Machine Provider catalog (its group is "
+					  "drained): marked for deletion");
 	} else if (!strcmp(error, "LEASED")) {
 		/* In use: it goes once its lease ends and Machine Provider reclaims it. */
 		gceb_info("instance '%s' is leased: waiting for its lease to end", item->key);

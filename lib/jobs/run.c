@@ -399,3 +399,38 @@ int run_job_drained(struct gceb_job *job, const struct run_source *src)
 {
 	return run_source_job(job, src, true);
 }
+
+/*
+ * An update that changed its entity, told at info level (-v): the audit
+ * trail. In a dry run nothing is committed, so it is part of the plan.
+ */
+static void recorded(const struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+		     const char *event)
+{
+	gceb_key key;
+
+	if (run->job->dry_run)
+		(void)printf("would record %s '%s': %s\n", what, gceb_ref_key(ref, key), event);
+	else
+		gceb_info("%s '%s': %s", what, gceb_ref_key(ref, key), event);
+}
+
+#define DEFINE_RUN_RECORD(name, type, update)                                          \
+ int name(struct gceb_run *run, const char *what, const struct gceb_ref *ref, type fn, \
+	  void *payload, const char *event)                                            \
+ {                                                                                     \
+  struct gceb_err e = { 0 };                                                           \
+  bool changed = false;                                                                \
+  int r = (update)(run->job->store, ref, fn, payload, &changed, &e);                   \
+                                                                                       \
+  if (r < 0)                                                                           \
+   update_failed(run, what, ref, r, &e);                                               \
+  else if (changed)                                                                    \
+   recorded(run, what, ref, event);                                                    \
+  return r;                                                                            \
+ }
+
+DEFINE_RUN_RECORD(run_record_template, gceb_template_update_fn, gceb_fleet_update_template)
+DEFINE_RUN_RECORD(run_record_revision, gceb_revision_update_fn, gceb_fleet_update_revision)
+DEFINE_RUN_RECORD(run_record_group, gceb_group_update_fn, gceb_fleet_update_group)
+DEFINE_RUN_RECORD(run_record_instance, gceb_instance_update_fn, gceb_fleet_update_instance)

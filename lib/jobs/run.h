@@ -49,6 +49,20 @@ int run_update_group(struct gceb_run *run, const char *what, const struct gceb_r
 int run_update_instance(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
 			gceb_instance_update_fn fn, void *payload);
 
+/*
+ * The typed updates above for a change the operator must be able to follow:
+ * when the update changed the entity, one info line (-v) names it and says
+ * what happened, "<what> '<key>': <event>", so that -v is an audit trail.
+ */
+int run_record_template(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+			gceb_template_update_fn fn, void *payload, const char *event);
+int run_record_revision(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+			gceb_revision_update_fn fn, void *payload, const char *event);
+int run_record_group(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+		     gceb_group_update_fn fn, void *payload, const char *event);
+int run_record_instance(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
+			gceb_instance_update_fn fn, void *payload, const char *event);
+
 /* One entity a job works on, from its build to its last answer. */
 struct run_item {
 	struct gceb_run *run;

@@ -5,6 +5,7 @@
  * with decisions.md §10.7: leased_indefinitely counts as leased). A 404
  * means Machine Provider reclaimed the machine: mark it for deletion.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,15 +48,21 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 		 * UPD-3: the catalog entry is gone. Only a JSON 404 says so: the
 		 * HTML 404 of a cold Cloud Endpoints front end says nothing.
 		 */
-		gceb_info("instance '%s' left the catalog: marking it for deletion", item->key);
-		(void)run_update_instance(item->run, item->what, &item->ref, gceb_mark_for_deletion,
-					  NULL);
+		(void)run_record_instance(
+			item->run, item->what, &item->ref, gceb_mark_for_deletion, NULL,
+			"reclaimed (gone from the Machine Provider catalog): marked "
+			"for deletion");
 	} else if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_mp_parse_get(req->response, req->response_len, &m, &e) < 0) {
 		run_item_fail(item, "%s: %s", req->url, e.msg);
 	} else if (m.has_lease_expiration_ts || m.leased_indefinitely) {
-		(void)run_update_instance(item->run, item->what, &item->ref, set_lease, &m);
+		char event[64] = "leased indefinitely";
+
+		if (!m.leased_indefinitely)
+			(void)snprintf(event, sizeof(event), "leased until %lld",
+				       (long long)m.lease_expiration_ts);
+		(void)run_record_instance(item->run, item->what, &item->ref, set_lease, &m, event);
 	}
 }
 
