@@ -39,6 +39,7 @@ struct common_args {
 	unsigned deadline_s;
 	const char *token_file;
 	const char *key_file;
+	const char *ca_file;
 	const char *luci_config;
 	const char *luci_config_set;
 };
@@ -95,7 +96,8 @@ static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt 
 						    "");
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
 		(void)printf("credentials: GCEB_TOKEN_FILE, GOOGLE_APPLICATION_CREDENTIALS, "
-			     "GCE_METADATA_HOST\n  (docs/authentication.md)\n");
+			     "GCE_METADATA_HOST\n  (docs/authentication.md); transport: "
+			     "GCEB_CA_FILE, GCEB_PROXY\n  (docs/configuration.md)\n");
 	/* The man page is generated from the docs page (cmake/Man.cmake). */
 	(void)printf("see man gceb-%s (docs/gceb-%s.md)\n", spec->name, spec->name);
 }
@@ -149,6 +151,9 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	    (r = dup_setting(&s->mp_server, getenv("GCEB_MP_SERVER"), err)) < 0 ||
 	    (r = dup_setting(&s->compute_api_root, getenv("GCEB_COMPUTE_API_ROOT"), err)) < 0 ||
 	    (r = dup_setting(&s->metrics_dir, getenv("GCEB_METRICS_DIR"), err)) < 0 ||
+	    (r = dup_setting(&s->ca_file, args->ca_file, err)) < 0 ||
+	    (r = dup_setting(&s->ca_file, getenv("GCEB_CA_FILE"), err)) < 0 ||
+	    (r = dup_setting(&s->proxy, getenv("GCEB_PROXY"), err)) < 0 ||
 	    (r = dup_setting(&s->state_dir, GCEB_DEFAULT_STATE_DIR, err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, GCEB_DEFAULT_CONFIG_DIR, err)) < 0 ||
 	    (r = env_uint("GCEB_MAP_SIZE_MIB", &s->map_size_mib, err)) < 0 ||
@@ -349,6 +354,8 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 		.metadata_host = getenv("GCE_METADATA_HOST"),
 		.token_roots = token_roots,
 		.n_token_roots = sizeof(token_roots) / sizeof(token_roots[0]),
+		.ca_file = s->ca_file,
+		.proxy = s->proxy,
 	};
 	struct gceb_http_options ho = {
 		.roots = roots,
@@ -358,8 +365,15 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 		/* A run never outlives a few cron minutes, so it cannot hold its lock for ever. */
 		.deadline_ms =
 			1000L * (args->deadline_s ? args->deadline_s : GCEB_DEFAULT_DEADLINE_S),
+		.ca_file = s->ca_file,
+		.proxy = s->proxy,
 	};
 	int r;
+
+	/* A bundle that cannot verify anything would fail every request: fail the run first. */
+	r = gceb_settings_check_transport(s, err);
+	if (r < 0)
+		return r;
 
 	if (ao.token_file && !*ao.token_file)
 		ao.token_file = NULL;
@@ -384,7 +398,7 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 /* Every option a job may take, pointing into the one common_args they fill. */
 struct job_options {
 	struct common_args args;
-	struct gceb_opt common[11], http[6], luci[3];
+	struct gceb_opt common[11], http[7], luci[3];
 	const struct gceb_opt *tables[GCEB_JOB_MAX_TABLES + 1];
 	size_t n_tables;
 };
@@ -432,6 +446,9 @@ static void options_init(struct job_options *o, const struct gceb_job_spec *spec
 				"read an OAuth2 access token from FILE (mode 600)"),
 		GCEB_OPT_STRING(0, "key-file", &a->key_file, "FILE",
 				"service-account key (default $GOOGLE_APPLICATION_CREDENTIALS)"),
+		GCEB_OPT_STRING(0, "ca-file", &a->ca_file, "FILE",
+				"verify https peers with this PEM bundle only (default: the "
+				"system's)"),
 		GCEB_OPT_END,
 	};
 	const struct gceb_opt luci_opts[] = {
