@@ -129,6 +129,14 @@ static int env_uint(const char *name, unsigned *dst, struct gceb_err *err)
 	return 0;
 }
 
+/* @flag, else the environment's @name, else settings.cfg's @cfg (decisions.md); NULL for none. */
+static const char *pick(const char *flag, const char *name, const char *cfg)
+{
+	const char *env = getenv(name);
+
+	return flag && *flag ? flag : env && *env ? env : cfg;
+}
+
 /* decisions.md: flags, then the environment, then settings.cfg, then defaults. */
 static int resolve_settings(const struct common_args *args, struct gceb_settings *s,
 			    struct gceb_err *err)
@@ -151,9 +159,6 @@ static int resolve_settings(const struct common_args *args, struct gceb_settings
 	    (r = dup_setting(&s->mp_server, getenv("GCEB_MP_SERVER"), err)) < 0 ||
 	    (r = dup_setting(&s->compute_api_root, getenv("GCEB_COMPUTE_API_ROOT"), err)) < 0 ||
 	    (r = dup_setting(&s->metrics_dir, getenv("GCEB_METRICS_DIR"), err)) < 0 ||
-	    (r = dup_setting(&s->ca_file, args->ca_file, err)) < 0 ||
-	    (r = dup_setting(&s->ca_file, getenv("GCEB_CA_FILE"), err)) < 0 ||
-	    (r = dup_setting(&s->proxy, getenv("GCEB_PROXY"), err)) < 0 ||
 	    (r = dup_setting(&s->state_dir, GCEB_DEFAULT_STATE_DIR, err)) < 0 ||
 	    (r = dup_setting(&s->config_dir, GCEB_DEFAULT_CONFIG_DIR, err)) < 0 ||
 	    (r = env_uint("GCEB_MAP_SIZE_MIB", &s->map_size_mib, err)) < 0 ||
@@ -354,8 +359,8 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 		.metadata_host = getenv("GCE_METADATA_HOST"),
 		.token_roots = token_roots,
 		.n_token_roots = sizeof(token_roots) / sizeof(token_roots[0]),
-		.ca_file = s->ca_file,
-		.proxy = s->proxy,
+		.ca_file = pick(args->ca_file, "GCEB_CA_FILE", s->ca_file),
+		.proxy = pick(NULL, "GCEB_PROXY", s->proxy),
 	};
 	struct gceb_http_options ho = {
 		.roots = roots,
@@ -365,13 +370,13 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 		/* A run never outlives a few cron minutes, so it cannot hold its lock for ever. */
 		.deadline_ms =
 			1000L * (args->deadline_s ? args->deadline_s : GCEB_DEFAULT_DEADLINE_S),
-		.ca_file = s->ca_file,
-		.proxy = s->proxy,
+		.ca_file = ao.ca_file,
+		.proxy = ao.proxy,
 	};
 	int r;
 
 	/* A bundle that cannot verify anything would fail every request: fail the run first. */
-	r = gceb_settings_check_transport(s, err);
+	r = gceb_settings_check_transport(ao.ca_file, ao.proxy, err);
 	if (r < 0)
 		return r;
 

@@ -132,13 +132,13 @@ static int check_proxy(const char *proxy, struct gceb_err *err)
 	return 0;
 }
 
-int gceb_settings_check_transport(const struct gceb_settings *s, struct gceb_err *err)
+int gceb_settings_check_transport(const char *ca_file, const char *proxy, struct gceb_err *err)
 {
 	int r;
 
-	if (s->ca_file && (r = check_ca_file(s->ca_file, err)) < 0)
+	if (ca_file && (r = check_ca_file(ca_file, err)) < 0)
 		return r;
-	if (s->proxy && (r = check_proxy(s->proxy, err)) < 0)
+	if (proxy && (r = check_proxy(proxy, err)) < 0)
 		return r;
 	return 0;
 }

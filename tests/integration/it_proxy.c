@@ -62,7 +62,7 @@ static void start_proxy(struct fixture *f)
 		_exit(127);
 	}
 	for (i = 0; i < 500 && !port[0]; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		struct timespec ts = { 0, 10L * 1000 * 1000 };
 		FILE *p = fopen(port_file, "r");
 
 		if (p) {
@@ -86,8 +86,8 @@ static int setup(void **state)
 	f->env = it_env_new();
 	it_write_config(f->env, "templates.cfg", TEMPLATES);
 	it_write_config(f->env, "managers.cfg", MANAGERS);
-	it_emu_start(f->env, NULL);
 	it_tls_init(f->env, &f->tls);
+	it_emu_start(f->env, "--token-audience", f->tls.token_uri, NULL);
 	it_run_ok(f->env, "import-config");
 	it_run_ok(f->env, "process-config");
 	start_proxy(f);
@@ -110,6 +110,7 @@ static int teardown(void **state)
 	void *env = f->env;
 
 	clear_proxy_env();
+	(void)unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
 	if (f->proxy_pid > 0) {
 		(void)kill(f->proxy_pid, SIGTERM);
 		(void)waitpid(f->proxy_pid, NULL, 0);
@@ -229,6 +230,36 @@ static void proxy_setting_tunnels_https(void **state)
 	assert_true(it_emu_count_requests(f->env, "GET", "/computeMetadata/") >= 1);
 }
 
+/*
+ * A key whose token_uri is https: the JWT and the token it buys cross the
+ * proxy only inside the CONNECT tunnel.
+ */
+static void proxy_tunnels_token_endpoint(void **state)
+{
+	struct fixture *f = *state;
+	char path[256], *log;
+
+	it_tls_start(f->env, &f->tls, IT_TLS_GOOD);
+	it_tls_settings(f->env, &f->tls, NULL);
+	(void)snprintf(path, sizeof(path), "%s/key.json", f->env->root);
+	it_tls_key_file(f->env, path, f->tls.token_uri);
+	assert_int_equal(setenv("GOOGLE_APPLICATION_CREDENTIALS", path, 1), 0);
+	assert_int_equal(unsetenv("GCE_METADATA_HOST"), 0);
+	assert_int_equal(setenv("GCEB_PROXY", f->proxy_url, 1), 0);
+	it_run_ok(f->env, "create-instance-templates");
+	log = proxy_log(f);
+	/* The token fetch's own connection, then the API's. */
+	assert_true(strstr(log, "CONNECT localhost:") != NULL);
+	assert_null(strstr(log, "assertion"));
+	assert_null(strstr(log, "access_token"));
+	assert_null(strstr(log, "Bearer"));
+	assert_null(strstr(log, "POST "));
+	free(log);
+	log = it_tls_access_log(&f->tls);
+	assert_non_null(strstr(log, " POST /token 200"));
+	free(log);
+}
+
 /* A configured proxy is never used for plain http (a loopback root, the metadata server). */
 static void proxy_never_for_plain_http(void **state)
 {
@@ -270,6 +301,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(env_proxy_ignored_for_http, setup, teardown),
 		cmocka_unit_test_setup_teardown(env_proxy_ignored_for_https, setup, teardown),
 		cmocka_unit_test_setup_teardown(proxy_setting_tunnels_https, setup, teardown),
+		cmocka_unit_test_setup_teardown(proxy_tunnels_token_endpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(proxy_never_for_plain_http, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_proxy_is_config_error, setup, teardown),
 	};

@@ -18,8 +18,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "harness.h"
 #include "runner.h"
@@ -56,8 +54,8 @@ static int setup(void **state)
 	f->env = it_env_new();
 	it_write_config(f->env, "templates.cfg", TEMPLATES);
 	it_write_config(f->env, "managers.cfg", MANAGERS);
-	it_emu_start(f->env, "--seed", "1", NULL);
 	it_tls_init(f->env, &f->tls);
+	it_emu_start(f->env, "--seed", "1", "--token-audience", f->tls.token_uri, NULL);
 	it_run_ok(f->env, "import-config");
 	it_run_ok(f->env, "process-config");
 	*state = f;
@@ -262,52 +260,54 @@ static void expired_refused(void **state)
 }
 
 /*
- * A key whose token_uri is on the TLS front: the token endpoint is verified
- * with ca_file too, and a certificate that does not verify gets no JWT.
+ * A key whose token_uri is on the TLS front: the JWT goes over TLS + h2,
+ * verified with ca_file like the API roots, and nothing goes to the
+ * metadata server.
  */
+static void token_endpoint_over_tls(void **state)
+{
+	struct fixture *f = *state;
+	char path[256], *log;
+
+	it_tls_start(f->env, &f->tls, IT_TLS_GOOD);
+	it_tls_settings(f->env, &f->tls, NULL);
+	(void)snprintf(path, sizeof(path), "%s/key.json", f->env->root);
+	it_tls_key_file(f->env, path, f->tls.token_uri);
+	assert_int_equal(setenv("GOOGLE_APPLICATION_CREDENTIALS", path, 1), 0);
+	assert_int_equal(unsetenv("GCE_METADATA_HOST"), 0);
+	it_run_ok(f->env, "create-instance-templates");
+	assert_int_equal(it_emu_count_requests(f->env, "GET", "/computeMetadata/"), 0);
+	log = it_tls_access_log(&f->tls);
+	assert_non_null(strstr(log, " POST /token 200"));
+	assert_non_null(
+		strstr(log, " POST /compute/v1/projects/proj/global/instanceTemplates 200"));
+	free(log);
+}
+
+/* ... and a token endpoint whose certificate does not verify gets no JWT. */
 static void token_endpoint_verified(void **state)
 {
 	struct fixture *f = *state;
-	EVP_PKEY *key = EVP_RSA_gen(2048);
-	BIO *bio = BIO_new(BIO_s_mem());
-	char path[256], uri[128], *pem, *err;
-	cJSON *o;
-	char *text;
-	long n;
+	char path[256], *err;
 	int before;
 
-	assert_non_null(key);
-	assert_non_null(bio);
-	assert_int_equal(PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL), 1);
-	n = BIO_get_mem_data(bio, &pem);
-	pem = strndup(pem, (size_t)n);
 	it_tls_start(f->env, &f->tls, IT_TLS_OTHER_CA);
 	it_tls_settings(f->env, &f->tls, NULL);
-	(void)snprintf(uri, sizeof(uri), "%s/token", f->tls.url);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "type", "service_account");
-	cJSON_AddStringToObject(o, "private_key_id", "key-1");
-	cJSON_AddStringToObject(o, "private_key", pem);
-	cJSON_AddStringToObject(o, "client_email", "bot@proj.iam.gserviceaccount.com");
-	cJSON_AddStringToObject(o, "token_uri", uri);
-	text = cJSON_Print(o);
 	(void)snprintf(path, sizeof(path), "%s/key.json", f->env->root);
-	it_write_file(path, text, strlen(text));
-	assert_int_equal(chmod(path, 0600), 0);
+	it_tls_key_file(f->env, path, f->tls.token_uri);
 	assert_int_equal(setenv("GOOGLE_APPLICATION_CREDENTIALS", path, 1), 0);
 	before = emu_requests(f->env);
 	assert_true(run(f->env, "create-instance-templates", &err) != 0);
-	if (!strstr(err, "unable to get local issuer certificate"))
+	if (!strstr(err, "unable to get local issuer certificate") ||
+	    !strstr(err, f->tls.token_uri))
 		print_message("stderr: %s\n", err);
 	assert_non_null(strstr(err, "unable to get local issuer certificate"));
-	assert_non_null(strstr(err, uri));
+	assert_non_null(strstr(err, f->tls.token_uri));
 	free(err);
 	assert_int_equal(emu_requests(f->env), before);
-	free(text);
-	free(pem);
-	cJSON_Delete(o);
-	BIO_free(bio);
-	EVP_PKEY_free(key);
+	err = it_tls_access_log(&f->tls);
+	assert_string_equal(err, "");
+	free(err);
 }
 
 /* Exit 78 naming the setting and the file, and not one request sent. */
@@ -367,6 +367,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(wrong_ca_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_host_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(expired_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(token_endpoint_over_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(token_endpoint_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_ca_file_is_config_error, setup, teardown),
 	};

@@ -83,10 +83,10 @@ static void relay(int a, int b)
 
 static void serve(int c, const char *log_path)
 {
-	char head[HEAD_MAX + 1], host[256];
+	char head[HEAD_MAX + 1], host[256], *end;
+	unsigned long port = 0;
 	size_t len = 0;
-	unsigned port;
-	int log, up;
+	int log, up = -1;
 
 	while (len < HEAD_MAX) {
 		ssize_t n = read(c, head + len, HEAD_MAX - len);
@@ -104,9 +104,14 @@ static void serve(int c, const char *log_path)
 		(void)write_all(log, head, len);
 		(void)close(log);
 	}
-	if (sscanf(head, "CONNECT %255[^:]:%u HTTP/1.1\r\n", host, &port) == 2 &&
-	    (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost")) &&
-	    (up = connect_loopback(port)) >= 0) {
+	/* "CONNECT host:port HTTP/1.1": the host, then the port up to the space. */
+	if (sscanf(head, "CONNECT %255[^:]:", host) == 1 && strchr(head, '\n')) {
+		port = strtoul(strchr(head + 8, ':') + 1, &end, 10);
+		if (*end == ' ' && port > 0 && port < 65536 &&
+		    (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost")))
+			up = connect_loopback((unsigned)port);
+	}
+	if (up >= 0) {
 		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 		char *rest = strstr(head, "\r\n\r\n") + 4;
 

@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -107,42 +109,6 @@ static void write_pair(const struct it_tls *t, const char *name, X509 *cert, EVP
 	write_pem(path, NULL, key);
 }
 
-void it_tls_init(const struct it_env *env, struct it_tls *t)
-{
-	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *other_key = EVP_EC_gen("P-256");
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *ca, *other, *certs[IT_TLS_CERTS];
-	const char *local = "DNS:localhost,IP:127.0.0.1";
-	int i;
-
-	memset(t, 0, sizeof(*t));
-	(void)snprintf(t->dir, sizeof(t->dir), "%s/tls", env->root);
-	assert_int_equal(mkdir(t->dir, 0700), 0);
-	(void)snprintf(t->ca_file, sizeof(t->ca_file), "%s/ca.pem", t->dir);
-	(void)snprintf(t->access_log, sizeof(t->access_log), "%s/access.log", t->dir);
-	assert_non_null(ca_key);
-	assert_non_null(other_key);
-	assert_non_null(key);
-	ca = make_cert(ca_key, "gceb test CA", NULL, NULL, NULL, -DAY_S, 30 * DAY_S);
-	other = make_cert(other_key, "another CA", NULL, NULL, NULL, -DAY_S, 30 * DAY_S);
-	write_pem(t->ca_file, ca, NULL);
-	certs[IT_TLS_GOOD] = make_cert(key, "localhost", ca, ca_key, local, -DAY_S, 30 * DAY_S);
-	certs[IT_TLS_OTHER_HOST] = make_cert(key, "other.example", ca, ca_key, "DNS:other.example",
-					     -DAY_S, 30 * DAY_S);
-	certs[IT_TLS_EXPIRED] = make_cert(key, "localhost", ca, ca_key, local, -30 * DAY_S, -DAY_S);
-	certs[IT_TLS_OTHER_CA] =
-		make_cert(key, "localhost", other, other_key, local, -DAY_S, 30 * DAY_S);
-	for (i = 0; i < IT_TLS_CERTS; i++) {
-		write_pair(t, cert_name[i], certs[i], key);
-		X509_free(certs[i]);
-	}
-	X509_free(ca);
-	X509_free(other);
-	EVP_PKEY_free(ca_key);
-	EVP_PKEY_free(other_key);
-	EVP_PKEY_free(key);
-}
-
 /* A loopback port nothing listens on now (nghttpx cannot report the one it got). */
 static int free_port(void)
 {
@@ -171,6 +137,45 @@ static bool accepts(int port)
 	return ok;
 }
 
+void it_tls_init(const struct it_env *env, struct it_tls *t)
+{
+	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *other_key = EVP_EC_gen("P-256");
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *ca, *other, *certs[IT_TLS_CERTS];
+	const char *local = "DNS:localhost,IP:127.0.0.1";
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	(void)snprintf(t->dir, sizeof(t->dir), "%s/tls", env->root);
+	assert_int_equal(mkdir(t->dir, 0700), 0);
+	(void)snprintf(t->ca_file, sizeof(t->ca_file), "%s/ca.pem", t->dir);
+	(void)snprintf(t->access_log, sizeof(t->access_log), "%s/access.log", t->dir);
+	t->port = free_port();
+	(void)snprintf(t->url, sizeof(t->url), "https://localhost:%d", t->port);
+	(void)snprintf(t->token_uri, sizeof(t->token_uri), "%s/token", t->url);
+	assert_non_null(ca_key);
+	assert_non_null(other_key);
+	assert_non_null(key);
+	ca = make_cert(ca_key, "gceb test CA", NULL, NULL, NULL, -DAY_S, 30 * DAY_S);
+	other = make_cert(other_key, "another CA", NULL, NULL, NULL, -DAY_S, 30 * DAY_S);
+	write_pem(t->ca_file, ca, NULL);
+	certs[IT_TLS_GOOD] = make_cert(key, "localhost", ca, ca_key, local, -DAY_S, 30 * DAY_S);
+	certs[IT_TLS_OTHER_HOST] = make_cert(key, "other.example", ca, ca_key, "DNS:other.example",
+					     -DAY_S, 30 * DAY_S);
+	certs[IT_TLS_EXPIRED] = make_cert(key, "localhost", ca, ca_key, local, -30 * DAY_S, -DAY_S);
+	certs[IT_TLS_OTHER_CA] =
+		make_cert(key, "localhost", other, other_key, local, -DAY_S, 30 * DAY_S);
+	for (i = 0; i < IT_TLS_CERTS; i++) {
+		write_pair(t, cert_name[i], certs[i], key);
+		X509_free(certs[i]);
+	}
+	X509_free(ca);
+	X509_free(other);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(other_key);
+	EVP_PKEY_free(key);
+}
+
 void it_tls_start(const struct it_env *env, struct it_tls *t, enum it_tls_cert which)
 {
 	char frontend[64], backend[96], log_opt[300], err_opt[300], key[320], crt[320], out[320];
@@ -179,8 +184,6 @@ void it_tls_start(const struct it_env *env, struct it_tls *t, enum it_tls_cert w
 
 	assert_true(env->emu_url[0]);
 	assert_int_equal(t->pid, 0);
-	t->port = free_port();
-	(void)snprintf(t->url, sizeof(t->url), "https://localhost:%d", t->port);
 	(void)snprintf(frontend, sizeof(frontend), "--frontend=127.0.0.1,%d", t->port);
 	/* nghttpx spells host:port "host,port". */
 	(void)snprintf(backend, sizeof(backend), "--backend=%.*s,%s",
@@ -208,7 +211,7 @@ void it_tls_start(const struct it_env *env, struct it_tls *t, enum it_tls_cert w
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		struct timespec ts = { 0, 10L * 1000 * 1000 };
 
 		if (accepts(t->port))
 			return;
@@ -253,4 +256,50 @@ char *it_tls_access_log(const struct it_tls *t)
 	text = it_slurp(fd);
 	(void)close(fd);
 	return text;
+}
+
+void it_tls_key_file(const struct it_env *env, const char *path, const char *token_uri)
+{
+	EVP_PKEY *key = EVP_RSA_gen(2048);
+	BIO *priv = BIO_new(BIO_s_mem()), *pub = BIO_new(BIO_s_mem());
+	char *priv_pem, *pub_pem, *text;
+	cJSON *o;
+	long n;
+
+	assert_non_null(key);
+	assert_non_null(priv);
+	assert_non_null(pub);
+	assert_int_equal(PEM_write_bio_PrivateKey(priv, key, NULL, NULL, 0, NULL, NULL), 1);
+	assert_int_equal(PEM_write_bio_PUBKEY(pub, key), 1);
+	n = BIO_get_mem_data(priv, &priv_pem);
+	priv_pem = strndup(priv_pem, (size_t)n);
+	n = BIO_get_mem_data(pub, &pub_pem);
+	pub_pem = strndup(pub_pem, (size_t)n);
+	assert_non_null(priv_pem);
+	assert_non_null(pub_pem);
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "pem", pub_pem);
+	text = cJSON_PrintUnformatted(o);
+	it_emu_post(env, "/_emu/keys", text);
+	free(text);
+	cJSON_Delete(o);
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "service_account");
+	cJSON_AddStringToObject(o, "project_id", "proj");
+	cJSON_AddStringToObject(o, "private_key_id", "key-1");
+	cJSON_AddStringToObject(o, "private_key", priv_pem);
+	cJSON_AddStringToObject(o, "client_email", "bot@proj.iam.gserviceaccount.com");
+	cJSON_AddStringToObject(o, "token_uri", token_uri);
+	text = cJSON_Print(o);
+	it_write_file(path, text, strlen(text));
+	assert_int_equal(chmod(path, 0600), 0);
+	free(text);
+	cJSON_Delete(o);
+	free(priv_pem);
+	free(pub_pem);
+	BIO_free(priv);
+	BIO_free(pub);
+	EVP_PKEY_free(key);
 }

@@ -24,14 +24,15 @@ struct it_tls {
 	char ca_file[256];    /* the test CA, PEM: what ca_file names */
 	char access_log[256]; /* nghttpx: "$alpn $remote_port $method $path $status" a line */
 	char url[64];         /* https://localhost:PORT, no trailing '/' */
-	int port;
-	int pid; /* nghttpx, 0 when stopped */
+	char token_uri[80];   /* url + "/token": give the emulator --token-audience this */
+	int port;             /* picked by it_tls_init(), so the emulator can be told the URL */
+	int pid;              /* nghttpx, 0 when stopped */
 };
 
-/* Make the CA and every certificate under <env->root>/tls. */
+/* Make the CA and every certificate under <env->root>/tls, and pick the front's port. */
 void it_tls_init(const struct it_env *env, struct it_tls *t);
 
-/* Start nghttpx presenting @which in front of @env's emulator (it_emu_start first). */
+/* Start nghttpx on t->port presenting @which in front of @env's emulator (it_emu_start first). */
 void it_tls_start(const struct it_env *env, struct it_tls *t, enum it_tls_cert which);
 void it_tls_stop(struct it_tls *t);
 
@@ -40,6 +41,12 @@ void it_tls_stop(struct it_tls *t);
  * with ca_file the test CA, and @extra (may be NULL) after them.
  */
 void it_tls_settings(const struct it_env *env, const struct it_tls *t, const char *extra);
+
+/*
+ * Write a service-account key file (mode 600) at @path whose token_uri is
+ * @token_uri, and register its public half with @env's emulator.
+ */
+void it_tls_key_file(const struct it_env *env, const char *path, const char *token_uri);
 
 /* nghttpx's access log so far, NUL-terminated (free()). */
 char *it_tls_access_log(const struct it_tls *t);
