@@ -195,7 +195,7 @@ static void env_proxy_ignored_for_https(void **state)
 static void proxy_setting_tunnels_https(void **state)
 {
 	struct fixture *f = *state;
-	char extra[128], want[128], *log, *line;
+	char extra[128], want[128], *log, *line, *save = NULL;
 	int connects = 0;
 
 	it_tls_start(f->env, &f->tls, IT_TLS_GOOD);
@@ -212,7 +212,7 @@ static void proxy_setting_tunnels_https(void **state)
 	assert_null(strstr(log, "Authorization"));
 	assert_null(strstr(log, "Bearer"));
 	assert_null(strstr(log, "computeMetadata"));
-	for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "CONNECT ", 8)) {
 			assert_int_equal(strncmp(line, want, strlen(want) - 1), 0);
 			connects++;

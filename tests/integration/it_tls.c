@@ -123,7 +123,7 @@ static void fleet_converges(void **state)
 {
 	struct fixture *f = *state;
 	int round, running = 0, cataloged = 0;
-	char *log, *line;
+	char *log, *line, *save = NULL;
 
 	it_tls_start(f->env, &f->tls, IT_TLS_GOOD);
 	it_tls_settings(f->env, &f->tls, NULL);
@@ -142,7 +142,7 @@ static void fleet_converges(void **state)
 	assert_int_equal(cataloged, 4);
 	log = it_tls_access_log(&f->tls);
 	assert_true(strlen(log) > 0);
-	for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "h2 ", 3) != 0)
 			print_message("not h2: %s\n", line);
 		assert_true(strncmp(line, "h2 ", 3) == 0);
@@ -157,7 +157,7 @@ static void fleet_converges(void **state)
 static void one_job_one_connection(void **state)
 {
 	struct fixture *f = *state;
-	char *before, *after, *line, port[16] = "";
+	char *before, *after, *line, *save = NULL, port[16] = "";
 	int round, running = 0, cataloged = 0, lines = 0;
 	size_t skip;
 
@@ -178,7 +178,7 @@ static void one_job_one_connection(void **state)
 	/* One Machine Provider get per cataloged instance: four requests at once. */
 	it_run_ok(f->env, "update-cataloged-instances");
 	after = it_tls_access_log(&f->tls);
-	for (line = strtok(after + skip, "\n"); line; line = strtok(NULL, "\n")) {
+	for (line = strtok_r(after + skip, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char alpn[16], p[16];
 
 		assert_int_equal(sscanf(line, "%15s %15s", alpn, p), 2);

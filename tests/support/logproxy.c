@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,13 +129,31 @@ static void serve(int c, const char *log_path)
 	(void)close(c);
 }
 
+/* One child per connection, for ever. */
+static void accept_forever(int fd, const char *log_path)
+{
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c < 0)
+			continue;
+		if (fork() == 0) {
+			(void)close(fd);
+			serve(c, log_path);
+			_exit(0);
+		}
+		(void)close(c);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
 	char tmp[4096];
+	bool written;
 	FILE *f;
-	int fd;
+	int fd = -1, r = 0;
 
 	if (argc != 3) {
 		(void)fprintf(stderr, "usage: gceb-test-proxy PORT_FILE LOG_FILE\n");
@@ -146,27 +165,25 @@ int main(int argc, char **argv)
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
 		perror("gceb-test-proxy: listen");
-		return 71;
+		r = 71;
+		goto out;
 	}
 	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", argv[1]);
 	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%u\n", ntohs(a.sin_port)) < 0 || fclose(f) != 0 ||
-	    rename(tmp, argv[1]) < 0) {
+	if (!f) {
 		perror("gceb-test-proxy: port file");
-		return 73;
+		r = 73;
+		goto out;
 	}
-	for (;;) {
-		int c = accept(fd, NULL, NULL);
-		pid_t pid;
-
-		if (c < 0)
-			continue;
-		pid = fork();
-		if (pid == 0) {
-			(void)close(fd);
-			serve(c, argv[2]);
-			_exit(0);
-		}
-		(void)close(c);
+	written = fprintf(f, "%u\n", ntohs(a.sin_port)) > 0;
+	if (fclose(f) != 0 || !written || rename(tmp, argv[1]) < 0) {
+		perror("gceb-test-proxy: port file");
+		r = 73;
+		goto out;
 	}
+	accept_forever(fd, argv[2]);
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	return r;
 }
