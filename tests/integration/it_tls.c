@@ -41,6 +41,10 @@ static const char MANAGERS[] =
 	"managers { template_base_name: \"web\" zone: \"us-a\" minimum_size: 2 maximum_size: 4 }\n"
 	"managers { template_base_name: \"web\" zone: \"us-b\" minimum_size: 2 maximum_size: 4 }\n";
 
+static const char FAKE_PEM[] = "-----BEGIN CERTIFICATE-----\n"
+			       "bm90IGEgY2VydGlmaWNhdGU=\n"
+			       "-----END CERTIFICATE-----\n";
+
 struct fixture {
 	struct it_env *env;
 	struct it_tls tls;
@@ -342,6 +346,10 @@ static void bad_ca_file_is_config_error(void **state)
 	expect_ca_config_error(f, want, "--ca-file", missing);
 	(void)snprintf(want, sizeof(want), "'%s' holds no PEM certificate", not_pem);
 	expect_ca_config_error(f, want, "--ca-file", not_pem);
+	/* The marker alone is not enough: the certificate must parse. */
+	it_write_file(not_pem, FAKE_PEM, strlen(FAKE_PEM));
+	expect_ca_config_error(f, want, "--ca-file", not_pem);
+	it_write_file(not_pem, "hello\n", 6);
 	/* A directory, and the environment's spelling. */
 	assert_int_equal(setenv("GCEB_CA_FILE", f->tls.dir, 1), 0);
 	expect_ca_config_error(f, "not a regular file", NULL, NULL);
