@@ -67,6 +67,8 @@ struct gceb_auth {
 	char *metadata_account;
 	char **token_roots;
 	size_t n_token_roots;
+	char *ca_file; /* gceb_http_transport() */
+	char *proxy;
 	struct cached *cache;
 };
 
@@ -106,7 +108,10 @@ int gceb_auth_new(const struct gceb_auth_options *opts, struct gceb_auth **out,
 		auth->metadata_host = dup_or(opts->metadata_host, DEFAULT_METADATA);
 		auth->metadata_account = dup_or(opts->metadata_account, "default");
 		auth->token_roots = calloc(opts->n_token_roots + 1, sizeof(*auth->token_roots));
+		auth->ca_file = opts->ca_file ? strdup(opts->ca_file) : NULL;
+		auth->proxy = opts->proxy ? strdup(opts->proxy) : NULL;
 		oom = (opts->token_file && !auth->token_file) ||
+		      (opts->ca_file && !auth->ca_file) || (opts->proxy && !auth->proxy) ||
 		      (opts->key_file && !auth->key_file) || !auth->metadata_host ||
 		      !auth->metadata_account || !auth->token_roots;
 	}
@@ -140,6 +145,8 @@ void gceb_auth_free(struct gceb_auth *auth)
 	for (i = 0; i < auth->n_token_roots; i++)
 		free(auth->token_roots[i]);
 	free(auth->token_roots);
+	free(auth->ca_file);
+	free(auth->proxy);
 	free(auth->token_file);
 	free(auth->key_file);
 	free(auth->metadata_host);
@@ -268,8 +275,9 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	return s->b.oom ? 0 : n;
 }
 
-static CURLcode fetch_setup(CURL *e, const char *url, const char *protocols, struct curl_slist *h,
-			    const char *form, struct sink *s, char *errbuf)
+static CURLcode fetch_setup(const struct gceb_auth *auth, CURL *e, const char *url,
+			    const char *protocols, struct curl_slist *h, const char *form,
+			    struct sink *s, char *errbuf)
 {
 	CURLcode c = CURLE_OK;
 
@@ -284,6 +292,10 @@ static CURLcode fetch_setup(CURL *e, const char *url, const char *protocols, str
 	SETOPT(c, e, CURLOPT_HTTPHEADER, h);
 	if (form)
 		SETOPT(c, e, CURLOPT_POSTFIELDS, form);
+	/* The URL passed gceb_url_check(), so its scheme is lower-case. */
+	if (c == CURLE_OK)
+		c = (CURLcode)gceb_http_transport(e, !strncmp(url, "https://", 8), auth->ca_file,
+						  auth->proxy);
 	return c;
 }
 
@@ -292,8 +304,9 @@ static CURLcode fetch_setup(CURL *e, const char *url, const char *protocols, str
  * gceb_http_status_transient() names (408, 429, 5xx). *@status
  * is the last HTTP status; GCEB_ENET without one means nothing answered.
  */
-static int fetch(const char *url, const char *protocols, const char *header, const char *form,
-		 struct sink *s, long *status, struct gceb_err *err)
+static int fetch(const struct gceb_auth *auth, const char *url, const char *protocols,
+		 const char *header, const char *form, struct sink *s, long *status,
+		 struct gceb_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *h = NULL;
@@ -321,7 +334,7 @@ static int fetch(const char *url, const char *protocols, const char *header, con
 		s->too_big = false;
 		errbuf[0] = '\0';
 		*status = 0;
-		c = fetch_setup(e, url, protocols, h, form, s, errbuf);
+		c = fetch_setup(auth, e, url, protocols, h, form, s, errbuf);
 		if (c == CURLE_OK)
 			c = curl_easy_perform(e);
 		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
@@ -404,7 +417,7 @@ static int from_metadata(const struct gceb_auth *auth, struct fetched *out, stru
 	if (url.oom)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	(void)snprintf(from, sizeof(from), "the metadata server '%s'", auth->metadata_host);
-	r = fetch(url.p, "http", "Metadata-Flavor: Google", NULL, &s, &status, &why);
+	r = fetch(auth, url.p, "http", "Metadata-Flavor: Google", NULL, &s, &status, &why);
 	if (r == GCEB_ENET && !status) {
 		r = gceb_err_set(err, GCEB_EAUTH,
 				 "no credentials: no token file and no service-account key were "
@@ -575,11 +588,11 @@ static int read_key(const struct gceb_auth *auth, struct gceb_buf *file, struct 
 				    path);
 	/* The assertion is a credential: only to the configured token endpoints. */
 	if (gceb_url_check(k->uri, GCEB_ECONFIG, &u, NULL) < 0 ||
-	    !(u.plain_http || in_token_roots(auth, k->uri)))
+	    !(u.loopback || in_token_roots(auth, k->uri)))
 		return gceb_err_set(
 			err, GCEB_ECONFIG,
 			"key file '%s': refusing to send an assertion to token_uri '%s' "
-			"(must be https under the token roots, or http to loopback)",
+			"(must be https under the token roots, or on a loopback host)",
 			path, k->uri);
 	k->plain_http = u.plain_http;
 	return 0;
@@ -672,7 +685,7 @@ static int from_key_file(const struct gceb_auth *auth, const char *scope, struct
 	if (r < 0)
 		goto out;
 	(void)snprintf(from, sizeof(from), "the token endpoint '%s'", k.uri);
-	r = fetch(k.uri, k.plain_http ? "http,https" : "https",
+	r = fetch(auth, k.uri, k.plain_http ? "http,https" : "https",
 		  "Content-Type: application/x-www-form-urlencoded", form.p, &s, &status, err);
 	if (r < 0)
 		goto out;

@@ -14,7 +14,7 @@
  * before it expires (halfway, for short-lived ones). A failure is remembered
  * for the run too. A key or token file readable by group or others is
  * refused. A key's token_uri must be https and start with one of
- * token_roots (if any), or be http to loopback. Tokens are never logged.
+ * token_roots (if any), or be on a loopback host (http or https). Tokens are never logged.
  */
 #ifndef GCEB_AUTH_H
 #define GCEB_AUTH_H
@@ -28,9 +28,12 @@ struct gceb_auth_options {
 	const char *key_file;         /* NULL: skip source 2 */
 	const char *metadata_host;    /* NULL: metadata.google.internal */
 	const char *metadata_account; /* NULL: "default" */
-	/* token_uri of a key file must start with one of these (if any), or be loopback http */
+	/* token_uri of a key file must start with one of these (if any), or be on a loopback host
+	 */
 	const char *const *token_roots;
 	size_t n_token_roots;
+	const char *ca_file; /* NULL: the system's CA store (gceb_http_transport(), http.h) */
+	const char *proxy;   /* NULL: none; only for an https token_uri */
 };
 
 /* @opts is copied. Nothing is read or fetched until the first token is asked for. */

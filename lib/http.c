@@ -109,6 +109,7 @@ struct root {
 struct gceb_http {
 	struct gceb_http_options o; /* defaults filled in; o.roots is not kept */
 	struct root *roots;
+	char *ca_file, *proxy;  /* copies of o.ca_file and o.proxy, which point at them */
 	struct gceb_auth *auth; /* borrowed */
 	CURLM *multi;
 	CURL **idle; /* easy handles kept for reuse, at most max_concurrency */
@@ -274,6 +275,10 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 	}
 	http->o = *opts;
 	http->auth = auth;
+	http->ca_file = opts->ca_file ? strdup(opts->ca_file) : NULL;
+	http->proxy = opts->proxy ? strdup(opts->proxy) : NULL;
+	http->o.ca_file = http->ca_file;
+	http->o.proxy = http->proxy;
 	if (!http->o.max_concurrency)
 		http->o.max_concurrency = DEFAULT_CONCURRENCY;
 	if (!http->o.max_attempts)
@@ -305,7 +310,8 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 	http->idle = calloc(http->o.max_concurrency, sizeof(*http->idle));
 	http->multi = curl_multi_init();
 	http->curl_due = -1;
-	if (!http->roots || !http->idle || !http->multi ||
+	if (!http->roots || !http->idle || !http->multi || (opts->ca_file && !http->ca_file) ||
+	    (opts->proxy && !http->proxy) ||
 	    curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
 	    curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http) != CURLM_OK ||
 	    curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
@@ -401,6 +407,8 @@ void gceb_http_free(struct gceb_http *http)
 	for (i = 0; i < http->o.n_roots; i++)
 		free(http->roots[i].url);
 	free(http->roots);
+	free(http->ca_file);
+	free(http->proxy);
 	(void)curl_multi_cleanup(http->multi);
 	curl_global_cleanup();
 	free(http->fds);
@@ -714,9 +722,42 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	/* Lists compress well; on_write caps the decoded size, so no bomb gets through. */
 	SETOPT(c, e, CURLOPT_ACCEPT_ENCODING, "");
 	if (c == CURLE_OK)
+		c = (CURLcode)gceb_http_transport(e, !plain_http, http->ca_file, http->proxy);
+	if (c == CURLE_OK)
 		c = set_method(e, x);
-	/* TLS peer and host verification are curl's defaults and are never turned off. */
 	return c;
+}
+
+int gceb_http_transport(void *easy, bool https, const char *ca_file, const char *proxy)
+{
+	CURL *e = easy;
+	CURLcode c = CURLE_OK;
+
+	/* curl's defaults, set anyway: nothing may turn verification off. */
+	SETOPT(c, e, CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(c, e, CURLOPT_SSL_VERIFYHOST, 2L);
+	SETOPT(c, e, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+	SETOPT(c, e, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+	if (ca_file) {
+		/* Only the bundle: the built-in CA directory would add the system's store. */
+		SETOPT(c, e, CURLOPT_CAINFO, ca_file);
+		SETOPT(c, e, CURLOPT_CAPATH, (char *)NULL);
+		SETOPT(c, e, CURLOPT_PROXY_CAINFO, ca_file);
+		SETOPT(c, e, CURLOPT_PROXY_CAPATH, (char *)NULL);
+	}
+	/*
+	 * "" is no proxy, whatever http_proxy, https_proxy or all_proxy say;
+	 * and NOPROXY "" keeps no_proxy from exempting a host from the one
+	 * configured. A plain http request (the metadata server, a loopback
+	 * root) would carry its token in clear to the proxy: it never goes
+	 * there. An https one goes through a CONNECT tunnel, so the proxy sees
+	 * only the host and port.
+	 */
+	SETOPT(c, e, CURLOPT_PROXY, https && proxy ? proxy : "");
+	SETOPT(c, e, CURLOPT_NOPROXY, "");
+	if (https && proxy)
+		SETOPT(c, e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+	return (int)c;
 }
 
 /* Start the next attempt of @x, or complete it if it may not be sent. */

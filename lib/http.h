@@ -61,6 +61,17 @@ struct gceb_http_options {
 	long deadline_ms;          /* from gceb_http_new(); default 0 = none */
 	size_t max_response_bytes; /* default 32 MiB */
 	long backoff_base_ms;      /* first retry delay; default 500 */
+	/*
+	 * A PEM bundle that replaces the system's CA store for every https
+	 * peer (settings ca_file); NULL: the system's store.
+	 */
+	const char *ca_file;
+	/*
+	 * The CONNECT proxy (http:// or https://host:port) of https requests
+	 * (settings proxy); NULL: none. Plain http never goes through it, and
+	 * the proxy environment variables are ignored either way.
+	 */
+	const char *proxy;
 };
 
 /* behaviour.md §0.1: the attempt timeout of Machine Provider and stored-URL calls. */
@@ -150,5 +161,14 @@ void gceb_http_request_free(struct gceb_http_request *req);
  * outside 1..599), for metrics. Refused requests were not sent.
  */
 unsigned long gceb_http_count(const struct gceb_http *http, enum gceb_api api, long status);
+
+/*
+ * The transport options every easy handle gets (the engine's and the token
+ * fetches'): TLS peer and host verification on, against @ca_file when not
+ * NULL and then only against it; no proxy but @proxy, and that only when
+ * @https (a CONNECT tunnel). @easy is a CURL *; returns the CURLcode of
+ * the first curl_easy_setopt() that failed, or CURLE_OK (0).
+ */
+int gceb_http_transport(void *easy, bool https, const char *ca_file, const char *proxy);
 
 #endif

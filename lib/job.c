@@ -39,6 +39,7 @@ struct common_args {
 	unsigned deadline_s;
 	const char *token_file;
 	const char *key_file;
+	const char *ca_file;
 	const char *luci_config;
 	const char *luci_config_set;
 };
@@ -95,7 +96,8 @@ static void print_usage(const struct gceb_job_spec *spec, const struct gceb_opt 
 						    "");
 	if (spec->needs & (GCEB_NEED_HTTP | GCEB_OPTIONS_HTTP))
 		(void)printf("credentials: GCEB_TOKEN_FILE, GOOGLE_APPLICATION_CREDENTIALS, "
-			     "GCE_METADATA_HOST\n  (docs/authentication.md)\n");
+			     "GCE_METADATA_HOST\n  (docs/authentication.md); transport: "
+			     "GCEB_CA_FILE, GCEB_PROXY\n  (docs/configuration.md)\n");
 	/* The man page is generated from the docs page (cmake/Man.cmake). */
 	(void)printf("see man gceb-%s (docs/gceb-%s.md)\n", spec->name, spec->name);
 }
@@ -157,6 +159,14 @@ static int check_settings(const struct gceb_settings *s, struct gceb_err *err)
 				    "GCEB_MAX_CONCURRENCY) must be between 1 and %d",
 				    s->max_concurrency, GCEB_MAX_CONCURRENCY_LIMIT);
 	return 0;
+}
+
+/* @flag, else the environment's @name, else settings.cfg's @cfg (decisions.md); NULL for none. */
+static const char *pick(const char *flag, const char *name, const char *cfg)
+{
+	const char *env = getenv(name);
+
+	return flag && *flag ? flag : env && *env ? env : cfg;
 }
 
 /* decisions.md: flags, then the environment, then settings.cfg, then defaults. */
@@ -393,6 +403,8 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 		.metadata_host = getenv("GCE_METADATA_HOST"),
 		.token_roots = token_roots,
 		.n_token_roots = sizeof(token_roots) / sizeof(token_roots[0]),
+		.ca_file = pick(args->ca_file, "GCEB_CA_FILE", s->ca_file),
+		.proxy = pick(NULL, "GCEB_PROXY", s->proxy),
 	};
 	struct gceb_http_options ho = {
 		.roots = roots,
@@ -402,8 +414,15 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 		/* A run never outlives a few cron minutes, so it cannot hold its lock for ever. */
 		.deadline_ms =
 			1000L * (args->deadline_s ? args->deadline_s : GCEB_DEFAULT_DEADLINE_S),
+		.ca_file = ao.ca_file,
+		.proxy = ao.proxy,
 	};
 	int r;
+
+	/* A bundle that cannot verify anything would fail every request: fail the run first. */
+	r = gceb_settings_check_transport(ao.ca_file, ao.proxy, err);
+	if (r < 0)
+		return r;
 
 	if (ao.token_file && !*ao.token_file)
 		ao.token_file = NULL;
@@ -428,7 +447,7 @@ static int open_http(struct gceb_job *job, const struct common_args *args, struc
 /* Every option a job may take, pointing into the one common_args they fill. */
 struct job_options {
 	struct common_args args;
-	struct gceb_opt common[11], http[6], luci[3];
+	struct gceb_opt common[11], http[7], luci[3];
 	const struct gceb_opt *tables[GCEB_JOB_MAX_TABLES + 1];
 	size_t n_tables;
 };
@@ -476,6 +495,9 @@ static void options_init(struct job_options *o, const struct gceb_job_spec *spec
 				"read an OAuth2 access token from FILE (mode 600)"),
 		GCEB_OPT_STRING(0, "key-file", &a->key_file, "FILE",
 				"service-account key (default $GOOGLE_APPLICATION_CREDENTIALS)"),
+		GCEB_OPT_STRING(0, "ca-file", &a->ca_file, "FILE",
+				"verify https peers with this PEM bundle only (default: the "
+				"system's)"),
 		GCEB_OPT_END,
 	};
 	const struct gceb_opt luci_opts[] = {

@@ -290,7 +290,8 @@ struct emu {
 	char *root;      /* http://127.0.0.1:PORT */
 	char *link_root; /* root of minted links; Compute's https://www.googleapis.com/ by default
 			  */
-	char *compute_root; /* link_root + "compute/v1/" */
+	char *compute_root;   /* link_root + "compute/v1/" */
+	char *token_audience; /* --token-audience: another aud a JWT grant may name, or NULL */
 	uint64_t seed;
 	uint64_t rng;
 	uint64_t seq;

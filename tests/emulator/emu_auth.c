@@ -238,7 +238,7 @@ static bool aud_ok(struct emu *e, const char *aud)
 					     "https://accounts.google.com/o/oauth2/token",
 					     "https://www.googleapis.com/oauth2/v4/token" };
 	char *own = emu_xasprintf("%s/token", e->root);
-	bool ok = strcmp(aud, own) == 0;
+	bool ok = strcmp(aud, own) == 0 || (e->token_audience && !strcmp(aud, e->token_audience));
 	size_t i;
 
 	free(own);

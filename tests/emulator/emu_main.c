@@ -40,6 +40,7 @@ static const char usage[] =
 	"  --metadata-ttl S        expires_in of metadata-server tokens (default 3599)\n"
 	"  --no-auth               accept API calls without a bearer token\n"
 	"  --sa-public-key FILE    PEM public key that may sign JWT grants (repeatable)\n"
+	"  --token-audience URL    also accept this JWT aud (the /token URL of a TLS front)\n"
 	"  --config-dir DIR        serve the files of DIR as the LUCI config set\n"
 	"  --config-set NAME       LUCI config set name (default services/gceb)\n"
 	"  --log-max N             requests kept in the request log (default 10000)\n"
@@ -62,6 +63,7 @@ enum {
 	OPT_METADATA_TTL,
 	OPT_NO_AUTH,
 	OPT_SA_KEY,
+	OPT_TOKEN_AUDIENCE,
 	OPT_CONFIG_DIR,
 	OPT_CONFIG_SET,
 	OPT_LOG_MAX,
@@ -85,6 +87,7 @@ static const struct option options[] = {
 	{ "metadata-ttl", required_argument, NULL, OPT_METADATA_TTL },
 	{ "no-auth", no_argument, NULL, OPT_NO_AUTH },
 	{ "sa-public-key", required_argument, NULL, OPT_SA_KEY },
+	{ "token-audience", required_argument, NULL, OPT_TOKEN_AUDIENCE },
 	{ "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
 	{ "config-set", required_argument, NULL, OPT_CONFIG_SET },
 	{ "log-max", required_argument, NULL, OPT_LOG_MAX },
@@ -185,6 +188,10 @@ static int parse_args(int argc, char **argv, struct emu *e, struct opts *o)
 			} else {
 				o->keys[o->nkeys++] = optarg;
 			}
+			break;
+		case OPT_TOKEN_AUDIENCE:
+			free(e->token_audience);
+			e->token_audience = emu_xstrdup(optarg);
 			break;
 		case OPT_CONFIG_DIR:
 			o->config_dir = optarg;
@@ -357,6 +364,7 @@ static void emu_free(struct emu *e)
 	emu_schema_free(e);
 	free(e->root);
 	free(e->link_root);
+	free(e->token_audience);
 	free(e->compute_root);
 	(void)pthread_cond_destroy(&e->changed);
 	(void)pthread_mutex_destroy(&e->lock);

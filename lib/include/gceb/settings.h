@@ -28,6 +28,9 @@ struct gceb_settings {
 	char *luci_config;     /* LUCI config v1 API root; NULL: read the config directory */
 	char *luci_config_set; /* default GCEB_DEFAULT_LUCI_CONFIG_SET */
 	char *log;             /* "stderr" or "syslog"; NULL: stderr */
+	/* settings.cfg's only: --ca-file, GCEB_CA_FILE and GCEB_PROXY win when a job opens HTTP. */
+	char *ca_file; /* PEM bundle for every https peer; NULL: the system's store */
+	char *proxy;   /* CONNECT proxy for https requests; NULL: none */
 	unsigned max_concurrency;
 	unsigned map_size_mib;
 };
@@ -45,6 +48,15 @@ int gceb_settings_load(struct gceb_settings *s, struct gceb_err *err);
  * or GCEB_ECONFIG naming @what.
  */
 int gceb_settings_check_url(const char *what, const char *url, struct gceb_err *err);
+
+/*
+ * Check, before anything is sent, that @ca_file (when not NULL) is a
+ * regular file holding at least one PEM certificate, and that @proxy (when
+ * not NULL) is http:// or https:// with a host, an optional port and
+ * nothing after them. Returns 0, GCEB_ECONFIG naming the setting, or
+ * GCEB_ENOMEM.
+ */
+int gceb_settings_check_transport(const char *ca_file, const char *proxy, struct gceb_err *err);
 
 /* Whether @value names a log destination: "stderr" or "syslog". */
 bool gceb_settings_log_ok(const char *value);
