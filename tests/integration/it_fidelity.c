@@ -322,6 +322,73 @@ static void failed_insert_retried_with_a_new_id(void **state)
 	assert_int_equal(request_id_reused(env), 0);
 }
 
+/* ---- CMP-RID-2: after a DELETE, the same name again is a new request ---- */
+
+static int emu_templates_alive(const struct it_env *env)
+{
+	cJSON *st = it_emu_state(env);
+	const cJSON *t;
+	int n = 0;
+
+	cJSON_ArrayForEach(t, field(field(st, "compute"), "instanceTemplates"))
+		n += cJSON_IsTrue(field(t, "_visible")) && !cJSON_IsTrue(field(t, "_deleting"));
+	cJSON_Delete(st);
+	return n;
+}
+
+/*
+ * A revision drained until GCE accepted its template's DELETE, then made
+ * active again before its entity is forgotten: the insert of the same name
+ * must be a new request (a new requestId), or Compute would answer with the
+ * first insert's operation and gceb would adopt a template that is gone.
+ */
+static void reinsert_after_delete_is_a_new_request(void **state)
+{
+	struct it_env *env = *state;
+	char ids[2][64] = { "", "" };
+	cJSON *log;
+	const cJSON *r;
+	int n = 0;
+
+	write_config(env, "", MANAGERS_ONE_ZONE);
+	roll_out(env);
+	/* A tag more: a new revision, and the first one drains. */
+	write_config(env, "  tags: \"edited\"\n", MANAGERS_ONE_ZONE);
+	roll_out(env);
+	it_expect(env, 0, "remove-cataloged-instances");
+	it_expect(env, 0, "delete-instances-pending-deletion");
+	it_emu_advance(env, 30);
+	it_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "fetch-instances");
+	it_expect(env, 0, "delete-instance-group-managers");
+	it_emu_advance(env, 70);
+	it_expect(env, 0, "cleanup-entities");
+	it_expect(env, 0, "delete-instance-templates");
+	it_emu_advance(env, 70);
+	assert_int_equal(emu_templates_alive(env), 1);
+
+	write_config(env, "", MANAGERS_ONE_ZONE);
+	it_expect(env, 0, "create-instance-templates");
+	it_emu_advance(env, 70);
+	it_expect(env, 0, "create-instance-templates");
+	assert_int_equal(emu_templates_alive(env), 2);
+
+	log = requests(env);
+	cJSON_ArrayForEach(r, log) {
+		const char *body = it_str(r, "body");
+
+		/* The inserts of the first revision: no "edited" tag. */
+		if (!strcmp(it_str(r, "method"), "POST") &&
+		    strstr(it_str(r, "path"), "/global/instanceTemplates") && body &&
+		    !strstr(body, "edited") && n < 2)
+			logged_request_id(r, ids[n++]);
+	}
+	cJSON_Delete(log);
+	assert_int_equal(n, 2);
+	assert_string_not_equal(ids[0], ids[1]);
+	assert_int_equal(request_id_reused(env), 0);
+}
+
 /* ---- CMP-1, CMP-2: what the insert body says ---- */
 
 static void int64_as_string_and_partial_network_as_given(void **state)
@@ -429,6 +496,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(insert_killed_in_flight_is_not_applied_twice, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(failed_insert_retried_with_a_new_id, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(reinsert_after_delete_is_a_new_request, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(int64_as_string_and_partial_network_as_given, setup,
 						teardown),
