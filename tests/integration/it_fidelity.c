@@ -389,6 +389,48 @@ static void reinsert_after_delete_is_a_new_request(void **state)
 	assert_int_equal(request_id_reused(env), 0);
 }
 
+/* ---- CMP-RID-5: a resize to the same size, later, is a new request ---- */
+
+static int target_size(struct it_env *env)
+{
+	cJSON *st = it_emu_state(env);
+	int n = it_int(cJSON_GetArrayItem(field(field(st, "compute"), "instanceGroupManagers"), 0),
+		       "targetSize");
+
+	cJSON_Delete(st);
+	return n;
+}
+
+/*
+ * gceb resizes the group to 2; someone else resizes it to 0; gceb's next
+ * resize to 2 is the same call as its first, and must still be applied.
+ */
+static void resize_again_to_the_same_size(void **state)
+{
+	struct it_env *env = *state;
+	cJSON *st, *answer;
+	char path[512];
+	long status = 0;
+
+	write_config(env, "", MANAGERS_ONE_ZONE);
+	roll_out(env);
+	assert_int_equal(target_size(env), 2);
+	st = it_status(env);
+	(void)snprintf(path, sizeof(path),
+		       "/compute/v1/projects/proj/zones/us-a/instanceGroupManagers/web-%s/"
+		       "resize?size=0",
+		       it_str(cJSON_GetArrayItem(field(st, "revisions"), 0), "revision"));
+	cJSON_Delete(st);
+	answer = it_emu_api(env, "POST", path, NULL, &status);
+	assert_int_equal(status, 200);
+	cJSON_Delete(answer);
+	assert_int_equal(target_size(env), 0);
+	it_emu_advance(env, 60);
+	it_expect(env, 0, "resize-instance-groups");
+	assert_int_equal(target_size(env), 2);
+	assert_int_equal(request_id_reused(env), 0);
+}
+
 /* ---- CMP-1, CMP-2: what the insert body says ---- */
 
 static void int64_as_string_and_partial_network_as_given(void **state)
@@ -499,6 +541,7 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(reinsert_after_delete_is_a_new_request, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(resize_again_to_the_same_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(int64_as_string_and_partial_network_as_given, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(listed_url_on_another_host_is_not_stored, setup,
