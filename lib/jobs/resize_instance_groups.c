@@ -32,7 +32,7 @@ static void resize_free(void *data)
 	free(z);
 }
 
-/* CMP-RID-5: once a resize is accepted, the next is a new request even at the same size. */
+/* CMP-RID-3: once a resize is accepted, the next is a new request even at the same size. */
 static int next_generation(Gceb__State__InstanceGroupManager **g, void *payload,
 			   struct gceb_err *err)
 {
@@ -161,7 +161,7 @@ static int prepare(struct gceb_txn *txn, const struct gceb_ref *ref, struct resi
 					err);
 	if (rc < 0)
 		goto out;
-	/* CMP-RID-5: the group's lifecycle and how many resizes it had. */
+	/* CMP-RID-3: the group's lifecycle and how many resizes it had. */
 	z->generation = g->resize_generation;
 	(void)snprintf(z->salt, sizeof(z->salt), "%.*s/%u", GCEB_GCE_NONCE_LEN,
 		       g->request_nonce ? g->request_nonce : "", (unsigned)z->generation);

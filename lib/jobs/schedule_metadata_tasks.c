@@ -155,7 +155,7 @@ static void on_set(struct run_item *item, struct gceb_http_request *req, void *a
 	gceb_gce_operation_release(&op);
 }
 
-/* CMP-RID-7: the fingerprint and items are in the body; the attempt tells retries apart. */
+/* CMP-RID-5: the fingerprint and items are in the body; the attempt tells retries apart. */
 static int add_request_id(struct gceb_http_request *set, const Gceb__State__MetadataUpdate *u,
 			  struct gceb_err *err)
 {

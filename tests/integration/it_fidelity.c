@@ -389,7 +389,7 @@ static void reinsert_after_delete_is_a_new_request(void **state)
 	assert_int_equal(request_id_reused(env), 0);
 }
 
-/* ---- CMP-RID-5: a resize to the same size, later, is a new request ---- */
+/* ---- CMP-RID-3: a resize to the same size, later, is a new request ---- */
 
 static int target_size(struct it_env *env)
 {
