@@ -581,14 +581,16 @@ int gceb_gce_set_metadata(const char *root, const char *project, const char *zon
 
 /* ---- requestId ---- */
 
-/* The namespace of gceb's name-based UUIDs, c347eaa0-fbea-50d2-aef3-9bd4a91c0392:
- * itself uuid5(NAMESPACE_URL, "https://gceb/requestId"). */
+/*
+ * The namespace of gceb's name-based UUIDs, c347eaa0-fbea-50d2-aef3-9bd4a91c0392:
+ * itself uuid5(NAMESPACE_URL, "https://gceb/requestId").
+ */
 static const unsigned char request_id_namespace[16] = { 0xc3, 0x47, 0xea, 0xa0, 0xfb, 0xea,
 							0x50, 0xd2, 0xae, 0xf3, 0x9b, 0xd4,
 							0xa9, 0x1c, 0x03, 0x92 };
 
-void gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
-			 char out[GCEB_GCE_UUID_LEN + 1])
+int gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
+			char out[GCEB_GCE_UUID_LEN + 1], struct gceb_err *err)
 {
 	static const char digits[] = "0123456789abcdef";
 	const char *path = strstr(req->url, "compute/v1/");
@@ -608,9 +610,11 @@ void gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
 	    (salt && EVP_DigestUpdate(ctx, salt, strlen(salt)) != 1) ||
 	    EVP_DigestUpdate(ctx, "\n", 1) != 1 ||
 	    (req->body && EVP_DigestUpdate(ctx, req->body, strlen(req->body)) != 1) ||
-	    EVP_DigestFinal_ex(ctx, md, &n) != 1 || n < 16)
-		/* Only an allocation failure inside OpenSSL: still a valid, nonzero UUID. */
-		memset(md, 0xff, 16);
+	    EVP_DigestFinal_ex(ctx, md, &n) != 1 || n < 16) {
+		/* Only an allocation failure inside OpenSSL; no id is better than a shared one. */
+		EVP_MD_CTX_free(ctx);
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	}
 	EVP_MD_CTX_free(ctx);
 	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* version 5 */
 	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* variant RFC 4122 */
@@ -621,6 +625,7 @@ void gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
 		out[o++] = digits[md[i] & 15];
 	}
 	out[o] = '\0';
+	return 0;
 }
 
 int gceb_gce_new_nonce(char out[GCEB_GCE_NONCE_LEN + 1], struct gceb_err *err)
@@ -643,8 +648,10 @@ int gceb_gce_add_request_id(struct gceb_http_request *req, const char *salt, str
 {
 	char id[GCEB_GCE_UUID_LEN + 1];
 	struct gceb_buf url = GCEB_BUF_INIT;
+	int r = gceb_gce_request_id(req, salt, id, err);
 
-	gceb_gce_request_id(req, salt, id);
+	if (r < 0)
+		return r;
 	gceb_buf_addf(&url, "%s%crequestId=%s", req->url, strchr(req->url, '?') ? '&' : '?', id);
 	if (url.oom) {
 		gceb_buf_release(&url);

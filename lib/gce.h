@@ -161,10 +161,10 @@ int gceb_gce_set_metadata(const char *root, const char *project, const char *zon
  * name is @req's method, its URL from "compute/v1/" on (so the root does not
  * matter), @salt (what sets this attempt apart; NULL is "") and its body.
  * The same request with the same salt always has the same id; any other
- * request, or another salt, another id.
+ * request, or another salt, another id. Returns 0 or GCEB_ENOMEM.
  */
-void gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
-			 char out[GCEB_GCE_UUID_LEN + 1]);
+int gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
+			char out[GCEB_GCE_UUID_LEN + 1], struct gceb_err *err);
 
 /*
  * Append "requestId=<gceb_gce_request_id()>" to @req's query. Call it once

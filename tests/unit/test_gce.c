@@ -1058,16 +1058,17 @@ static void request_id_is_deterministic(void **state)
 		post("https://compute.googleapis.com/compute/v1/projects/p/zones/z/x?size=1", "{}");
 	struct gceb_http_request *c = post(ROOT "compute/v1/projects/p/zones/z/x?size=2", "{}");
 	struct gceb_http_request *d = post(ROOT "compute/v1/projects/p/zones/z/x?size=1", "{ }");
+	struct gceb_err err = { 0 };
 	char ia[GCEB_GCE_UUID_LEN + 1], ib[GCEB_GCE_UUID_LEN + 1], ic[GCEB_GCE_UUID_LEN + 1],
 		id[GCEB_GCE_UUID_LEN + 1], is[GCEB_GCE_UUID_LEN + 1], in[GCEB_GCE_UUID_LEN + 1];
 
 	(void)state;
-	gceb_gce_request_id(a, "n/0", ia);
-	gceb_gce_request_id(b, "n/0", ib);
-	gceb_gce_request_id(c, "n/0", ic);
-	gceb_gce_request_id(d, "n/0", id);
-	gceb_gce_request_id(a, "n/1", is);
-	gceb_gce_request_id(a, NULL, in);
+	assert_int_equal(gceb_gce_request_id(a, "n/0", ia, &err), 0);
+	assert_int_equal(gceb_gce_request_id(b, "n/0", ib, &err), 0);
+	assert_int_equal(gceb_gce_request_id(c, "n/0", ic, &err), 0);
+	assert_int_equal(gceb_gce_request_id(d, "n/0", id, &err), 0);
+	assert_int_equal(gceb_gce_request_id(a, "n/1", is, &err), 0);
+	assert_int_equal(gceb_gce_request_id(a, NULL, in, &err), 0);
 	assert_true(is_v5_uuid(ia));
 	assert_string_equal(ia, ib);     /* another root: the same request */
 	assert_string_not_equal(ia, ic); /* another size */
@@ -1076,7 +1077,7 @@ static void request_id_is_deterministic(void **state)
 	assert_string_not_equal(ia, in);
 	/* Python: uuid5(UUID("c347eaa0-..."), "POST compute/v1/projects/p/zones/z/x?size=2\n\n{}").
 	 */
-	gceb_gce_request_id(c, "", ic);
+	assert_int_equal(gceb_gce_request_id(c, "", ic, &err), 0);
 	assert_string_equal(ic, "29824c43-90a5-5d47-ba83-708a98231f36");
 	gceb_http_request_free(a);
 	gceb_http_request_free(b);
@@ -1093,12 +1094,12 @@ static void request_id_is_added_to_the_query(void **state)
 	const char *q;
 
 	(void)state;
-	gceb_gce_request_id(a, "s", want);
+	assert_int_equal(gceb_gce_request_id(a, "s", want, &err), 0);
 	assert_int_equal(gceb_gce_add_request_id(a, "s", &err), 0);
 	q = strstr(a->url, "?requestId=");
 	assert_non_null(q);
 	assert_string_equal(q + strlen("?requestId="), want);
-	gceb_gce_request_id(b, "s", want);
+	assert_int_equal(gceb_gce_request_id(b, "s", want, &err), 0);
 	assert_int_equal(gceb_gce_add_request_id(b, "s", &err), 0);
 	q = strstr(b->url, "?size=1&requestId=");
 	assert_non_null(q);
