@@ -275,8 +275,8 @@ static void template_insert_sends_partial_network_urls(void **state)
 {
 	static const char *const partial[] = { "global/networks/net2",
 					       "projects/other-project/global/networks/net2",
-					       "https://www.googleapis.com/compute/v1/projects/x/"
-					       "global/networks/n" };
+					       ("https://www.googleapis.com/compute/v1/projects/x/"
+						"global/networks/n") };
 	Gceb__State__Revision *r = revision();
 	struct gceb_http_request *req = NULL;
 	struct gceb_err err = { 0 };
@@ -1127,12 +1127,12 @@ static void nonces_are_random_hex(void **state)
 static void instance_url_check(void **state)
 {
 	static const char *const bad[] = {
-		"https://evil.example/compute/v1/projects/example-project/zones/us-central1-b/"
-		"instances/vm-1",
+		("https://evil.example/compute/v1/projects/example-project/zones/us-central1-b/"
+		 "instances/vm-1"),
 		CANON "/zones/us-central1-b/instances/../instances/vm-1",
 		CANON "/zones/us-central1-a/instances/vm-1",
-		"https://www.googleapis.com/compute/v1/projects/other/zones/us-central1-b/"
-		"instances/vm-1",
+		("https://www.googleapis.com/compute/v1/projects/other/zones/us-central1-b/"
+		 "instances/vm-1"),
 		CANON "/zones/us-central1-b/instanceGroups/vm-1",
 		CANON "/zones/us-central1-b/instances/vm-1/x",
 		CANON "/zones/us-central1-b/instances/VM",
