@@ -287,7 +287,7 @@ static void add_disk(bool *oom, cJSON *props, const Gceb__State__Revision *r)
 	gceb_json_add(oom, disk, "autoDelete", cJSON_CreateTrue());
 	gceb_json_add(oom, disk, "boot", cJSON_CreateTrue());
 	params = gceb_json_add(oom, disk, "initializeParams", cJSON_CreateObject());
-	/* Sent as stored, even 0 (behaviour.md §4.3); an int64, so a JSON string. */
+	/* Sent as stored, even 0 (design/create.md); an int64, so a JSON string (CMP-1). */
 	(void)snprintf(size, sizeof(size), "%d", (int)r->disk_size_gb);
 	gceb_json_add_string(oom, params, "diskSizeGb", size);
 	gceb_buf_addf(&image, "%scompute/v1/projects/%s/global/images/%s", GCEB_GCE_CANONICAL_ROOT,
@@ -601,7 +601,7 @@ int gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
 
 	if (!path)
 		path = req->url;
-	/* name = method SP path LF salt LF body (RFC 4122 §4.3). */
+	/* name = method SP path LF salt LF body (RFC 4122 section 4.3). */
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, request_id_namespace, sizeof(request_id_namespace)) != 1 ||
 	    EVP_DigestUpdate(ctx, req->method, strlen(req->method)) != 1 ||

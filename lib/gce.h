@@ -157,7 +157,7 @@ int gceb_gce_set_metadata(const char *root, const char *project, const char *zon
 
 /*
  * The requestId of a mutation (docs/design/compute.md "requestId"): a UUID of
- * version 5's layout (RFC 4122 §4.3: SHA-1 of a namespace and a name) whose
+ * version 5's layout (RFC 4122 section 4.3: SHA-1 of a namespace and a name) whose
  * name is @req's method, its URL from "compute/v1/" on (so the root does not
  * matter), @salt (what sets this attempt apart; NULL is "") and its body.
  * The same request with the same salt always has the same id; any other
