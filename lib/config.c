@@ -566,7 +566,8 @@ static void check_template(const struct checker *c, const gceb_template_cfg *t, 
 		problem(c, t, 10, 0, "image_project '%s' is not a valid GCE project",
 			t->image_project);
 	if (t->network_url && *t->network_url && !gceb_name_is_network(t->network_url))
-		problem(c, t, 11, 0, "network_url '%s' is neither a network name nor an https URL",
+		problem(c, t, 11, 0,
+			"network_url '%s' is neither a network name, a partial network URL nor an https URL",
 			t->network_url);
 	if (t->disk_size_gb < 0)
 		problem(c, t, 5, 0, "disk_size_gb must not be negative");

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "buf.h"
 #include "canonjson.h"
@@ -152,6 +154,37 @@ const char *gceb_gce_url_name(const char *url)
 	return slash ? slash + 1 : url;
 }
 
+int gceb_gce_check_instance_url(const char *root, const char *project, const char *zone,
+				const char *url, struct gceb_err *err)
+{
+	struct gceb_buf want = GCEB_BUF_INIT;
+	char *resolved = NULL;
+	const char *path, *name;
+	size_t n;
+	int r;
+
+	if ((r = gceb_gce_resolve(root, url, &resolved, err)) < 0)
+		return r;
+	/* resolved = root + the checked path; compare the path with the one expected. */
+	n = strlen(root);
+	path = resolved + n + (n == 0 || root[n - 1] != '/');
+	gceb_buf_addf(&want, "compute/v1/projects/%s/zones/%s/instances/", project, zone);
+	if (want.oom) {
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		goto out;
+	}
+	n = want.len;
+	name = path + n;
+	if (strncmp(path, want.p, n) != 0 || !is_name(name))
+		r = gceb_err_set(err, GCEB_EPARSE,
+				 "'%s' is not an instance URL of project '%s' zone '%s'", url,
+				 project, zone);
+out:
+	gceb_buf_release(&want);
+	free(resolved);
+	return r;
+}
+
 /* Check that @url would be called on the Compute root; the URL itself is sent as stored. */
 static int check_stored(const char *root, const char *url, struct gceb_err *err)
 {
@@ -224,9 +257,10 @@ static int check_revision(const Gceb__State__Revision *r, struct gceb_err *err)
 	if (!is_name(r->machine_type))
 		return bad_name("machine_type", r->machine_type, err);
 	if (r->network_url && *r->network_url && !gceb_name_is_network(r->network_url))
-		return gceb_err_set(err, GCEB_EPARSE,
-				    "network_url '%s' is neither a network name nor an https URL",
-				    r->network_url);
+		return gceb_err_set(
+			err, GCEB_EPARSE,
+			"network_url '%s' is neither a network name, a partial network URL nor an https URL",
+			r->network_url);
 	if (r->disk_size_gb < 0)
 		return gceb_err_set(err, GCEB_EPARSE, "disk_size_gb %d is negative",
 				    (int)r->disk_size_gb);
@@ -248,12 +282,14 @@ static void add_disk(bool *oom, cJSON *props, const Gceb__State__Revision *r)
 	cJSON *disks = gceb_json_add(oom, props, "disks", cJSON_CreateArray());
 	cJSON *disk = gceb_json_add(oom, disks, NULL, cJSON_CreateObject());
 	cJSON *params;
+	char size[16];
 
 	gceb_json_add(oom, disk, "autoDelete", cJSON_CreateTrue());
 	gceb_json_add(oom, disk, "boot", cJSON_CreateTrue());
 	params = gceb_json_add(oom, disk, "initializeParams", cJSON_CreateObject());
-	/* Sent as stored, even 0 (behaviour.md §4.3). */
-	gceb_json_add(oom, params, "diskSizeGb", cJSON_CreateNumber(r->disk_size_gb));
+	/* Sent as stored, even 0 (design/create.md); an int64, so a JSON string (CMP-1). */
+	(void)snprintf(size, sizeof(size), "%d", (int)r->disk_size_gb);
+	gceb_json_add_string(oom, params, "diskSizeGb", size);
 	gceb_buf_addf(&image, "%scompute/v1/projects/%s/global/images/%s", GCEB_GCE_CANONICAL_ROOT,
 		      r->image_project && *r->image_project ? r->image_project : r->project,
 		      r->image_name);
@@ -541,6 +577,89 @@ int gceb_gce_set_metadata(const char *root, const char *project, const char *zon
 	gceb_buf_adds(&url, "/setMetadata");
 	body = metadata_body(fingerprint, items, n_items, &oom);
 	return finish("POST", &url, body, oom, out, err);
+}
+
+/* ---- requestId ---- */
+
+/*
+ * The namespace of gceb's name-based UUIDs, c347eaa0-fbea-50d2-aef3-9bd4a91c0392:
+ * itself uuid5(NAMESPACE_URL, "https://gceb/requestId").
+ */
+static const unsigned char request_id_namespace[16] = { 0xc3, 0x47, 0xea, 0xa0, 0xfb, 0xea,
+							0x50, 0xd2, 0xae, 0xf3, 0x9b, 0xd4,
+							0xa9, 0x1c, 0x03, 0x92 };
+
+int gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
+			char out[GCEB_GCE_UUID_LEN + 1], struct gceb_err *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *path = strstr(req->url, "compute/v1/");
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t i, o = 0;
+
+	if (!path)
+		path = req->url;
+	/* name = method SP path LF salt LF body (RFC 4122 section 4.3). */
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, request_id_namespace, sizeof(request_id_namespace)) != 1 ||
+	    EVP_DigestUpdate(ctx, req->method, strlen(req->method)) != 1 ||
+	    EVP_DigestUpdate(ctx, " ", 1) != 1 || EVP_DigestUpdate(ctx, path, strlen(path)) != 1 ||
+	    EVP_DigestUpdate(ctx, "\n", 1) != 1 ||
+	    (salt && EVP_DigestUpdate(ctx, salt, strlen(salt)) != 1) ||
+	    EVP_DigestUpdate(ctx, "\n", 1) != 1 ||
+	    (req->body && EVP_DigestUpdate(ctx, req->body, strlen(req->body)) != 1) ||
+	    EVP_DigestFinal_ex(ctx, md, &n) != 1 || n < 16) {
+		/* Only an allocation failure inside OpenSSL; no id is better than a shared one. */
+		EVP_MD_CTX_free(ctx);
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	}
+	EVP_MD_CTX_free(ctx);
+	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* version 5 */
+	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* variant RFC 4122 */
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = digits[md[i] >> 4];
+		out[o++] = digits[md[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int gceb_gce_new_nonce(char out[GCEB_GCE_NONCE_LEN + 1], struct gceb_err *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char raw[GCEB_GCE_NONCE_LEN / 2];
+	size_t i;
+
+	if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+		return gceb_err_set(err, GCEB_EBUG, "no random bytes for a request nonce");
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = digits[raw[i] >> 4];
+		out[2 * i + 1] = digits[raw[i] & 15];
+	}
+	out[GCEB_GCE_NONCE_LEN] = '\0';
+	return 0;
+}
+
+int gceb_gce_add_request_id(struct gceb_http_request *req, const char *salt, struct gceb_err *err)
+{
+	char id[GCEB_GCE_UUID_LEN + 1];
+	struct gceb_buf url = GCEB_BUF_INIT;
+	int r = gceb_gce_request_id(req, salt, id, err);
+
+	if (r < 0)
+		return r;
+	gceb_buf_addf(&url, "%s%crequestId=%s", req->url, strchr(req->url, '?') ? '&' : '?', id);
+	if (url.oom) {
+		gceb_buf_release(&url);
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	}
+	free(req->url);
+	req->url = gceb_buf_detach(&url);
+	return 0;
 }
 
 static int stored_request(const char *method, const char *root, const char *stored,

@@ -66,13 +66,26 @@ int gceb_gce_resolve(const char *root, const char *stored_url, char **out, struc
 /* The last path segment of @url (the instance name of an instance URL); borrowed from @url. */
 const char *gceb_gce_url_name(const char *url);
 
+/*
+ * Whether @url, read from a listing of group @group's members, is the URL
+ * of an instance of that group's project and zone: it passes
+ * gceb_gce_resolve() and its path is exactly
+ * compute/v1/projects/@project/zones/@zone/instances/NAME, NAME an RFC 1035
+ * name. Returns 0, GCEB_EAUTH (another host) or GCEB_EPARSE (another
+ * shape), with a message naming the URL.
+ */
+int gceb_gce_check_instance_url(const char *root, const char *project, const char *zone,
+				const char *url, struct gceb_err *err);
+
 /* ---- request builders ---- */
 
 /*
  * instanceTemplates.insert for Revision @r of template @base at revision @rev
  * (40 hex): POST {root}compute/v1/projects/{r.project}/global/instanceTemplates
  * with the body of behaviour.md §4.3, named "@base-@rev". A network_url that is
- * a bare name becomes the canonical URL of that network in r.project.
+ * a bare name becomes the canonical URL of that network in r.project; a
+ * partial or https URL is sent as given. diskSizeGb, an int64, is sent as a
+ * JSON string, as the API documents it.
  */
 int gceb_gce_template_insert(const char *root, const char *base, const char *rev,
 			     const Gceb__State__Revision *r, struct gceb_http_request **out,
@@ -138,6 +151,32 @@ int gceb_gce_set_metadata(const char *root, const char *project, const char *zon
 			  const char *instance, const char *fingerprint,
 			  const struct gceb_gce_item *items, size_t n_items,
 			  struct gceb_http_request **out, struct gceb_err *err);
+
+/* Length of a UUID in its text form, 8-4-4-4-12 hex digits. */
+#define GCEB_GCE_UUID_LEN 36
+
+/*
+ * The requestId of a mutation (docs/design/compute.md "requestId"): a UUID of
+ * version 5's layout (RFC 4122 section 4.3: SHA-1 of a namespace and a name) whose
+ * name is @req's method, its URL from "compute/v1/" on (so the root does not
+ * matter), @salt (what sets this attempt apart; NULL is "") and its body.
+ * The same request with the same salt always has the same id; any other
+ * request, or another salt, another id. Returns 0 or GCEB_ENOMEM.
+ */
+int gceb_gce_request_id(const struct gceb_http_request *req, const char *salt,
+			char out[GCEB_GCE_UUID_LEN + 1], struct gceb_err *err);
+
+/*
+ * Append "requestId=<gceb_gce_request_id()>" to @req's query. Call it once
+ * the request is complete. Returns 0 or GCEB_ENOMEM.
+ */
+int gceb_gce_add_request_id(struct gceb_http_request *req, const char *salt, struct gceb_err *err);
+
+/* Length of a request nonce: 128 random bits in lower-case hex. */
+#define GCEB_GCE_NONCE_LEN 32
+
+/* A new random nonce (OpenSSL's RAND_bytes). Returns 0 or GCEB_EBUG. */
+int gceb_gce_new_nonce(char out[GCEB_GCE_NONCE_LEN + 1], struct gceb_err *err);
 
 /* GET of a stored URL (an instance, an operation), resolved by gceb_gce_resolve(). */
 int gceb_gce_get_stored(const char *root, const char *url, struct gceb_http_request **out,

@@ -33,11 +33,40 @@ bool gceb_name_is_project(const char *s)
 	return gceb_name_is_rfc1035(colon + 1);
 }
 
+/* "global/networks/N", N an RFC 1035 name. */
+static bool is_global_network(const char *s)
+{
+	static const char prefix[] = "global/networks/";
+
+	return !strncmp(s, prefix, sizeof(prefix) - 1) &&
+	       gceb_name_is_rfc1035(s + sizeof(prefix) - 1);
+}
+
+/* "projects/P/global/networks/N" or "global/networks/N", as Compute takes them. */
+static bool is_partial_network(const char *s)
+{
+	static const char prefix[] = "projects/";
+	char project[GCEB_GCE_NAME_MAX * 4 + 1];
+	const char *slash;
+	size_t n;
+
+	if (strncmp(s, prefix, sizeof(prefix) - 1) != 0)
+		return is_global_network(s);
+	s += sizeof(prefix) - 1;
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : 0;
+	if (n == 0 || n >= sizeof(project))
+		return false;
+	memcpy(project, s, n);
+	project[n] = '\0';
+	return gceb_name_is_project(project) && is_global_network(slash + 1);
+}
+
 bool gceb_name_is_network(const char *s)
 {
 	struct gceb_url u;
 
-	if (gceb_name_is_rfc1035(s))
+	if (gceb_name_is_rfc1035(s) || is_partial_network(s))
 		return true;
 	return gceb_url_parse(s, GCEB_EPARSE, &u, NULL) == 0 && !u.plain_http &&
 	       u.scheme_len == 5 && !strncmp(u.scheme, "https", 5);

@@ -26,7 +26,9 @@ bool gceb_name_is_project(const char *s);
 
 /*
  * Whether @s may be a template's network_url: a network name (RFC 1035, as
- * above) or an https URL the URL parser takes (url.h).
+ * above), a partial URL as Compute takes one ("projects/P/global/networks/N"
+ * with P a project id, or "global/networks/N"), or an https URL the URL
+ * parser takes (url.h).
  */
 bool gceb_name_is_network(const char *s);
 

@@ -44,7 +44,7 @@ static int build(struct run_item *item, struct gceb_err *err)
 	else if (rc == 0 && !g->url && state == GCEB_GROUP_ACTIVE && ready(r) &&
 		 (rc = gceb_gce_igm_insert(item->run->root, r->project, item->ref.zone,
 					   item->ref.base, item->ref.rev, r->url, &req, err)) == 0)
-		rc = gce_create_insert(item, req, r->project, err);
+		rc = gce_create_insert(item, req, r->project, g->request_nonce, err);
 	gceb_entity_free(g);
 	gceb_entity_free(r);
 	return rc == GCEB_ENOTFOUND ? 0 : rc;

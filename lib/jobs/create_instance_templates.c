@@ -37,7 +37,7 @@ static int build(struct run_item *item, struct gceb_err *err)
 	else if (rc == 0 && !r->url && state == GCEB_GROUP_ACTIVE && r->project && *r->project &&
 		 (rc = gceb_gce_template_insert(item->run->root, item->ref.base, item->ref.rev, r,
 						&req, err)) == 0)
-		rc = gce_create_insert(item, req, r->project, err);
+		rc = gce_create_insert(item, req, r->project, r->request_nonce, err);
 	gceb_entity_free(r);
 	return rc;
 }

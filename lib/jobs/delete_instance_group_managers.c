@@ -15,7 +15,7 @@ static int clear_url(Gceb__State__InstanceGroupManager **g, void *payload, struc
 	if (!*g)
 		return GCEB_UPDATE_KEEP;
 	return gce_delete_clear(&(*g)->url, &(*g)->has_delete_requested, &(*g)->delete_requested,
-				payload, err);
+				&(*g)->request_nonce, payload, err);
 }
 
 static void on_delete(struct run_item *item, struct gceb_http_request *req, void *arg)
@@ -37,7 +37,7 @@ static int build(struct run_item *item, struct gceb_err *err)
 	int rc = gceb_fleet_load_group(item->run->job->store, &item->ref, &g, err);
 
 	if (rc == 0 && g && deletable(g))
-		rc = gce_delete_submit(item, g->url, on_delete, err);
+		rc = gce_delete_submit(item, g->url, g->request_nonce, on_delete, err);
 	gceb_entity_free(g);
 	return rc;
 }

@@ -15,7 +15,7 @@ static int clear_url(Gceb__State__Revision **r, void *payload, struct gceb_err *
 	if (!*r)
 		return GCEB_UPDATE_KEEP;
 	return gce_delete_clear(&(*r)->url, &(*r)->has_delete_requested, &(*r)->delete_requested,
-				payload, err);
+				&(*r)->request_nonce, payload, err);
 }
 
 static void on_delete(struct run_item *item, struct gceb_http_request *req, void *arg)
@@ -37,7 +37,7 @@ static int build(struct run_item *item, struct gceb_err *err)
 	int rc = gceb_fleet_load_revision(item->run->job->store, &item->ref, &r, err);
 
 	if (rc == 0 && r && deletable(r))
-		rc = gce_delete_submit(item, r->url, on_delete, err);
+		rc = gce_delete_submit(item, r->url, r->request_nonce, on_delete, err);
 	gceb_entity_free(r);
 	return rc;
 }

@@ -72,6 +72,9 @@ static int build(struct run_item *item, struct gceb_err *err)
 	if (rc == 0)
 		rc = gceb_gce_delete_instances(item->run->root, r->project, gref.zone, igm,
 					       (const char *const *)&in->url, 1, &req, err);
+	/* CMP-RID-4: the instance in the body, and the group's lifecycle. */
+	if (rc == 0 && (rc = gceb_gce_add_request_id(req, g->request_nonce, err)) < 0)
+		gceb_http_request_free(req);
 	if (rc == 0)
 		rc = run_item_submit(item, req, on_delete, NULL);
 out:

@@ -256,6 +256,13 @@ static void on_page(struct run_item *item, struct gceb_http_request *req, void *
 		return;
 	}
 	for (i = 0; i < page.n_urls; i++) {
+		/* CMP-3: a foreign URL fails the whole group's item; nothing is stored. */
+		if (gceb_gce_check_instance_url(item->run->root, f->project, item->ref.zone,
+						page.urls[i], &e) < 0) {
+			run_item_fail(item, "%s: %s", req->url, e.msg);
+			gceb_gce_instance_page_release(&page);
+			return;
+		}
 		if (gceb_strv_push(&f->urls, &f->n_urls, page.urls[i]) < 0) {
 			run_item_fail(item, "out of memory");
 			gceb_gce_instance_page_release(&page);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gce_create.c - insert a GCE resource and wait for its operation */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +12,20 @@ struct outcome {
 	const char *url;       /* set url to this (NULL: leave it) */
 	const char *operation; /* set insert_operation to this (NULL: leave it) */
 	const char *clear_if;  /* clear insert_operation if it equals this */
+	bool failed;           /* clear_if is an insert that failed */
 };
 
 /* Re-check in the write transaction: the entity may have changed since the build. */
-static int apply(char **url, char **op, const struct outcome *o, struct gceb_err *err)
+static int apply(char **url, char **op, char **nonce, const struct outcome *o, struct gceb_err *err)
 {
+	/*
+	 * CMP-RID-1: an insert that failed is never repeated under its requestId.
+	 * It was sent under the stored nonce if its operation is the one stored,
+	 * or none is (the insert's own answer said DONE).
+	 */
+	if (o->failed && !*url && (!*op || !strcmp(*op, o->clear_if)) &&
+	    gceb_set_string(nonce, NULL) < 0)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	if ((o->url && (!*url || strcmp(*url, o->url) != 0) && gceb_set_string(url, o->url) < 0) ||
 	    (o->url && gceb_set_string(op, NULL) < 0) ||
 	    (o->operation && !*url && gceb_set_string(op, o->operation) < 0) ||
@@ -26,12 +36,16 @@ static int apply(char **url, char **op, const struct outcome *o, struct gceb_err
 
 static int apply_revision(Gceb__State__Revision **r, void *payload, struct gceb_err *err)
 {
-	return *r ? apply(&(*r)->url, &(*r)->insert_operation, payload, err) : GCEB_UPDATE_KEEP;
+	if (!*r)
+		return GCEB_UPDATE_KEEP;
+	return apply(&(*r)->url, &(*r)->insert_operation, &(*r)->request_nonce, payload, err);
 }
 
 static int apply_group(Gceb__State__InstanceGroupManager **g, void *payload, struct gceb_err *err)
 {
-	return *g ? apply(&(*g)->url, &(*g)->insert_operation, payload, err) : GCEB_UPDATE_KEEP;
+	if (!*g)
+		return GCEB_UPDATE_KEEP;
+	return apply(&(*g)->url, &(*g)->insert_operation, &(*g)->request_nonce, payload, err);
 }
 
 static void record(struct run_item *item, const struct outcome *o)
@@ -82,7 +96,7 @@ static void handle_operation(struct run_item *item, const struct gceb_http_reque
 		run_item_fail(item, "insert failed: %s: %s; it will be retried",
 			      op.error_code ? op.error_code : "error",
 			      op.error_message ? op.error_message : "(no message)");
-		record(item, &(struct outcome){ .clear_if = op.self_link });
+		record(item, &(struct outcome){ .clear_if = op.self_link, .failed = true });
 	} else if (op.done && !op.target_link) {
 		run_item_fail(item, "operation '%s' has no targetLink", op.self_link);
 	} else if (op.done && !link_ok(item, op.target_link)) {
@@ -161,14 +175,64 @@ static void on_insert(struct run_item *item, struct gceb_http_request *req, void
 	}
 }
 
-int gce_create_insert(struct run_item *item, struct gceb_http_request *insert, const char *project,
+/* Keep the nonce stored, or store @payload's; either way @payload ends up holding it. */
+static int keep_nonce(char **nonce, char *mine, struct gceb_err *err)
+{
+	if (*nonce && strlen(*nonce) == GCEB_GCE_NONCE_LEN)
+		(void)snprintf(mine, GCEB_GCE_NONCE_LEN + 1, "%s", *nonce);
+	else if (gceb_set_string(nonce, mine) < 0)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	return GCEB_UPDATE_KEEP;
+}
+
+static int nonce_revision(Gceb__State__Revision **r, void *payload, struct gceb_err *err)
+{
+	return *r ? keep_nonce(&(*r)->request_nonce, payload, err) : GCEB_UPDATE_KEEP;
+}
+
+static int nonce_group(Gceb__State__InstanceGroupManager **g, void *payload, struct gceb_err *err)
+{
+	return *g ? keep_nonce(&(*g)->request_nonce, payload, err) : GCEB_UPDATE_KEEP;
+}
+
+int gce_request_nonce(struct run_item *item, const char *stored, char out[GCEB_GCE_NONCE_LEN + 1],
 		      struct gceb_err *err)
 {
-	item->data = strdup(project);
-	item->free_data = free;
-	if (!item->data) {
+	int r;
+
+	if (stored && strlen(stored) == GCEB_GCE_NONCE_LEN) {
+		(void)snprintf(out, GCEB_GCE_NONCE_LEN + 1, "%s", stored);
+		return 0;
+	}
+	if ((r = gceb_gce_new_nonce(out, err)) < 0)
+		return r;
+	/* Written before the request is sent: the engine commits before any I/O. */
+	if (item->ref.kind == GCEB_KIND_IGM)
+		r = run_update_group(item->run, item->what, &item->ref, nonce_group, out);
+	else
+		r = run_update_revision(item->run, item->what, &item->ref, nonce_revision, out);
+	return r < 0 ? 1 : 0;
+}
+
+int gce_create_insert(struct run_item *item, struct gceb_http_request *insert, const char *project,
+		      const char *nonce, struct gceb_err *err)
+{
+	char salt[GCEB_GCE_NONCE_LEN + 1];
+	int r = gce_request_nonce(item, nonce, salt, err);
+
+	if (r == 0)
+		r = gceb_gce_add_request_id(insert, salt, err);
+	if (r > 0) { /* the update failed and was reported */
 		gceb_http_request_free(insert);
-		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+		return 0;
+	}
+	item->data = r == 0 ? strdup(project) : NULL;
+	item->free_data = free;
+	if (r == 0 && !item->data)
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	if (r < 0) {
+		gceb_http_request_free(insert);
+		return r;
 	}
 	return run_item_submit(item, insert, on_insert, NULL);
 }

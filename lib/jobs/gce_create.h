@@ -15,16 +15,30 @@
 #ifndef GCEB_JOBS_GCE_CREATE_H
 #define GCEB_JOBS_GCE_CREATE_H
 
+#include "gce.h"
 #include "run.h"
 
 /* Poll the running insert @op_url of the item's entity. */
 int gce_create_poll(struct run_item *item, const char *op_url, struct gceb_err *err);
 
 /*
+ * The request nonce of the item's entity (a revision or a group) in @out:
+ * @stored if it is one, else a new one, stored in the entity before any
+ * request is sent (docs/design/compute.md "requestId"). Returns 0, 1 if
+ * storing it failed (reported against the item: send nothing), or a
+ * negative code with @err set.
+ */
+int gce_request_nonce(struct run_item *item, const char *stored, char out[GCEB_GCE_NONCE_LEN + 1],
+		      struct gceb_err *err);
+
+/*
  * Send @insert (taken over) for the item's entity and await it; @project
- * is where a GET finds the resource after a 409.
+ * is where a GET finds the resource after a 409. The insert carries the
+ * requestId of the entity's @nonce (gce_request_nonce(); CMP-RID-1): sent
+ * again after a lost answer, it is the same request to Compute; a failed
+ * operation clears the nonce, so the next insert is a new request.
  */
 int gce_create_insert(struct run_item *item, struct gceb_http_request *insert, const char *project,
-		      struct gceb_err *err);
+		      const char *nonce, struct gceb_err *err);
 
 #endif

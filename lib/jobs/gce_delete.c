@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "gce.h"
+#include "gce_create.h"
 #include "gce_delete.h"
 
-int gce_delete_submit(struct run_item *item, const char *url, run_done_fn done,
+int gce_delete_submit(struct run_item *item, const char *url, const char *nonce, run_done_fn done,
 		      struct gceb_err *err)
 {
 	struct gceb_http_request *req = NULL;
+	char salt[GCEB_GCE_NONCE_LEN + 1];
 	int r;
 
 	item->data = strdup(url);
@@ -18,8 +20,14 @@ int gce_delete_submit(struct run_item *item, const char *url, run_done_fn done,
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	r = gceb_gce_delete_stored(item->run->root, url, &req, err);
 	if (r == 0)
-		r = run_item_submit(item, req, done, NULL);
-	return r;
+		r = gce_request_nonce(item, nonce, salt, err);
+	if (r == 0)
+		r = gceb_gce_add_request_id(req, salt, err);
+	if (r != 0) {
+		gceb_http_request_free(req);
+		return r > 0 ? 0 : r; /* > 0: storing the nonce failed, and was reported */
+	}
+	return run_item_submit(item, req, done, NULL);
 }
 
 const char *gce_delete_url(const struct run_item *item)
@@ -67,12 +75,13 @@ bool gce_delete_confirmed(struct run_item *item, const struct gceb_http_request 
 }
 
 int gce_delete_clear(char **url, protobuf_c_boolean *has_delete_requested,
-		     protobuf_c_boolean *delete_requested, const char *deleted,
+		     protobuf_c_boolean *delete_requested, char **nonce, const char *deleted,
 		     struct gceb_err *err)
 {
 	if (!*url || strcmp(*url, deleted) != 0)
 		return GCEB_UPDATE_KEEP;
-	if (gceb_set_string(url, NULL) < 0)
+	/* CMP-RID-2: the resource is gone; what comes next of this name is a new request. */
+	if (gceb_set_string(url, NULL) < 0 || gceb_set_string(nonce, NULL) < 0)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	*has_delete_requested = *delete_requested = true;
 	return GCEB_UPDATE_KEEP;

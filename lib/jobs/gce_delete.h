@@ -12,8 +12,12 @@
 
 #include "run.h"
 
-/* Send DELETE @url for @item, keeping a copy of @url as the item's data. */
-int gce_delete_submit(struct run_item *item, const char *url, run_done_fn done,
+/*
+ * Send DELETE @url for @item, keeping a copy of @url as the item's data,
+ * with the requestId of the entity's @nonce (gce_request_nonce(), stored
+ * first if the entity has none; docs/design/compute.md CMP-RID-2).
+ */
+int gce_delete_submit(struct run_item *item, const char *url, const char *nonce, run_done_fn done,
 		      struct gceb_err *err);
 
 /*
@@ -27,12 +31,13 @@ bool gce_delete_confirmed(struct run_item *item, const struct gceb_http_request 
 const char *gce_delete_url(const struct run_item *item);
 
 /*
- * Clear *@url if it is still the URL deleted (@deleted), and set
- * *@delete_requested: cleanup-entities waits for a 404 before it forgets
- * the entity. Returns 0 or GCEB_ENOMEM.
+ * Clear *@url if it is still the URL deleted (@deleted), set
+ * *@delete_requested (cleanup-entities waits for a 404 before it forgets
+ * the entity) and clear *@nonce (a later insert or delete of the same name
+ * is a new request). Returns 0 or GCEB_ENOMEM.
  */
 int gce_delete_clear(char **url, protobuf_c_boolean *has_delete_requested,
-		     protobuf_c_boolean *delete_requested, const char *deleted,
+		     protobuf_c_boolean *delete_requested, char **nonce, const char *deleted,
 		     struct gceb_err *err);
 
 #endif

@@ -5,6 +5,7 @@
  * revisions still hold in the zone, and at most idle + 100 per run
  * (behaviour.md §4.10; an unset maximum means unlimited, capped at 1000).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,9 @@
 /* What the group's item knows once its counts are read. */
 struct resize {
 	char *project;
+	char name[GCEB_GCE_NAME_MAX + 1];   /* the group asked for, and resized */
+	uint32_t generation;                /* the group's resize_generation */
+	char salt[GCEB_GCE_NONCE_LEN + 16]; /* its request_nonce and generation */
 	struct gceb_gce_resize_input in;
 };
 
@@ -28,11 +32,29 @@ static void resize_free(void *data)
 	free(z);
 }
 
+/* CMP-RID-3: once a resize is accepted, the next is a new request even at the same size. */
+static int next_generation(Gceb__State__InstanceGroupManager **g, void *payload,
+			   struct gceb_err *err)
+{
+	const uint32_t *sent = payload;
+
+	if (*g && (*g)->resize_generation == *sent) {
+		(*g)->resize_generation = *sent + 1;
+		(*g)->has_resize_generation = true;
+	}
+	return GCEB_UPDATE_KEEP;
+}
+
 static void on_resize(struct run_item *item, struct gceb_http_request *req, void *arg)
 {
+	struct resize *z = item->data;
+
 	/* The answer's error list is ignored, as in the reference: the next run looks again. */
 	if (req->result < 0)
 		run_item_fail_request(item, req);
+	else
+		(void)run_update_group(item->run, item->what, &item->ref, next_generation,
+				       &z->generation);
 }
 
 static void on_get(struct run_item *item, struct gceb_http_request *req, void *arg)
@@ -60,8 +82,11 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 	z->in.target_size = igm.target_size;
 	if (!gceb_gce_resize_size(&z->in, &size))
 		goto out;
-	if (gceb_gce_resize(item->run->root, z->project, item->ref.zone, igm.name, (int32_t)size,
-			    &resize, &e) < 0) {
+	/* CMP-4: the group asked for, whatever name the answer gives. */
+	if (gceb_gce_resize(item->run->root, z->project, item->ref.zone, z->name, (int32_t)size,
+			    &resize, &e) < 0 ||
+	    gceb_gce_add_request_id(resize, z->salt, &e) < 0) {
+		gceb_http_request_free(resize);
 		run_item_fail(item, "%s", e.msg);
 		goto out;
 	}
@@ -136,6 +161,10 @@ static int prepare(struct gceb_txn *txn, const struct gceb_ref *ref, struct resi
 					err);
 	if (rc < 0)
 		goto out;
+	/* CMP-RID-3: the group's lifecycle and how many resizes it had. */
+	z->generation = g->resize_generation;
+	(void)snprintf(z->salt, sizeof(z->salt), "%.*s/%u", GCEB_GCE_NONCE_LEN,
+		       g->request_nonce ? g->request_nonce : "", (unsigned)z->generation);
 	z->in.minimum_size = g->minimum_size;
 	z->in.maximum_size = g->maximum_size;
 	z->in.other = other.sum;
@@ -154,7 +183,6 @@ static int build(struct run_item *item, struct gceb_err *err)
 	struct gceb_http_request *req = NULL;
 	struct gceb_txn *txn = NULL;
 	struct resize *z = NULL;
-	char name[GCEB_GCE_NAME_MAX + 1];
 	int rc;
 
 	rc = gceb_store_begin(item->run->job->store, false, &txn, err);
@@ -165,9 +193,10 @@ static int build(struct run_item *item, struct gceb_err *err)
 		return rc;
 	item->data = z;
 	item->free_data = resize_free;
-	rc = gceb_fleet_name(&item->ref, GCEB_NAME_GROUP, name, err);
+	rc = gceb_fleet_name(&item->ref, GCEB_NAME_GROUP, z->name, err);
 	if (rc == 0)
-		rc = gceb_gce_igm_get(item->run->root, z->project, item->ref.zone, name, &req, err);
+		rc = gceb_gce_igm_get(item->run->root, z->project, item->ref.zone, z->name, &req,
+				      err);
 	if (rc == 0)
 		rc = run_item_submit(item, req, on_get, NULL);
 	return rc;

@@ -104,6 +104,9 @@ static int reschedule(Gceb__State__Instance **inp, void *payload, struct gceb_er
 	free(all);
 	if (!merged)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	/* A new attempt: its setMetadata must not be taken for the failed one. */
+	merged->has_attempt = true;
+	merged->attempt = a->attempt + 1;
 	gceb_entity_free(a);
 	in->active_metadata_update = merged;
 	while (in->n_pending_metadata_updates > 0)
@@ -152,6 +155,16 @@ static void on_set(struct run_item *item, struct gceb_http_request *req, void *a
 	gceb_gce_operation_release(&op);
 }
 
+/* CMP-RID-5: the fingerprint and items are in the body; the attempt tells retries apart. */
+static int add_request_id(struct gceb_http_request *set, const Gceb__State__MetadataUpdate *u,
+			  struct gceb_err *err)
+{
+	char salt[16];
+
+	(void)snprintf(salt, sizeof(salt), "%u", (unsigned)u->attempt);
+	return gceb_gce_add_request_id(set, salt, err);
+}
+
 static void on_get(struct run_item *item, struct gceb_http_request *req, void *arg)
 {
 	struct md *m = item->data;
@@ -168,7 +181,9 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 		   gceb_gce_metadata_apply(md.items, md.n_items, m->active->metadata,
 					   m->active->n_metadata, &items, &n, &e) < 0 ||
 		   gceb_gce_set_metadata(item->run->root, m->project, item->ref.zone,
-					 item->ref.name, md.fingerprint, items, n, &set, &e) < 0) {
+					 item->ref.name, md.fingerprint, items, n, &set, &e) < 0 ||
+		   add_request_id(set, m->active, &e) < 0) {
+		gceb_http_request_free(set);
 		run_item_fail(item, "%s", e.msg);
 	} else {
 		m->now = gceb_now();

@@ -178,10 +178,21 @@ int sc_fault_hits(struct sc *s)
 	return s->fault_hits + fault_hits(s);
 }
 
+/* docs/design/compute.md "requestId": Compute never saw one id for two different requests. */
+static void expect_no_request_id_reused(struct sc *s)
+{
+	cJSON *stats = it_emu_call(&s->env, "GET", "/_emu/stats", NULL, NULL);
+	int reused = it_int(stats, "request_id_reused");
+
+	cJSON_Delete(stats);
+	assert_int_equal(reused, 0);
+}
+
 void sc_stop(struct sc *s)
 {
 	if (!s)
 		return;
+	expect_no_request_id_reused(s);
 	it_emu_stop(&s->env);
 	it_env_cleanup(&s->env);
 	free(s->last_err);

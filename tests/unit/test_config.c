@@ -424,22 +424,50 @@ static void typed_dimensions_reported_at_their_place(void **state)
 	assert_int_equal(dims.disk_gb, 20);
 }
 
-/* network_url: a network name or an https URL, by the one URL parser (url.h). */
+/* network_url: a network name, a partial URL, or an https URL (url.h's parser). */
 static void network_url_checked(void **state)
 {
+	static const char *const partial_ok[] = { "global/networks/net-1",
+						  "projects/p/global/networks/net-1",
+						  "projects/google.com:p/global/networks/n" };
+	static const char *const partial_bad[] = { "global/networks/",
+						   "global/networks/Net",
+						   "projects//global/networks/n",
+						   "projects/p/global/networks/n/x",
+						   "projects/p/regions/networks/n",
+						   "networks/n" };
+	char text[256];
+	size_t i;
+
 	(void)state;
 	expect_accepted("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
 			"machine_type: \"m\" network_url: \"net-1\" }",
 			"");
-	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
-			"machine_type: \"m\" network_url: \"https://\" }",
-			"", "network_url 'https://' is neither a network name nor an https URL");
+	for (i = 0; i < sizeof(partial_ok) / sizeof(partial_ok[0]); i++) {
+		(void)snprintf(text, sizeof(text),
+			       "templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			       "machine_type: \"m\" network_url: \"%s\" }",
+			       partial_ok[i]);
+		expect_accepted(text, "");
+	}
+	for (i = 0; i < sizeof(partial_bad) / sizeof(partial_bad[0]); i++) {
+		(void)snprintf(text, sizeof(text),
+			       "templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+			       "machine_type: \"m\" network_url: \"%s\" }",
+			       partial_bad[i]);
+		expect_rejected(text, "", "a partial network URL");
+	}
+	expect_rejected(
+		"templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
+		"machine_type: \"m\" network_url: \"https://\" }",
+		"",
+		"network_url 'https://' is neither a network name, a partial network URL nor an https URL");
 	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
 			"machine_type: \"m\" network_url: \"https://x y/n\" }",
-			"", "is neither a network name nor an https URL");
+			"", "is neither a network name, a partial network URL nor an https URL");
 	expect_rejected("templates { base_name: \"a\" project: \"p\" image_name: \"i\" "
 			"machine_type: \"m\" network_url: \"http://example.com/n\" }",
-			"", "is neither a network name nor an https URL");
+			"", "is neither a network name, a partial network URL nor an https URL");
 }
 
 /* Every problem is reported, across both files, not just the first. */

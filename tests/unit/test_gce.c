@@ -68,15 +68,6 @@ static void assert_json_string(const cJSON *json, const char *path, const char *
 	assert_string_equal(v->valuestring, want);
 }
 
-static void assert_json_number(const cJSON *json, const char *path, double want)
-{
-	const cJSON *v = at(json, path);
-
-	if (!cJSON_IsNumber(v))
-		fail_msg("%s is not a number", path);
-	assert_true(v->valuedouble == want);
-}
-
 /* ---- resolve ---- */
 
 static void resolve_ok(const char *root, const char *url, const char *want)
@@ -220,7 +211,8 @@ static void template_insert_builds_behaviour_4_3_body(void **state)
 	assert_json_string(body, "name", "pool-" REV);
 	assert_true(cJSON_IsTrue(at(body, "properties.disks.0.autoDelete")));
 	assert_true(cJSON_IsTrue(at(body, "properties.disks.0.boot")));
-	assert_json_number(body, "properties.disks.0.initializeParams.diskSizeGb", 300);
+	/* CMP-1: an int64 goes out as a JSON string, as the API documents it. */
+	assert_json_string(body, "properties.disks.0.initializeParams.diskSizeGb", "300");
 	assert_json_string(body, "properties.disks.0.initializeParams.sourceImage",
 			   "https://www.googleapis.com/compute/v1/projects/example-images/global/"
 			   "images/ubuntu-1404");
@@ -269,13 +261,42 @@ static void template_insert_minimal_body_is_stable(void **state)
 	assert_string_equal(
 		req->body,
 		"{\"name\":\"b-" REV "\",\"properties\":{\"disks\":[{\"autoDelete\":true,"
-		"\"boot\":true,\"initializeParams\":{\"diskSizeGb\":0,\"sourceImage\":"
+		"\"boot\":true,\"initializeParams\":{\"diskSizeGb\":\"0\",\"sourceImage\":"
 		"\"https://www.googleapis.com/compute/v1/projects/google.com:p/global/images/img\"}}],"
 		"\"machineType\":\"custom-4-5120\",\"metadata\":{\"items\":[]},"
 		"\"networkInterfaces\":[{\"network\":\"https://www.googleapis.com/compute/v1/projects/"
 		"google.com:p/global/networks/default\"}],\"serviceAccounts\":[],"
 		"\"tags\":{\"items\":[]}}}");
 	gceb_http_request_free(req);
+}
+
+/* CMP-2: a partial network URL, as Compute takes it, goes out as given. */
+static void template_insert_sends_partial_network_urls(void **state)
+{
+	static const char *const partial[] = { "global/networks/net2",
+					       "projects/other-project/global/networks/net2",
+					       ("https://www.googleapis.com/compute/v1/projects/x/"
+						"global/networks/n") };
+	Gceb__State__Revision *r = revision();
+	struct gceb_http_request *req = NULL;
+	struct gceb_err err = { 0 };
+	cJSON *body;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
+		r->network_url = (char *)partial[i];
+		assert_int_equal(gceb_gce_template_insert(ROOT, "pool", REV, r, &req, &err), 0);
+		body = parse_body(req);
+		assert_json_string(body, "properties.networkInterfaces.0.network", partial[i]);
+		cJSON_Delete(body);
+		gceb_http_request_free(req);
+		req = NULL;
+	}
+	r->network_url = (char *)"global/networks/Bad";
+	assert_int_equal(gceb_gce_template_insert(ROOT, "pool", REV, r, &req, &err), GCEB_EPARSE);
+	assert_non_null(strstr(err.msg, "partial network URL"));
+	assert_null(req);
 }
 
 static void template_insert_expands_a_network_name(void **state)
@@ -1006,6 +1027,136 @@ static void instance_metadata_rejects_bad_input(void **state)
 			      "not JSON");
 }
 
+/* ---- requestId ---- */
+
+static struct gceb_http_request *post(const char *url, const char *body)
+{
+	struct gceb_http_request *req = gceb_http_request_new("POST", GCEB_API_COMPUTE, url, body);
+
+	assert_non_null(req);
+	return req;
+}
+
+static bool is_v5_uuid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != GCEB_GCE_UUID_LEN || s[14] != '5' || !strchr("89ab", s[19]))
+		return false;
+	for (i = 0; i < GCEB_GCE_UUID_LEN; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' :
+							      !strchr("0123456789abcdef", s[i]))
+			return false;
+	return true;
+}
+
+/* CMP-RID: the id is a function of method, path (not root), salt and body; nothing else. */
+static void request_id_is_deterministic(void **state)
+{
+	struct gceb_http_request *a = post(ROOT "compute/v1/projects/p/zones/z/x?size=1", "{}");
+	struct gceb_http_request *b =
+		post("https://compute.googleapis.com/compute/v1/projects/p/zones/z/x?size=1", "{}");
+	struct gceb_http_request *c = post(ROOT "compute/v1/projects/p/zones/z/x?size=2", "{}");
+	struct gceb_http_request *d = post(ROOT "compute/v1/projects/p/zones/z/x?size=1", "{ }");
+	struct gceb_err err = { 0 };
+	char ia[GCEB_GCE_UUID_LEN + 1], ib[GCEB_GCE_UUID_LEN + 1], ic[GCEB_GCE_UUID_LEN + 1],
+		id[GCEB_GCE_UUID_LEN + 1], is[GCEB_GCE_UUID_LEN + 1], in[GCEB_GCE_UUID_LEN + 1];
+
+	(void)state;
+	assert_int_equal(gceb_gce_request_id(a, "n/0", ia, &err), 0);
+	assert_int_equal(gceb_gce_request_id(b, "n/0", ib, &err), 0);
+	assert_int_equal(gceb_gce_request_id(c, "n/0", ic, &err), 0);
+	assert_int_equal(gceb_gce_request_id(d, "n/0", id, &err), 0);
+	assert_int_equal(gceb_gce_request_id(a, "n/1", is, &err), 0);
+	assert_int_equal(gceb_gce_request_id(a, NULL, in, &err), 0);
+	assert_true(is_v5_uuid(ia));
+	assert_string_equal(ia, ib);     /* another root: the same request */
+	assert_string_not_equal(ia, ic); /* another size */
+	assert_string_not_equal(ia, id); /* another body */
+	assert_string_not_equal(ia, is); /* another generation */
+	assert_string_not_equal(ia, in);
+	/* Python: uuid5(UUID("c347eaa0-..."), "POST compute/v1/projects/p/zones/z/x?size=2\n\n{}").
+	 */
+	assert_int_equal(gceb_gce_request_id(c, "", ic, &err), 0);
+	assert_string_equal(ic, "29824c43-90a5-5d47-ba83-708a98231f36");
+	gceb_http_request_free(a);
+	gceb_http_request_free(b);
+	gceb_http_request_free(c);
+	gceb_http_request_free(d);
+}
+
+static void request_id_is_added_to_the_query(void **state)
+{
+	struct gceb_http_request *a = post(ROOT "compute/v1/projects/p/global/t", NULL);
+	struct gceb_http_request *b = post(ROOT "compute/v1/projects/p/zones/z/x?size=1", NULL);
+	struct gceb_err err = { 0 };
+	char want[GCEB_GCE_UUID_LEN + 1];
+	const char *q;
+
+	(void)state;
+	assert_int_equal(gceb_gce_request_id(a, "s", want, &err), 0);
+	assert_int_equal(gceb_gce_add_request_id(a, "s", &err), 0);
+	q = strstr(a->url, "?requestId=");
+	assert_non_null(q);
+	assert_string_equal(q + strlen("?requestId="), want);
+	assert_int_equal(gceb_gce_request_id(b, "s", want, &err), 0);
+	assert_int_equal(gceb_gce_add_request_id(b, "s", &err), 0);
+	q = strstr(b->url, "?size=1&requestId=");
+	assert_non_null(q);
+	assert_string_equal(q + strlen("?size=1&requestId="), want);
+	gceb_http_request_free(a);
+	gceb_http_request_free(b);
+}
+
+static void nonces_are_random_hex(void **state)
+{
+	char a[GCEB_GCE_NONCE_LEN + 1], b[GCEB_GCE_NONCE_LEN + 1];
+	struct gceb_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(gceb_gce_new_nonce(a, &err), 0);
+	assert_int_equal(gceb_gce_new_nonce(b, &err), 0);
+	assert_int_equal(strlen(a), GCEB_GCE_NONCE_LEN);
+	assert_int_equal(strspn(a, "0123456789abcdef"), GCEB_GCE_NONCE_LEN);
+	assert_string_not_equal(a, b);
+}
+
+/* ---- listing URLs ---- */
+
+/* CMP-3: a member URL from a listing is an instance of the group's project and zone. */
+static void instance_url_check(void **state)
+{
+	static const char *const bad[] = {
+		("https://evil.example/compute/v1/projects/example-project/zones/us-central1-b/"
+		 "instances/vm-1"),
+		CANON "/zones/us-central1-b/instances/../instances/vm-1",
+		CANON "/zones/us-central1-a/instances/vm-1",
+		("https://www.googleapis.com/compute/v1/projects/other/zones/us-central1-b/"
+		 "instances/vm-1"),
+		CANON "/zones/us-central1-b/instanceGroups/vm-1",
+		CANON "/zones/us-central1-b/instances/vm-1/x",
+		CANON "/zones/us-central1-b/instances/VM",
+	};
+	struct gceb_err err = { 0 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gceb_gce_check_instance_url(ROOT, PROJECT, ZONE, INSTANCE_URL, &err), 0);
+	assert_int_equal(gceb_gce_check_instance_url("http://127.0.0.1:40123", PROJECT, ZONE,
+						     ROOT "compute/v1/projects/" PROJECT
+							  "/zones/" ZONE "/instances/vm-1",
+						     &err),
+			 0);
+	assert_int_equal(gceb_gce_check_instance_url(ROOT, PROJECT, ZONE, bad[0], &err),
+			 GCEB_EAUTH);
+	for (i = 1; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = '\0';
+		if (gceb_gce_check_instance_url(ROOT, PROJECT, ZONE, bad[i], &err) != GCEB_EPARSE)
+			fail_msg("'%s' was taken", bad[i]);
+		assert_non_null(strstr(err.msg, bad[i]));
+	}
+}
+
 static void error_envelopes(void **state)
 {
 	const char *bare = "{\"error\": {\"code\": 500}}";
@@ -1263,6 +1414,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(template_insert_builds_behaviour_4_3_body),
 		cmocka_unit_test(template_insert_minimal_body_is_stable),
 		cmocka_unit_test(template_insert_expands_a_network_name),
+		cmocka_unit_test(template_insert_sends_partial_network_urls),
 		cmocka_unit_test(template_insert_refuses_bad_names),
 		cmocka_unit_test(template_get_url),
 		cmocka_unit_test(igm_insert_builds_behaviour_4_4_body),
@@ -1285,6 +1437,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(instance_page_rejects_bad_input),
 		cmocka_unit_test(instance_metadata),
 		cmocka_unit_test(instance_metadata_rejects_bad_input),
+		cmocka_unit_test(request_id_is_deterministic),
+		cmocka_unit_test(request_id_is_added_to_the_query),
+		cmocka_unit_test(nonces_are_random_hex),
+		cmocka_unit_test(instance_url_check),
 		cmocka_unit_test(error_envelopes),
 		cmocka_unit_test(error_envelope_rejects_bad_input),
 		cmocka_unit_test(resize_worked_examples),
