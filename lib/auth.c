@@ -237,7 +237,8 @@ static int from_token_file(const struct gceb_auth *auth, struct fetched *out, st
 	if (b.p)
 		b.p[b.len] = '\0';
 	if (!b.len || !token_ok(b.p)) {
-		r = gceb_err_set(err, GCEB_EAUTH,
+		/* The file's content is the operator's: a config error (exit-codes.md). */
+		r = gceb_err_set(err, GCEB_ECONFIG,
 				 "token file '%s' holds no valid token on its first line",
 				 auth->token_file);
 		goto out;
@@ -364,13 +365,14 @@ static int parse_token(const char *from, const struct sink *s, struct fetched *o
 	const cJSON *expires = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
 	int r;
 
+	/* A token source's 200 without a usable token is a malformed answer. */
 	if (!token || !token_ok(token)) {
-		r = gceb_err_set(err, GCEB_EAUTH, "the answer of %s has no valid access_token",
+		r = gceb_err_set(err, GCEB_EPARSE, "the answer of %s has no valid access_token",
 				 from);
 		goto out;
 	}
 	if (type && strcasecmp(type, "Bearer") != 0) {
-		r = gceb_err_set(err, GCEB_EAUTH, "%s gave a '%s' token, not a Bearer token", from,
+		r = gceb_err_set(err, GCEB_EPARSE, "%s gave a '%s' token, not a Bearer token", from,
 				 type);
 		goto out;
 	}
@@ -406,9 +408,12 @@ static int from_metadata(const struct gceb_auth *auth, struct fetched *out, stru
 	(void)snprintf(from, sizeof(from), "the metadata server '%s'", auth->metadata_host);
 	r = fetch(url.p, "http", "Metadata-Flavor: Google", NULL, &s, &status, &why);
 	if (r == GCEB_ENET && !status) {
+		/* The three ways, in one line: what the operator can do about it. */
 		r = gceb_err_set(err, GCEB_EAUTH,
-				 "no credentials: no token file and no service-account key were "
-				 "given, and %s did not answer (%s)",
+				 "no credentials: set GOOGLE_APPLICATION_CREDENTIALS (or "
+				 "--key-file) to a service-account key, give --token-file, or run "
+				 "where the metadata server has a service account; %s did not "
+				 "answer (%s)",
 				 from, why.msg);
 		goto out;
 	}
@@ -708,6 +713,22 @@ static struct cached *lookup(struct gceb_auth *auth, const char *scope)
 	c->next = auth->cache;
 	auth->cache = c;
 	return c;
+}
+
+void gceb_auth_forget(struct gceb_auth *auth, const char *scope)
+{
+	struct cached *c;
+
+	for (c = auth->cache; c; c = c->next) {
+		if (strcmp(c->scope, scope) != 0)
+			continue;
+		if (c->token)
+			OPENSSL_cleanse(c->token, strlen(c->token));
+		free(c->token);
+		c->token = NULL;
+		gceb_err_clear(&c->failure);
+		return;
+	}
 }
 
 int gceb_auth_token(struct gceb_auth *auth, const char *scope, const char **token,

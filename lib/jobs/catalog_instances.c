@@ -19,7 +19,7 @@ static void on_add(struct run_item *item, struct gceb_http_request *req, void *a
 	if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_mp_parse_manipulation(req->response, req->response_len, &error, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (!error || !strcmp(error, "HOSTNAME_REUSE")) {
 		/* HOSTNAME_REUSE: an earlier request got there; the entry is ours. */
 		(void)run_update_instance(item->run, item->what, &item->ref, gceb_mark_cataloged,
@@ -94,8 +94,7 @@ static int run(struct gceb_job *job)
 	run_init(&r, job);
 	rc = run_items(&r, &src);
 	gceb_group_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
+	rc = run_finish(&r, rc);
 	return rc;
 }
 

@@ -79,8 +79,7 @@ static int run(struct gceb_job *job)
 	run_init(&r, job);
 	rc = run_items(&r, &src);
 	gceb_state_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
+	rc = run_finish(&r, rc);
 	return rc;
 }
 

@@ -69,8 +69,7 @@ static int run(struct gceb_job *job)
 
 	run_init(&r, job);
 	rc = run_items(&r, &src);
-	if (rc == 0)
-		rc = run_finish(&r);
+	rc = run_finish(&r, rc);
 	return rc;
 }
 

@@ -70,8 +70,7 @@ static int run(struct gceb_job *job)
 	if (rc > 0)
 		rc = run_items(&r, &src);
 	gceb_state_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
+	rc = run_finish(&r, rc);
 	return rc;
 }
 

@@ -21,7 +21,7 @@ static void on_delete(struct run_item *item, struct gceb_http_request *req, void
 	if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_mp_parse_manipulation(req->response, req->response_len, &error, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (!error || !strcmp(error, "ENTRY_NOT_FOUND")) {
 		(void)run_update_instance(item->run, item->what, &item->ref, gceb_mark_for_deletion,
 					  NULL);
@@ -86,8 +86,7 @@ static int run(struct gceb_job *job)
 	if (rc > 0)
 		rc = run_items(&r, &src);
 	gceb_group_memo_release(&m);
-	if (rc == 0)
-		rc = run_finish(&r);
+	rc = run_finish(&r, rc);
 	return rc;
 }
 

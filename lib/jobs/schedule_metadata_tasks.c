@@ -119,7 +119,7 @@ static void on_check(struct run_item *item, struct gceb_http_request *req, void 
 	if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (op.done && op.has_error) {
 		gceb_warn("instance '%s': metadata update failed: %s: %s; rescheduled", item->key,
 			  op.error_code ? op.error_code : "error",
@@ -143,7 +143,7 @@ static void on_set(struct run_item *item, struct gceb_http_request *req, void *a
 		/* A stale fingerprint (412) included: the next run reads it afresh. */
 		run_item_fail_request(item, req);
 	} else if (gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (!(m->op_url = strdup(op.self_link))) {
 		run_item_fail(item, "out of memory");
 	} else {
@@ -169,7 +169,7 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 					   m->active->n_metadata, &items, &n, &e) < 0 ||
 		   gceb_gce_set_metadata(item->run->root, m->project, item->ref.zone,
 					 item->ref.name, md.fingerprint, items, n, &set, &e) < 0) {
-		run_item_fail(item, "%s", e.msg);
+		run_item_fail_code(item, e.code, "%s", e.msg);
 	} else {
 		m->now = gceb_now();
 		(void)run_item_submit(item, set, on_set, NULL);
@@ -263,8 +263,7 @@ static int run(struct gceb_job *job)
 
 	run_init(&r, job);
 	rc = run_items(&r, &src);
-	if (rc == 0)
-		rc = run_finish(&r);
+	rc = run_finish(&r, rc);
 	return rc;
 }
 

@@ -53,7 +53,7 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 	} else if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_mp_parse_get(req->response, req->response_len, &m, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (m.has_lease_expiration_ts || m.leased_indefinitely) {
 		(void)run_update_instance(item->run, item->what, &item->ref, set_lease, &m);
 	}
@@ -91,8 +91,7 @@ static int run(struct gceb_job *job)
 
 	run_init(&r, job);
 	rc = run_items(&r, &src);
-	if (rc == 0)
-		rc = run_finish(&r);
+	rc = run_finish(&r, rc);
 	return rc;
 }
 
