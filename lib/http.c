@@ -894,8 +894,12 @@ static int collect(struct gceb_http *http, struct xfer *x, CURLcode code, bool *
 	set_error(req, "%s '%s': HTTP %ld", req->method, req->url, status);
 	limited = status == 403 && rate_limited(req);
 	x->limited = status == 429 || limited;
-	*retry = transient_status(status, limited) ||
-		 (status == 404 && x->endpoints && !is_json(req->content_type));
+	/* The HTML 404 of a Cloud Endpoints front end still starting: the API is not up yet. */
+	if (status == 404 && x->endpoints && !is_json(req->content_type)) {
+		*retry = true;
+		return GCEB_ENET;
+	}
+	*retry = transient_status(status, limited);
 	return status_result(status, limited);
 }
 

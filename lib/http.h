@@ -97,7 +97,8 @@ struct gceb_http_request {
  * rate-limit reason, each after one more attempt with a fresh token; or a
  * URL outside the roots), GCEB_EHTTP (other 3xx/4xx, e.g. 400 or 412),
  * GCEB_ERATELIMIT (429 or a rate-limit 403 past the last attempt or the
- * deadline), GCEB_ENET (network error, DNS, TLS, timeout, 5xx, a response
+ * deadline), GCEB_ENET (network error, DNS, TLS, timeout, 5xx, the HTML 404
+ * of Cloud Endpoints, a response
  * over max_response_bytes, the deadline), GCEB_ENOMEM. When no token can be
  * had, the token source's code: GCEB_ECONFIG (a bad token or key file),
  * GCEB_ENET (its endpoint unreachable), GCEB_EPARSE (a garbled answer),

@@ -52,7 +52,7 @@ static bool link_ok(struct run_item *item, const char *link)
 
 	free(url);
 	if (r < 0)
-		run_item_fail_code(item, e.code, "refusing link '%s': %s", link, e.msg);
+		run_item_fail_code(item, GCEB_EPARSE, "refusing link '%s': %s", link, e.msg);
 	return r == 0;
 }
 

@@ -451,6 +451,20 @@ static void endpoints_html_404_is_retried(void **state)
 	assert_int_equal(o.attempts, 2);
 }
 
+/* One that stays: the API is not up (exit 69), not a 404 that says the entry is gone. */
+static void endpoints_html_404_that_stays_is_unavailable(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .status = 404, .content_type = "text/html; charset=UTF-8", .body = "<html>" },
+	};
+	struct outcome o = { 0 };
+
+	one(replies, 1, 3, "/_ah/api/catalog/v1/get", &o);
+	assert_int_equal(o.result, GCEB_ENET);
+	assert_int_equal(o.status, 404);
+	assert_int_equal(o.attempts, 3);
+}
+
 static void attempts_are_capped(void **state)
 {
 	static const struct ts_reply replies[] = { { .status = 503 } };
@@ -1164,6 +1178,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(forbidden_403_is_not_retried),
 		cmocka_unit_test(json_404_is_not_retried),
 		cmocka_unit_test(endpoints_html_404_is_retried),
+		cmocka_unit_test(endpoints_html_404_that_stays_is_unavailable),
 		cmocka_unit_test(attempts_are_capped),
 		cmocka_unit_test(response_over_cap_fails),
 		cmocka_unit_test(urls_outside_the_roots_are_refused_unsent),
