@@ -393,7 +393,7 @@ static int from_metadata(const struct gceb_auth *auth, struct fetched *out, stru
 	struct gceb_buf url = GCEB_BUF_INIT;
 	struct sink s = { GCEB_BUF_INIT, false };
 	struct gceb_err why = { 0 };
-	char from[300];
+	char from[1024];
 	long status = 0;
 	int r;
 
@@ -405,7 +405,7 @@ static int from_metadata(const struct gceb_auth *auth, struct fetched *out, stru
 		      auth->metadata_host, auth->metadata_account);
 	if (url.oom)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	(void)snprintf(from, sizeof(from), "the metadata server '%s'", auth->metadata_host);
+	(void)gceb_format(from, sizeof(from), "the metadata server '%s'", auth->metadata_host);
 	r = fetch(url.p, "http", "Metadata-Flavor: Google", NULL, &s, &status, &why);
 	if (r == GCEB_ENET && !status) {
 		/* The three ways, in one line: what the operator can do about it. */
@@ -667,7 +667,7 @@ static int from_key_file(const struct gceb_auth *auth, const char *scope, struct
 	struct gceb_buf file = GCEB_BUF_INIT, form = GCEB_BUF_INIT;
 	struct sink s = { GCEB_BUF_INIT, false };
 	struct sa_key k = { 0 };
-	char from[300];
+	char from[1024];
 	long status = 0;
 	int r;
 
@@ -676,7 +676,7 @@ static int from_key_file(const struct gceb_auth *auth, const char *scope, struct
 		r = grant_form(auth->key_file, &k, scope, &form, err);
 	if (r < 0)
 		goto out;
-	(void)snprintf(from, sizeof(from), "the token endpoint '%s'", k.uri);
+	(void)gceb_format(from, sizeof(from), "the token endpoint '%s'", k.uri);
 	r = fetch(k.uri, k.plain_http ? "http,https" : "https",
 		  "Content-Type: application/x-www-form-urlencoded", form.p, &s, &status, err);
 	if (r < 0)

@@ -543,7 +543,7 @@ static void url_host(const char *url, char *buf, size_t size)
 	if (gceb_url_parse(url, GCEB_EAUTH, &u, NULL) == 0)
 		(void)snprintf(buf, size, "%.*s", (int)u.host_len, u.host);
 	else
-		(void)snprintf(buf, size, "%s", url);
+		(void)gceb_format(buf, size, "%s", url);
 }
 
 /*
