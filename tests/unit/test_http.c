@@ -859,12 +859,14 @@ static void before_io_hook_runs_before_the_follow_up_goes_out(void **state)
 	ts_stop(ts);
 }
 
-/* A request rate-limited, then cut by the deadline on its retry: rate-limited, and so the run. */
+/*
+ * Rate-limited until the next wait would pass the deadline: the request
+ * gives up as rate-limited (exit 75), not as unavailable.
+ */
 static void deadline_after_a_rate_limit_is_eratelimit(void **state)
 {
-	static const struct ts_reply replies[] = { { .status = 429 },
-						   { .body = "{}", .delay_ms = 1000 } };
-	struct ts_script script = { replies, 2, 0 };
+	static const struct ts_reply replies[] = { { .status = 429, .retry_after = "1" } };
+	struct ts_script script = { replies, 1, 0 };
 	struct testserver *ts = ts_start(ts_script_handler, &script);
 	struct outcome o = { 0 };
 	struct gceb_http_options opts;
@@ -876,13 +878,49 @@ static void deadline_after_a_rate_limit_is_eratelimit(void **state)
 	assert_non_null(ts);
 	roots[0] = ts_url(ts, "/", root, sizeof(root));
 	opts = options(roots, 1);
-	opts.deadline_ms = 300;
+	/* Room for one wait of Retry-After's second, not for two. */
+	opts.deadline_ms = 1700;
 	http = engine(&opts, NULL);
 	submit(http, "GET", ts_url(ts, "/x", url, sizeof(url)), NULL, &o);
-	assert_int_equal(gceb_http_run(http, &err), GCEB_ERATELIMIT);
-	assert_non_null(strstr(err.msg, "while rate-limited"));
+	assert_int_equal(gceb_http_run(http, &err), 0);
 	assert_int_equal(o.result, GCEB_ERATELIMIT);
+	assert_int_equal(o.status, 429);
 	assert_int_equal(o.attempts, 2);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+/*
+ * The deadline fails a request still waiting after a rate limit (here for
+ * the one slot, held by a slow request) as rate-limited; the slow one as
+ * unavailable.
+ */
+static void deadline_fails_a_rate_limited_wait_as_eratelimit(void **state)
+{
+	static const struct ts_reply replies[] = { { .status = 429, .retry_after = "1" },
+						   { .body = "{}", .delay_ms = 5000 } };
+	struct ts_script script = { replies, 2, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome a = { 0 }, b = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_err err = { 0 };
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.deadline_ms = 1700;
+	opts.max_concurrency = 1;
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/a", url, sizeof(url)), NULL, &a);
+	submit(http, "GET", ts_url(ts, "/b", url, sizeof(url)), NULL, &b);
+	(void)gceb_http_run(http, &err);
+	assert_int_equal(a.result, GCEB_ERATELIMIT);
+	assert_int_equal(a.attempts, 1);
+	assert_non_null(strstr(a.error, "while rate-limited"));
+	assert_int_equal(b.result, GCEB_ENET);
 	gceb_http_free(http);
 	ts_stop(ts);
 }
@@ -1220,6 +1258,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(before_io_hook_runs_before_the_follow_up_goes_out),
 		cmocka_unit_test(deadline_fails_what_is_left),
 		cmocka_unit_test(deadline_after_a_rate_limit_is_eratelimit),
+		cmocka_unit_test(deadline_fails_a_rate_limited_wait_as_eratelimit),
 		cmocka_unit_test(token_is_sent_and_never_logged),
 		cmocka_unit_test(a_new_token_is_sent_once_it_comes),
 		cmocka_unit_test(a_401_is_retried_once_with_a_fresh_token),
