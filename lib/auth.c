@@ -244,7 +244,8 @@ static int from_token_file(const struct gceb_auth *auth, struct fetched *out, st
 	if (b.p)
 		b.p[b.len] = '\0';
 	if (!b.len || !token_ok(b.p)) {
-		r = gceb_err_set(err, GCEB_EAUTH,
+		/* The file's content is the operator's: a config error (exit-codes.md). */
+		r = gceb_err_set(err, GCEB_ECONFIG,
 				 "token file '%s' holds no valid token on its first line",
 				 auth->token_file);
 		goto out;
@@ -377,13 +378,14 @@ static int parse_token(const char *from, const struct sink *s, struct fetched *o
 	const cJSON *expires = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
 	int r;
 
+	/* A token source's 200 without a usable token is a malformed answer. */
 	if (!token || !token_ok(token)) {
-		r = gceb_err_set(err, GCEB_EAUTH, "the answer of %s has no valid access_token",
+		r = gceb_err_set(err, GCEB_EPARSE, "the answer of %s has no valid access_token",
 				 from);
 		goto out;
 	}
 	if (type && strcasecmp(type, "Bearer") != 0) {
-		r = gceb_err_set(err, GCEB_EAUTH, "%s gave a '%s' token, not a Bearer token", from,
+		r = gceb_err_set(err, GCEB_EPARSE, "%s gave a '%s' token, not a Bearer token", from,
 				 type);
 		goto out;
 	}
@@ -404,7 +406,7 @@ static int from_metadata(const struct gceb_auth *auth, struct fetched *out, stru
 	struct gceb_buf url = GCEB_BUF_INIT;
 	struct sink s = { GCEB_BUF_INIT, false };
 	struct gceb_err why = { 0 };
-	char from[300];
+	char from[1024];
 	long status = 0;
 	int r;
 
@@ -416,12 +418,15 @@ static int from_metadata(const struct gceb_auth *auth, struct fetched *out, stru
 		      auth->metadata_host, auth->metadata_account);
 	if (url.oom)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	(void)snprintf(from, sizeof(from), "the metadata server '%s'", auth->metadata_host);
+	(void)gceb_format(from, sizeof(from), "the metadata server '%s'", auth->metadata_host);
 	r = fetch(auth, url.p, "http", "Metadata-Flavor: Google", NULL, &s, &status, &why);
 	if (r == GCEB_ENET && !status) {
+		/* The three ways, in one line: what the operator can do about it. */
 		r = gceb_err_set(err, GCEB_EAUTH,
-				 "no credentials: no token file and no service-account key were "
-				 "given, and %s did not answer (%s)",
+				 "no credentials: set GOOGLE_APPLICATION_CREDENTIALS (or "
+				 "--key-file) to a service-account key, give --token-file, or run "
+				 "where the metadata server has a service account; %s did not "
+				 "answer (%s)",
 				 from, why.msg);
 		goto out;
 	}
@@ -675,7 +680,7 @@ static int from_key_file(const struct gceb_auth *auth, const char *scope, struct
 	struct gceb_buf file = GCEB_BUF_INIT, form = GCEB_BUF_INIT;
 	struct sink s = { GCEB_BUF_INIT, false };
 	struct sa_key k = { 0 };
-	char from[300];
+	char from[1024];
 	long status = 0;
 	int r;
 
@@ -684,7 +689,7 @@ static int from_key_file(const struct gceb_auth *auth, const char *scope, struct
 		r = grant_form(auth->key_file, &k, scope, &form, err);
 	if (r < 0)
 		goto out;
-	(void)snprintf(from, sizeof(from), "the token endpoint '%s'", k.uri);
+	(void)gceb_format(from, sizeof(from), "the token endpoint '%s'", k.uri);
 	r = fetch(auth, k.uri, k.plain_http ? "http,https" : "https",
 		  "Content-Type: application/x-www-form-urlencoded", form.p, &s, &status, err);
 	if (r < 0)
@@ -721,6 +726,22 @@ static struct cached *lookup(struct gceb_auth *auth, const char *scope)
 	c->next = auth->cache;
 	auth->cache = c;
 	return c;
+}
+
+void gceb_auth_forget(struct gceb_auth *auth, const char *scope)
+{
+	struct cached *c;
+
+	for (c = auth->cache; c; c = c->next) {
+		if (strcmp(c->scope, scope) != 0)
+			continue;
+		if (c->token)
+			OPENSSL_cleanse(c->token, strlen(c->token));
+		free(c->token);
+		c->token = NULL;
+		gceb_err_clear(&c->failure);
+		return;
+	}
 }
 
 int gceb_auth_token(struct gceb_auth *auth, const char *scope, const char **token,

@@ -52,10 +52,18 @@ int gceb_auth_check(const struct gceb_auth *auth, struct gceb_err *err);
  * A bearer token for @scope, fetched on first use and cached. *@token is
  * borrowed until the next call for @scope or gceb_auth_free(). Returns 0,
  * GCEB_EAUTH (rejected, or no source available, with what was tried),
- * GCEB_ENET (the token endpoint kept failing), or GCEB_ECONFIG (bad key or
- * token file, or one readable by others).
+ * GCEB_ENET (the token endpoint kept failing), GCEB_EPARSE (its answer holds
+ * no usable token), or GCEB_ECONFIG (bad key or token file, or one readable
+ * by others).
  */
 int gceb_auth_token(struct gceb_auth *auth, const char *scope, const char **token,
 		    struct gceb_err *err);
+
+/*
+ * Drop the cached token of @scope (an API refused it), so that the next
+ * gceb_auth_token() fetches another. A token previously returned for @scope
+ * is invalid from here on.
+ */
+void gceb_auth_forget(struct gceb_auth *auth, const char *scope);
 
 #endif

@@ -7,6 +7,32 @@
 
 #include "gceb/err.h"
 
+size_t gceb_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, size, fmt, ap);
+
+	if (n < 0) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if ((size_t)n < size)
+		return (size_t)n;
+	/* Cut: say so, rather than end mid-word as if that were all. */
+	memcpy(buf + size - 4, "...", 4);
+	return size - 1;
+}
+
+size_t gceb_format(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = gceb_vformat(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 int gceb_err_set(struct gceb_err *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -15,7 +41,7 @@ int gceb_err_set(struct gceb_err *err, int code, const char *fmt, ...)
 		return code;
 	err->code = code;
 	va_start(ap, fmt);
-	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	(void)gceb_vformat(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -61,6 +87,8 @@ const char *gceb_strerror(int code)
 		return "already exists";
 	case GCEB_EBUG:
 		return "internal error";
+	case GCEB_ERATELIMIT:
+		return "rate-limited";
 	}
 	return "unknown error";
 }
@@ -77,6 +105,8 @@ int gceb_exit_status(int code)
 		return EX_USAGE;
 	case GCEB_ENET:
 		return EX_UNAVAILABLE;
+	case GCEB_ERATELIMIT:
+		return EX_TEMPFAIL;
 	case GCEB_ENOMEM:
 		return EX_OSERR;
 	case GCEB_EIO:

@@ -90,6 +90,9 @@ struct xfer {
 	struct gceb_buf body;
 	size_t max_body;
 	bool too_big;
+	bool limited;       /* the last answer was a rate limit (429, 403 rateLimitExceeded) */
+	bool auth_retried;  /* sent again after a 401/403, with a fresh token */
+	unsigned token_gen; /* http->token_gen[api] when sent */
 	char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER: lives as long as the transfer */
 };
 
@@ -134,6 +137,13 @@ struct gceb_http {
 	void (*before_io)(void *payload); /* gceb_http_before_io() */
 	void *before_io_payload;
 	bool called_back; /* since before_io was last called */
+	/*
+	 * A 401 or 403 makes the engine drop the API's token and fetch a new
+	 * one, once per API per run; token_gen counts those refreshes, so that
+	 * a request sent with the old token is retried once with the new one.
+	 */
+	unsigned token_gen[GCEB_API_COUNT];
+	bool refreshed[GCEB_API_COUNT];
 	unsigned long counts[GCEB_API_COUNT][STATUS_SLOTS];
 };
 
@@ -161,7 +171,7 @@ static void set_error(struct gceb_http_request *req, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(req->error, sizeof(req->error), fmt, ap);
+	(void)gceb_vformat(req->error, sizeof(req->error), fmt, ap);
 	va_end(ap);
 }
 
@@ -541,7 +551,7 @@ static void url_host(const char *url, char *buf, size_t size)
 	if (gceb_url_parse(url, GCEB_EAUTH, &u, NULL) == 0)
 		(void)snprintf(buf, size, "%.*s", (int)u.host_len, u.host);
 	else
-		(void)snprintf(buf, size, "%s", url);
+		(void)gceb_format(buf, size, "%s", url);
 }
 
 /*
@@ -584,7 +594,16 @@ static int prepare(struct gceb_http *http, struct xfer *x, bool *plain_http, con
 		r = gceb_auth_token(http->auth, api_scope[req->api], token, &err);
 		if (r < 0) {
 			set_error(req, "%s '%s': no token: %s", req->method, req->url, err.msg);
-			return r == GCEB_ENOMEM ? r : GCEB_EAUTH;
+			/*
+			 * The token source's class is the request's (exit-codes.md): a
+			 * bad token or key file is config, an unreachable token endpoint
+			 * is unavailable, a garbled answer malformed; anything else is
+			 * credentials refused, or none to be had.
+			 */
+			return r == GCEB_ENOMEM || r == GCEB_ECONFIG || r == GCEB_ENET ||
+					       r == GCEB_EPARSE ?
+				       r :
+				       GCEB_EAUTH;
 		}
 	}
 	return 0;
@@ -806,6 +825,7 @@ static void start(struct gceb_http *http, struct xfer *x)
 	if (!req->attempts)
 		x->first_ms = now_ms();
 	req->attempts++;
+	x->token_gen = http->token_gen[req->api];
 	x->next = http->flying;
 	http->flying = x;
 	http->n_flying++;
@@ -859,6 +879,8 @@ static int status_result(long status, bool limited)
 {
 	if (status >= 200 && status < 300)
 		return 0;
+	if (status == 429 || (status == 403 && limited))
+		return GCEB_ERATELIMIT;
 	if (transient_status(status, limited))
 		return GCEB_ENET;
 	if (status == 404)
@@ -882,6 +904,7 @@ static int collect(struct gceb_http *http, struct xfer *x, CURLcode code, bool *
 	bool oom, limited;
 
 	*retry = false;
+	x->limited = false;
 	(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	(void)curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
 	req->status = status;
@@ -911,8 +934,13 @@ static int collect(struct gceb_http *http, struct xfer *x, CURLcode code, bool *
 		return 0;
 	set_error(req, "%s '%s': HTTP %ld", req->method, req->url, status);
 	limited = status == 403 && rate_limited(req);
-	*retry = transient_status(status, limited) ||
-		 (status == 404 && x->endpoints && !is_json(req->content_type));
+	x->limited = status == 429 || limited;
+	/* The HTML 404 of a Cloud Endpoints front end still starting: the API is not up yet. */
+	if (status == 404 && x->endpoints && !is_json(req->content_type)) {
+		*retry = true;
+		return GCEB_ENET;
+	}
+	*retry = transient_status(status, limited);
 	return status_result(status, limited);
 }
 
@@ -936,6 +964,31 @@ static int64_t backoff_ms(struct gceb_http *http, unsigned attempt)
 	if (ceiling > BACKOFF_CAP_MS)
 		ceiling = BACKOFF_CAP_MS;
 	return (int64_t)(rng_next(http) % (uint64_t)(ceiling + 1));
+}
+
+/*
+ * Whether a 401 or 403 (not a rate limit) gets one more attempt with a fresh
+ * token (design/auth.md): the first such answer per API drops the token, so
+ * that the next attempt fetches another; a request sent before that drop is
+ * retried once with the new token too. Once a fresh token was refused as
+ * well, the credentials are refused.
+ */
+static bool retry_with_fresh_token(struct gceb_http *http, struct xfer *x, int r)
+{
+	enum gceb_api api = x->req->api;
+
+	if (r != GCEB_EAUTH || !http->auth || x->auth_retried ||
+	    (x->req->status != 401 && x->req->status != 403))
+		return false;
+	if (x->token_gen == http->token_gen[api] && http->refreshed[api])
+		return false; /* refused with the fresh token already */
+	if (x->token_gen == http->token_gen[api]) {
+		gceb_auth_forget(http->auth, api_scope[api]);
+		http->refreshed[api] = true;
+		http->token_gen[api]++;
+	}
+	x->auth_retried = true;
+	return true;
 }
 
 static void finish_attempt(struct gceb_http *http, struct xfer *x, CURLcode code)
@@ -962,7 +1015,12 @@ static void finish_attempt(struct gceb_http *http, struct xfer *x, CURLcode code
 		wait = RETRY_AFTER_MAX_MS + 1;
 	else if (retry_after * 1000 > wait)
 		wait = (int64_t)retry_after * 1000;
-	if (retry && req->attempts >= http->o.max_attempts) {
+	if (retry_with_fresh_token(http, x, r)) {
+		/* Not a transient failure: no back-off, and not one of max_attempts. */
+		(void)snprintf(next, sizeof(next), ", retrying with a fresh token");
+		wait = 0;
+		again = true;
+	} else if (retry && req->attempts >= http->o.max_attempts) {
 		(void)snprintf(next, sizeof(next), ", giving up: no attempts left");
 	} else if (retry && wait > RETRY_AFTER_MAX_MS) {
 		(void)snprintf(next, sizeof(next), ", giving up: Retry-After too long");
@@ -1001,9 +1059,15 @@ static void reap(struct gceb_http *http)
 	}
 }
 
-/* Fail every request still held; those that callbacks submit meanwhile fail too. */
-static void fail_all(struct gceb_http *http, int result, const char *why)
+/*
+ * Fail every request still held; those that callbacks submit meanwhile fail
+ * too. One waiting to retry after a rate limit fails as rate-limited.
+ * Returns whether every one failed so (and at least one failed).
+ */
+static bool fail_all(struct gceb_http *http, int result, const char *why)
 {
+	bool all_limited = true, any = false;
+
 	for (;;) {
 		struct xfer *x = http->flying;
 
@@ -1017,9 +1081,13 @@ static void fail_all(struct gceb_http *http, int result, const char *why)
 		}
 		if (!x)
 			break;
-		set_error(x->req, "%s '%s': %s", x->req->method, x->req->url, why);
-		complete(http, x, result);
+		any = true;
+		all_limited = all_limited && x->limited;
+		set_error(x->req, "%s '%s': %s%s", x->req->method, x->req->url, why,
+			  x->limited ? " while rate-limited" : "");
+		complete(http, x, x->limited ? GCEB_ERATELIMIT : result);
 	}
+	return any && all_limited;
 }
 
 static int64_t poll_wait_ms(const struct gceb_http *http, int64_t now)
@@ -1087,9 +1155,11 @@ int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 		 * millisecond early, which must not start a queued request.
 		 */
 		if (http->deadline && now + DEADLINE_SLACK_MS >= http->deadline) {
-			fail_all(http, GCEB_ENET, "the run's deadline passed");
-			r = gceb_err_set(err, GCEB_ENET, "the run's deadline of %ld ms passed",
-					 http->o.deadline_ms);
+			bool limited = fail_all(http, GCEB_ENET, "the run's deadline passed");
+
+			r = gceb_err_set(err, limited ? GCEB_ERATELIMIT : GCEB_ENET,
+					 "the run's deadline of %ld ms passed%s",
+					 http->o.deadline_ms, limited ? " while rate-limited" : "");
 			break;
 		}
 		while (http->timers && http->timers->due_ms <= now) {
@@ -1106,7 +1176,7 @@ int gceb_http_run(struct gceb_http *http, struct gceb_err *err)
 		if (mc == CURLM_OK)
 			reap(http);
 		if (mc != CURLM_OK) {
-			fail_all(http, GCEB_ENET, curl_multi_strerror(mc));
+			(void)fail_all(http, GCEB_ENET, curl_multi_strerror(mc));
 			r = gceb_err_set(err, GCEB_ENET, "libcurl: %s", curl_multi_strerror(mc));
 			break;
 		}

@@ -13,7 +13,9 @@
  * back-off and jitter, honouring Retry-After, on network errors, timeouts,
  * 408, 429, 5xx, 403 with reason rateLimitExceeded/userRateLimitExceeded,
  * and a 404 on /_ah/api/ whose Content-Type is not JSON (the Cloud Endpoints
- * cold-start page). Other statuses reach the callback at once.
+ * cold-start page). A 401, or a 403 without a rate-limit reason, is sent once
+ * more with a fresh token (the token is dropped once per API per run).
+ * Other statuses reach the callback at once.
  *
  * While a request waits for its retry, other requests proceed. The wait is
  * random in [0, backoff_base_ms * 2^(attempt-1)], capped at 32 s ("full
@@ -96,16 +98,22 @@ struct gceb_http_request {
 	size_t response_len;
 	char *content_type; /* response Content-Type, or NULL */
 	unsigned attempts;
-	char error[256]; /* what went wrong, for logs; never holds a token */
+	/* What went wrong, for logs, cut only past GCEB_MSG_MAX with "..."; never holds a token. */
+	char error[GCEB_MSG_MAX];
 };
 
 /*
- * result after the last attempt: 0 (2xx), GCEB_ENOTFOUND (404),
- * GCEB_EEXIST (409), GCEB_EAUTH (401, 403 without a rate-limit reason, or a
+ * result after the last attempt (docs/exit-codes.md): 0 (2xx),
+ * GCEB_ENOTFOUND (404), GCEB_EEXIST (409), GCEB_EAUTH (401, or 403 without a
+ * rate-limit reason, each after one more attempt with a fresh token; or a
  * URL outside the roots), GCEB_EHTTP (other 3xx/4xx, e.g. 400 or 412),
- * GCEB_ENET (network error, timeout, 5xx, 429 after the last attempt, a
- * response over max_response_bytes, the deadline), GCEB_ENOMEM. An auth
- * failure (no token to be had) is GCEB_EAUTH with the token source's reason.
+ * GCEB_ERATELIMIT (429 or a rate-limit 403 past the last attempt or the
+ * deadline), GCEB_ENET (network error, DNS, TLS, timeout, 5xx, the HTML 404
+ * of Cloud Endpoints, a response
+ * over max_response_bytes, the deadline), GCEB_ENOMEM. When no token can be
+ * had, the token source's code: GCEB_ECONFIG (a bad token or key file),
+ * GCEB_ENET (its endpoint unreachable), GCEB_EPARSE (a garbled answer),
+ * else GCEB_EAUTH, with its reason.
  */
 
 typedef void (*gceb_http_done_fn)(struct gceb_http *http, struct gceb_http_request *req,
@@ -131,8 +139,9 @@ int gceb_http_submit(struct gceb_http *http, struct gceb_http_request *req, gceb
 /*
  * Run until no request is queued or in flight, or the deadline passes.
  * Returns 0 (each request's outcome went to its callback), or GCEB_ENET when
- * the deadline passed: every request left then got GCEB_ENET. Not to be
- * called from a callback.
+ * the deadline passed: every request left then got GCEB_ENET, or
+ * GCEB_ERATELIMIT if it was waiting after a rate limit (and the run's result
+ * is GCEB_ERATELIMIT when all were). Not to be called from a callback.
  */
 int gceb_http_run(struct gceb_http *http, struct gceb_err *err);
 

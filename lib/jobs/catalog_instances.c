@@ -19,7 +19,7 @@ static void on_add(struct run_item *item, struct gceb_http_request *req, void *a
 	if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_mp_parse_manipulation(req->response, req->response_len, &error, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (!error || !strcmp(error, "HOSTNAME_REUSE")) {
 		/* HOSTNAME_REUSE: an earlier request got there; the entry is ours. */
 		(void)run_record_instance(item->run, item->what, &item->ref, gceb_mark_cataloged,

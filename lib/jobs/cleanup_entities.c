@@ -222,7 +222,7 @@ static int remove_group(struct gceb_run *run, const struct gceb_ref *ref)
 	gceb_entity_free(r);
 	gceb_entity_free(t);
 	if (rc < 0 && rc != GCEB_ENOTFOUND) {
-		run_fail(run, "group", gceb_ref_key(ref, key), "%s", e.msg);
+		run_fail_code(run, e.code, "group", gceb_ref_key(ref, key), "%s", e.msg);
 		return rc;
 	}
 	return 0;
@@ -259,7 +259,7 @@ static int remove_revision(struct gceb_run *run, const struct gceb_ref *ref)
 	gceb_entity_free(t);
 	gceb_entity_free(r);
 	if (rc < 0 && rc != GCEB_ENOTFOUND) {
-		run_fail(run, "revision", key, "%s", e.msg);
+		run_fail_code(run, e.code, "revision", key, "%s", e.msg);
 		return rc;
 	}
 	return 0;
@@ -325,7 +325,7 @@ static void on_verify(struct run_item *item, struct gceb_http_request *req, void
 	} else if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_gce_parse_self_link(req->response, req->response_len, &self, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (delete_requested) {
 		gceb_info("%s '%s' is still being deleted in GCE", item->what, item->key);
 	} else {
@@ -495,8 +495,7 @@ static int run(struct gceb_job *job)
 		rc = verify_and_remove(&r);
 	if (rc == 0)
 		rc = run_items(&r, &templates);
-	if (rc == 0)
-		rc = run_finish(&r);
+	rc = run_finish(&r, rc);
 	return rc;
 }
 

@@ -36,7 +36,7 @@ static void on_delete(struct run_item *item, struct gceb_http_request *req, void
 		run_item_fail_request(item, req);
 	} else if (!accepted &&
 		   gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (!accepted && !op.done) {
 		gceb_info("instance '%s': deletion is %s", item->key, op.status);
 	} else {

@@ -105,7 +105,7 @@ static int set_members(Gceb__State__InstanceGroupManager **gp, void *payload, st
 static void on_check(struct run_item *item, struct gceb_http_request *req, void *arg)
 {
 	struct gceb_ref ref;
-	char why[1024];
+	char why[2 * GCEB_MSG_MAX];
 
 	if (req->result == GCEB_ENOTFOUND &&
 	    gceb_ref_parse(&ref, GCEB_KIND_INSTANCE, arg, NULL) == 0) {
@@ -113,7 +113,7 @@ static void on_check(struct run_item *item, struct gceb_http_request *req, void 
 		(void)run_update_instance(item->run, "instance", &ref, gceb_mark_deleted, NULL);
 	} else if (req->result < 0) {
 		run_describe(req, why, sizeof(why));
-		run_fail(item->run, "instance", arg, "%s", why);
+		run_fail_code(item->run, req->result, "instance", arg, "%s", why);
 	}
 	free(arg);
 }
@@ -150,7 +150,7 @@ static void check_one(struct run_item *item, const char *key, const char *url)
 	if (!arg) {
 		run_fail(item->run, "instance", key, "out of memory");
 	} else if (gceb_gce_get_stored(item->run->root, url, &req, &e) < 0) {
-		run_fail(item->run, "instance", key, "%s", e.msg);
+		run_fail_code(item->run, e.code, "instance", key, "%s", e.msg);
 		free(arg);
 	} else if (run_item_submit(item, req, on_check, arg) < 0) {
 		free(arg); /* never sent (a GET is sent in --dry-run too) */
@@ -214,7 +214,7 @@ static void finish(struct run_item *item, const struct fetch *f)
 	if (r == 0)
 		r = check_vanished(item, &m, &e);
 	if (r < 0)
-		run_item_fail(item, "%s", e.msg);
+		run_item_fail_code(item, e.code, "%s", e.msg);
 	for (i = 0; i < m.n; i++)
 		free(m.keys[i]);
 	free(m.keys);
@@ -252,7 +252,7 @@ static void on_page(struct run_item *item, struct gceb_http_request *req, void *
 		return;
 	}
 	if (gceb_gce_parse_instance_page(req->response, req->response_len, &page, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 		return;
 	}
 	for (i = 0; i < page.n_urls; i++) {
@@ -272,7 +272,7 @@ static void on_page(struct run_item *item, struct gceb_http_request *req, void *
 	if (page.next_page_token && ++f->pages >= GCEB_GCE_LIST_MAX_PAGES)
 		run_item_fail(item, "listing has more than %d pages", GCEB_GCE_LIST_MAX_PAGES);
 	else if (page.next_page_token && request_page(item, page.next_page_token, &e) < 0)
-		run_item_fail(item, "%s", e.msg);
+		run_item_fail_code(item, e.code, "%s", e.msg);
 	else if (!page.next_page_token)
 		finish(item, f);
 	gceb_gce_instance_page_release(&page);

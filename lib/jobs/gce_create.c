@@ -66,7 +66,7 @@ static bool link_ok(struct run_item *item, const char *link)
 
 	free(url);
 	if (r < 0)
-		run_item_fail(item, "refusing link '%s': %s", link, e.msg);
+		run_item_fail_code(item, GCEB_EPARSE, "refusing link '%s': %s", link, e.msg);
 	return r == 0;
 }
 
@@ -91,14 +91,15 @@ static void handle_operation(struct run_item *item, const struct gceb_http_reque
 	struct gceb_err e = { 0 };
 
 	if (gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
-		run_item_fail(item, "%s %s: %s", req->method, req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s %s: %s", req->method, req->url, e.msg);
 	} else if (op.done && op.has_error) {
 		run_item_fail(item, "insert failed: %s: %s; it will be retried",
 			      op.error_code ? op.error_code : "error",
 			      op.error_message ? op.error_message : "(no message)");
 		record(item, &(struct outcome){ .clear_if = op.self_link, .failed = true });
 	} else if (op.done && !op.target_link) {
-		run_item_fail(item, "operation '%s' has no targetLink", op.self_link);
+		run_item_fail_code(item, GCEB_EPARSE, "operation '%s' has no targetLink",
+				   op.self_link);
 	} else if (op.done && !link_ok(item, op.target_link)) {
 		/* Never store a link on another host: its token would follow it. */
 	} else if (op.done) {
@@ -107,7 +108,7 @@ static void handle_operation(struct run_item *item, const struct gceb_http_reque
 		record(item, &(struct outcome){ .operation = op.self_link });
 		/* One poll now: most inserts finish within a round trip or two. */
 		if (may_poll && gce_create_poll(item, op.self_link, &e) < 0)
-			run_item_fail(item, "%s", e.msg);
+			run_item_fail_code(item, e.code, "%s", e.msg);
 	}
 	gceb_gce_operation_release(&op);
 }
@@ -135,7 +136,7 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 	else if (req->result < 0)
 		run_item_fail_request(item, req);
 	else if (gceb_gce_parse_self_link(req->response, req->response_len, &self, &e) < 0)
-		run_item_fail(item, "%s %s: %s", req->method, req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s %s: %s", req->method, req->url, e.msg);
 	else if (link_ok(item, self))
 		record(item, &(struct outcome){ .url = self });
 	free(self);
@@ -165,7 +166,7 @@ static void on_insert(struct run_item *item, struct gceb_http_request *req, void
 	if (req->result == GCEB_EEXIST) {
 		/* It exists already (a crash after the insert, or a retry): adopt it. */
 		if (build_get(item, &get, &e) < 0)
-			run_item_fail(item, "%s", e.msg);
+			run_item_fail_code(item, e.code, "%s", e.msg);
 		else
 			(void)run_item_submit(item, get, on_get, NULL);
 	} else if (req->result < 0) {

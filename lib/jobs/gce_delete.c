@@ -61,12 +61,16 @@ bool gce_delete_confirmed(struct run_item *item, const struct gceb_http_request 
 	if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
-		run_item_fail(item, "DELETE %s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "DELETE %s: %s", req->url, e.msg);
 	} else if (!op.target_link ||
 		   !same_resource(item->run->root, op.target_link, gce_delete_url(item))) {
-		/* The reference's safety check: never forget a URL GCE did not confirm. */
-		run_item_fail(item, "DELETE %s answered for '%s', not for this resource", req->url,
-			      op.target_link ? op.target_link : "(no targetLink)");
+		/*
+		 * The reference's safety check: never forget a URL GCE did not
+		 * confirm. An answer about another resource is a malformed one.
+		 */
+		run_item_fail_code(item, GCEB_EPARSE,
+				   "DELETE %s answered for '%s', not for this resource", req->url,
+				   op.target_link ? op.target_link : "(no targetLink)");
 	} else {
 		ok = true;
 	}

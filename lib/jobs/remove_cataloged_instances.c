@@ -21,7 +21,7 @@ static void on_delete(struct run_item *item, struct gceb_http_request *req, void
 	if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_mp_parse_manipulation(req->response, req->response_len, &error, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (!error || !strcmp(error, "ENTRY_NOT_FOUND")) {
 		(void)run_record_instance(item->run, item->what, &item->ref, gceb_mark_for_deletion,
 					  NULL,

@@ -70,12 +70,13 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 		goto out;
 	}
 	if (gceb_gce_parse_igm(req->response, req->response_len, &igm, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 		goto out;
 	}
 	if (!igm.has_none) {
 		/* RSZ-2: without currentActions.none the idle count is unknown. */
-		run_item_fail(item, "%s: no currentActions.none in the answer", req->url);
+		run_item_fail_code(item, GCEB_EPARSE, "%s: no currentActions.none in the answer",
+				   req->url);
 		goto out;
 	}
 	z->in.idle = igm.none;
@@ -87,7 +88,7 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 			    &resize, &e) < 0 ||
 	    gceb_gce_add_request_id(resize, z->salt, &e) < 0) {
 		gceb_http_request_free(resize);
-		run_item_fail(item, "%s", e.msg);
+		run_item_fail_code(item, e.code, "%s", e.msg);
 		goto out;
 	}
 	gceb_info("group '%s': resize from %lld to %lld", item->key, (long long)igm.target_size,

@@ -20,24 +20,52 @@
 #include "http.h"
 #include "store.h"
 
+struct run_failures;
+
 struct gceb_run {
 	struct gceb_job *job;
 	const char *root; /* the Compute root */
 	size_t items;
 	size_t failed;
+	int worst; /* the code of the most serious class of failed item (run_class()) */
+	struct run_failures *failures; /* their messages, grouped, for run_finish() */
 };
 
 void run_init(struct gceb_run *run, struct gceb_job *job);
 
-/* One error line for a failed item: "<what> '<key>': <why>", counted as a failure. */
+/*
+ * A failed item: "<what> '<key>': <why>", counted as a failure of the class
+ * of @code (run_class()). The line is logged at debug level at once, and at
+ * error level by run_finish(), once for all the items whose <why> is the
+ * same but for their own key.
+ */
+void run_fail_code(struct gceb_run *run, int code, const char *what, const char *key,
+		   const char *fmt, ...) GCEB_PRINTF(5, 6);
+/* run_fail_code() of class 1, "any other item failure". */
 void run_fail(struct gceb_run *run, const char *what, const char *key, const char *fmt, ...)
 	GCEB_PRINTF(4, 5);
+
+/*
+ * The failure class of an item that failed with @code (docs/exit-codes.md),
+ * as the code that exits with it: GCEB_ECONFIG (78), GCEB_EAUTH (77),
+ * GCEB_ENET (69), GCEB_EPARSE (76), GCEB_ERATELIMIT (75), or GCEB_EPARTIAL
+ * (1) for anything else.
+ */
+int run_class(int code);
 
 /* A failed request as "<METHOD> <url>: <reason>" for run_fail(). */
 void run_describe(const struct gceb_http_request *req, char *out, size_t len);
 
-/* 0, or GCEB_EPARTIAL "N of M items failed" (one line each was logged). */
-int run_finish(struct gceb_run *run);
+/*
+ * End the run: log the failed items, one line per message (the first
+ * item's line, or the message once with the count and the first three
+ * keys: "<why> for 1,234 instances: 'a', 'b', 'c', ..."), in the order first
+ * seen, and free them. Returns @rc if negative (the run's own failure,
+ * which the common main logs), else 0, or "N of M items failed" with the
+ * code of the most serious class among them, which sets the exit status.
+ * Called once per run, whatever run_items() returned.
+ */
+int run_finish(struct gceb_run *run, int rc);
 
 /* Typed updates that log a failure against the entity (run_fail()). Return the result. */
 int run_update_template(struct gceb_run *run, const char *what, const struct gceb_ref *ref,
@@ -121,8 +149,8 @@ struct run_source {
 int run_items(struct gceb_run *run, const struct run_source *src);
 
 /*
- * The run of a job with one source: run_items(), then run_finish() if the
- * walk itself did not fail. What most jobs' run() is.
+ * The run of a job with one source: run_items(), then run_finish() with
+ * what the walk returned. What most jobs' run() is.
  */
 int run_job(struct gceb_job *job, const struct run_source *src);
 
@@ -143,7 +171,9 @@ int run_item_submit(struct run_item *item, struct gceb_http_request *req, run_do
 
 /* run_fail() for @item. */
 void run_item_fail(struct run_item *item, const char *fmt, ...) GCEB_PRINTF(2, 3);
-/* run_fail() for an item whose request failed, with run_describe()'s text. */
+/* run_fail_code() for @item: a malformed answer is GCEB_EPARSE, say. */
+void run_item_fail_code(struct run_item *item, int code, const char *fmt, ...) GCEB_PRINTF(3, 4);
+/* run_fail_code() for an item whose request failed: run_describe()'s text, req->result's class. */
 void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req);
 
 /*

@@ -122,7 +122,7 @@ static void on_check(struct run_item *item, struct gceb_http_request *req, void 
 	if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (op.done && op.has_error) {
 		gceb_warn("instance '%s': metadata update failed: %s: %s; rescheduled", item->key,
 			  op.error_code ? op.error_code : "error",
@@ -146,7 +146,7 @@ static void on_set(struct run_item *item, struct gceb_http_request *req, void *a
 		/* A stale fingerprint (412) included: the next run reads it afresh. */
 		run_item_fail_request(item, req);
 	} else if (gceb_gce_parse_operation(req->response, req->response_len, &op, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (!(m->op_url = strdup(op.self_link))) {
 		run_item_fail(item, "out of memory");
 	} else {
@@ -184,7 +184,7 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 					 item->ref.name, md.fingerprint, items, n, &set, &e) < 0 ||
 		   add_request_id(set, m->active, &e) < 0) {
 		gceb_http_request_free(set);
-		run_item_fail(item, "%s", e.msg);
+		run_item_fail_code(item, e.code, "%s", e.msg);
 	} else {
 		m->now = gceb_now();
 		(void)run_item_submit(item, set, on_set, NULL);

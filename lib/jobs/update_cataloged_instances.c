@@ -55,7 +55,7 @@ static void on_get(struct run_item *item, struct gceb_http_request *req, void *a
 	} else if (req->result < 0) {
 		run_item_fail_request(item, req);
 	} else if (gceb_mp_parse_get(req->response, req->response_len, &m, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 	} else if (m.has_lease_expiration_ts || m.leased_indefinitely) {
 		char event[64] = "leased indefinitely";
 

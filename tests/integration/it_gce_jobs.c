@@ -120,16 +120,20 @@ static void clear_faults(const struct it_env *env)
 	cJSON_Delete(it_emu_call(env, "DELETE", "/_emu/faults", NULL, NULL));
 }
 
-/* Run @job expecting exit 1 and exactly one error line naming the item, containing @needle. */
-static void expect_item_failure(const struct it_env *env, const char *job, const char *needle)
+/*
+ * Run @job expecting exit @want (the failure's class, docs/exit-codes.md)
+ * and exactly one error line naming the item, containing @needle.
+ */
+static void expect_item_failure(const struct it_env *env, const char *job, int want,
+				const char *needle)
 {
 	struct it_result res;
 	const char *nl;
 
 	it_run(env, &res, job, "--timeout-ms", "1000", NULL);
-	if (res.status != 1 || !strstr(res.err, needle))
+	if (res.status != want || !strstr(res.err, needle))
 		print_message("gceb-%s exit %d:\n%s", job, res.status, res.err);
-	assert_int_equal(res.status, 1);
+	assert_int_equal(res.status, want);
 	assert_non_null(strstr(res.err, needle));
 	/* One line for the item, one summary line. */
 	nl = strchr(res.err, '\n');
@@ -201,7 +205,7 @@ static void failed_insert_retried(void **state)
 			    "{\"operationType\": \"insert\", \"target\": \"*instanceTemplates*\", "
 			    "\"code\": \"RESOURCE_NOT_FOUND\", \"message\": \"image not found\"}",
 			    NULL));
-	expect_item_failure(env, "create-instance-templates", "RESOURCE_NOT_FOUND");
+	expect_item_failure(env, "create-instance-templates", 1, "RESOURCE_NOT_FOUND");
 	assert_false(revision_has_url(env));
 	it_run_ok(env, "create-instance-templates");
 	assert_true(revision_has_url(env));
@@ -242,13 +246,16 @@ static void retry_403_rate_limited(void **state)
 			       "\"status\": 403, \"reason\": \"rateLimitExceeded\", \"count\": 2}");
 }
 
-/* Each permanent fault: exit 1, one line, nothing changed; the next clean run converges. */
-static void permanent_fault(void **state, const char *fault, const char *needle)
+/*
+ * Each permanent fault: exit @want, one line, nothing changed; the next
+ * clean run converges.
+ */
+static void permanent_fault(void **state, const char *fault, int want, const char *needle)
 {
 	struct it_env *env = *state;
 
 	add_fault(env, fault);
-	expect_item_failure(env, "create-instance-templates", needle);
+	expect_item_failure(env, "create-instance-templates", want, needle);
 	assert_false(revision_has_url(env));
 	clear_faults(env);
 	/* A request that failed on the way back may have created the template: let it finish. */
@@ -261,7 +268,7 @@ static void fault_500_exhausts_retries(void **state)
 {
 	permanent_fault(
 		state,
-		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 500}",
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 500}", 69,
 		"HTTP 500");
 }
 
@@ -270,13 +277,13 @@ static void fault_403_forbidden(void **state)
 	permanent_fault(
 		state,
 		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 403, "
-		"\"reason\": \"forbidden\", \"count\": 1}",
-		"HTTP 403 forbidden");
+		"\"reason\": \"forbidden\", \"count\": 2}",
+		77, "HTTP 403 forbidden");
 }
 
 static void fault_reset(void **state)
 {
-	permanent_fault(state, "{\"path\": \"*/instanceTemplates\", \"action\": \"reset\"}",
+	permanent_fault(state, "{\"path\": \"*/instanceTemplates\", \"action\": \"reset\"}", 69,
 			"POST ");
 }
 
@@ -285,14 +292,14 @@ static void fault_timeout(void **state)
 	permanent_fault(
 		state,
 		"{\"path\": \"*/instanceTemplates\", \"action\": \"delay\", \"delay_ms\": 3000}",
-		"POST ");
+		69, "POST ");
 }
 
 static void fault_truncated_json(void **state)
 {
 	permanent_fault(
 		state,
-		"{\"path\": \"*/instanceTemplates\", \"action\": \"truncate\", \"count\": 1}",
+		"{\"path\": \"*/instanceTemplates\", \"action\": \"truncate\", \"count\": 1}", 76,
 		"instanceTemplates");
 }
 
@@ -303,7 +310,7 @@ static void fault_html_page(void **state)
 		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 502, "
 		"\"body\": \"<html><body>Bad Gateway</body></html>\", "
 		"\"content_type\": \"text/html\"}",
-		"HTTP 502");
+		69, "HTTP 502");
 }
 
 static void fault_missing_field(void **state)
@@ -312,7 +319,7 @@ static void fault_missing_field(void **state)
 		state,
 		"{\"path\": \"*/instanceTemplates\", \"action\": \"status\", \"status\": 200, "
 		"\"body\": \"{\\\"kind\\\": \\\"compute#operation\\\"}\", \"count\": 1}",
-		"instanceTemplates");
+		76, "instanceTemplates");
 }
 
 /* A targetLink on another host is refused: nothing stored, nothing sent there. */
@@ -331,7 +338,8 @@ static void hostile_link_refused(void **state)
 		"global/instanceTemplates/web\\\"}\"}",
 		env->emu_url);
 	add_fault(env, fault);
-	expect_item_failure(env, "create-instance-templates", "evil.example.com");
+	/* An answer that points elsewhere is a malformed answer (76), not a refusal. */
+	expect_item_failure(env, "create-instance-templates", 76, "evil.example.com");
 	assert_false(revision_has_url(env));
 }
 

@@ -247,11 +247,12 @@ static int lines(const char *s)
 }
 
 /*
- * Run @job expecting exit 1: one error line per failed item, each naming
- * @needle, and the summary "@failed of @total items failed".
+ * Run @job expecting exit @want (the failures' class): @groups error lines,
+ * each naming @needle (failures alike but for their item are one line), and
+ * the summary "@failed of @total items failed".
  */
-static void expect_failures(const struct it_env *env, const char *job, int failed, int total,
-			    const char *needle)
+static void expect_failures(const struct it_env *env, const char *job, int want, int failed,
+			    int total, int groups, const char *needle)
 {
 	struct it_result res;
 	char summary[64];
@@ -261,14 +262,14 @@ static void expect_failures(const struct it_env *env, const char *job, int faile
 	(void)snprintf(summary, sizeof(summary), "%d of %d item%s failed", failed, total,
 		       total == 1 ? "" : "s");
 	it_run(env, &res, job, "--timeout-ms", "2000", NULL);
-	if (res.status != 1 || !strstr(res.err, summary) || lines(res.err) != failed + 1)
+	if (res.status != want || !strstr(res.err, summary) || lines(res.err) != groups + 1)
 		print_message("gceb-%s exit %d:\n%s", job, res.status, res.err);
-	assert_int_equal(res.status, 1);
+	assert_int_equal(res.status, want);
 	assert_non_null(strstr(res.err, summary));
-	assert_int_equal(lines(res.err), failed + 1);
+	assert_int_equal(lines(res.err), groups + 1);
 	for (p = res.err; (p = strstr(p, needle)) != NULL; p++)
 		n++;
-	assert_int_equal(n, failed);
+	assert_int_equal(n, groups);
 	it_result_release(&res);
 }
 
@@ -487,7 +488,7 @@ static void catalog_business_error(void **state)
 	add_fault(env, "{\"path\": \"*/catalog/v1/add_machine\", \"status\": 200, \"count\": 1, "
 		       "\"body\": \"{\\\"error\\\": \\\"INVALID_PROJECT\\\"}\", "
 		       "\"content_type\": \"application/json\"}");
-	expect_failures(env, "catalog-instances", 1, 2, "add_machine: INVALID_PROJECT");
+	expect_failures(env, "catalog-instances", 1, 1, 2, 1, "add_machine: INVALID_PROJECT");
 	st = it_status_instances(env);
 	assert_int_equal(count(st, "cataloged"), 1);
 	cJSON_Delete(st);
@@ -522,16 +523,38 @@ static void expect_counts(const struct it_env *env, int leased, int pending)
 	cJSON_Delete(st);
 }
 
-/* A fault that hits one get: that item fails with one line, the other records its lease. */
-static void get_fault_one(void **state, const char *fault, const char *needle)
+/*
+ * A fault that hits one get: that item fails with one line (exit @want), the
+ * other records its lease.
+ */
+static void get_fault_one(void **state, const char *fault, int want, const char *needle)
 {
 	struct it_env *env = *state;
 	char v[2][64];
 
 	leased_pair(env, v);
 	add_fault(env, fault);
-	expect_failures(env, "update-cataloged-instances", 1, 2, needle);
+	expect_failures(env, "update-cataloged-instances", want, 1, 2, 1, needle);
 	expect_counts(env, 1, 0);
+	clear_faults(env);
+	it_run_ok(env, "update-cataloged-instances");
+	expect_counts(env, 2, 0);
+}
+
+/*
+ * A refusal of every get: each is sent once more with a fresh token, then
+ * both items fail alike, one line for the two, exit 77; nothing changes.
+ */
+static void get_refused_all(void **state, const char *fault, const char *needle)
+{
+	struct it_env *env = *state;
+	char v[2][64];
+
+	leased_pair(env, v);
+	add_fault(env, fault);
+	expect_failures(env, "update-cataloged-instances", 77, 2, 2, 1, needle);
+	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/get"), 4);
+	expect_counts(env, 0, 0);
 	clear_faults(env);
 	it_run_ok(env, "update-cataloged-instances");
 	expect_counts(env, 2, 0);
@@ -539,18 +562,18 @@ static void get_fault_one(void **state, const char *fault, const char *needle)
 
 static void update_401(void **state)
 {
-	get_fault_one(state,
-		      "{\"path\": \"*/catalog/v1/get\", \"status\": 401, \"reason\": \"required\", "
-		      "\"count\": 1}",
-		      "HTTP 401 required");
+	get_refused_all(state,
+			"{\"path\": \"*/catalog/v1/get\", \"status\": 401, \"reason\": "
+			"\"required\"}",
+			"HTTP 401 required");
 }
 
 static void update_403(void **state)
 {
-	get_fault_one(state,
-		      "{\"path\": \"*/catalog/v1/get\", \"status\": 403, \"reason\": "
-		      "\"forbidden\", \"count\": 1}",
-		      "HTTP 403 forbidden");
+	get_refused_all(state,
+			"{\"path\": \"*/catalog/v1/get\", \"status\": 403, \"reason\": "
+			"\"forbidden\"}",
+			"HTTP 403 forbidden");
 }
 
 static void update_broken_json(void **state)
@@ -559,7 +582,7 @@ static void update_broken_json(void **state)
 		      "{\"path\": \"*/catalog/v1/get\", \"status\": 200, \"count\": 1, "
 		      "\"body\": \"{\\\"lease_expiration_ts\\\": \", "
 		      "\"content_type\": \"application/json\"}",
-		      "/_ah/api/catalog/v1/get");
+		      76, "/_ah/api/catalog/v1/get");
 }
 
 static void update_wrong_type(void **state)
@@ -568,7 +591,7 @@ static void update_wrong_type(void **state)
 		      "{\"path\": \"*/catalog/v1/get\", \"status\": 200, \"count\": 1, "
 		      "\"body\": \"{\\\"lease_expiration_ts\\\": \\\"soon\\\"}\", "
 		      "\"content_type\": \"application/json\"}",
-		      "field 'lease_expiration_ts' is not a number");
+		      76, "field 'lease_expiration_ts' is not a number");
 }
 
 /* A transient fault twice (500, then the Endpoints HTML 404): retried in the run, all fine. */
@@ -589,8 +612,9 @@ static void update_retried(void **state)
 
 /*
  * A fault on every get (5xx, or the HTML 404 of a cold Endpoints front end):
- * four attempts each, every item fails with one line, nothing changes, and
- * above all nothing is marked for deletion. A clean run converges.
+ * four attempts each, every item fails alike (one line), exit 69, nothing
+ * changes, and above all nothing is marked for deletion. A clean run
+ * converges.
  */
 static void get_fault_all(void **state, const char *fault, const char *needle)
 {
@@ -599,7 +623,7 @@ static void get_fault_all(void **state, const char *fault, const char *needle)
 
 	leased_pair(env, v);
 	add_fault(env, fault);
-	expect_failures(env, "update-cataloged-instances", 2, 2, needle);
+	expect_failures(env, "update-cataloged-instances", 69, 2, 2, 1, needle);
 	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/get"), 8);
 	expect_counts(env, 0, 0);
 	clear_faults(env);
@@ -700,7 +724,7 @@ static void remove_drained(void **state)
 	add_fault(env, "{\"path\": \"*/catalog/v1/add_machine\", \"status\": 200, \"count\": 1, "
 		       "\"body\": \"{\\\"error\\\": \\\"INVALID_PROJECT\\\"}\", "
 		       "\"content_type\": \"application/json\"}");
-	expect_failures(env, "catalog-instances", 1, 3, "add_machine: INVALID_PROJECT");
+	expect_failures(env, "catalog-instances", 1, 1, 3, 1, "add_machine: INVALID_PROJECT");
 	assert_int_equal(names(env, v, 3), 3);
 	st = it_status_instances(env);
 	for (i = 0; i < 3; i++) {
@@ -772,7 +796,7 @@ static void remove_faults(void **state)
 	add_fault(env, "{\"path\": \"*/catalog/v1/delete_machine\", \"status\": 404, "
 		       "\"body\": \"<html><body>Not Found</body></html>\", "
 		       "\"content_type\": \"text/html\"}");
-	expect_failures(env, "remove-cataloged-instances", 2, 2, "HTTP 404");
+	expect_failures(env, "remove-cataloged-instances", 69, 2, 2, 1, "HTTP 404");
 	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 0);
 	cJSON_Delete(st);
@@ -781,15 +805,16 @@ static void remove_faults(void **state)
 	add_fault(env, "{\"path\": \"*/catalog/v1/delete_machine\", \"status\": 200, "
 		       "\"count\": 1, \"body\": \"{\\\"error\\\": \\\"MISMATCHED_BACKEND\\\"}\", "
 		       "\"content_type\": \"application/json\"}");
-	expect_failures(env, "remove-cataloged-instances", 1, 2,
+	expect_failures(env, "remove-cataloged-instances", 1, 1, 2, 1,
 			"delete_machine: MISMATCHED_BACKEND");
 	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 1);
 	cJSON_Delete(st);
 
+	/* Refused with the fresh token too: credentials refused. */
 	add_fault(env, "{\"path\": \"*/catalog/v1/delete_machine\", \"status\": 403, "
-		       "\"count\": 1}");
-	expect_failures(env, "remove-cataloged-instances", 1, 1, "HTTP 403");
+		       "\"count\": 2}");
+	expect_failures(env, "remove-cataloged-instances", 77, 1, 1, 1, "HTTP 403");
 	st = it_status_instances(env);
 	assert_int_equal(count(st, "pending_deletion"), 1);
 	cJSON_Delete(st);
@@ -816,7 +841,7 @@ static void cleanup_drained_uncataloged(void **state)
 	add_fault(env, "{\"path\": \"*/catalog/v1/add_machine\", \"status\": 200, \"count\": 1, "
 		       "\"body\": \"{\\\"error\\\": \\\"INVALID_PROJECT\\\"}\", "
 		       "\"content_type\": \"application/json\"}");
-	expect_failures(env, "catalog-instances", 1, 2, "add_machine: INVALID_PROJECT");
+	expect_failures(env, "catalog-instances", 1, 1, 2, 1, "add_machine: INVALID_PROJECT");
 	assert_int_equal(names(env, v, 2), 2);
 	st = it_status_instances(env);
 	for (i = 0; i < 2; i++)

@@ -302,7 +302,8 @@ const char *sc_url_path(const struct sc *s, const char *url)
 /* Words that must never appear on a job's stderr: the store went wrong. */
 bool sc_store_trouble(const char *err)
 {
-	static const char *const bad[] = { "store", "mdb", "lmdb", "damaged", "corrupt" };
+	/* "mdb_", not "mdb": a VM name such as linux-4bc8e11d-us-b-mdbc is no store trouble. */
+	static const char *const bad[] = { "store", "mdb_", "lmdb", "damaged", "corrupt" };
 	char *low = xstrdup(err), *p;
 	bool found = false;
 	size_t i;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_auth.c - token sources against a loopback token endpoint and metadata server */
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -321,6 +322,30 @@ static void token_file_first_line_is_the_token(void **state)
 	assert_string_equal(token, "ya29.abc-_DEF");
 }
 
+/* A forgotten token is fetched again: the token file is read anew, for that scope only. */
+static void a_forgotten_token_is_fetched_again(void **state)
+{
+	struct fixture *f = *state;
+	struct gceb_err err = { 0 };
+	const char *token = NULL;
+	int fd;
+
+	write_file(f->token_file, sizeof(f->token_file), "first\n", 0600);
+	new_auth(f, true, false, NULL, 0);
+	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &err), 0);
+	assert_int_equal(gceb_auth_token(f->auth, SCOPE_EMAIL, &token, &err), 0);
+	fd = open(f->token_file, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "second\n", 7), 7);
+	(void)close(fd);
+	gceb_auth_forget(f->auth, SCOPE_COMPUTE);
+	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &err), 0);
+	assert_string_equal(token, "second");
+	assert_int_equal(gceb_auth_token(f->auth, SCOPE_EMAIL, &token, &err), 0);
+	assert_string_equal(token, "first");
+	gceb_auth_forget(f->auth, "https://example.com/unknown-scope"); /* nothing to drop */
+}
+
 static void token_file_junk_is_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -328,9 +353,10 @@ static void token_file_junk_is_refused(void **state)
 	const char *token = NULL;
 
 	/* A space (or a CR) would end up inside the Authorization header. */
+	/* The file's content is config (exit 78), not a refusal. */
 	write_file(f->token_file, sizeof(f->token_file), "tok en\n", 0600);
 	new_auth(f, true, false, NULL, 0);
-	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &err), GCEB_EAUTH);
+	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &err), GCEB_ECONFIG);
 	assert_non_null(strstr(err.msg, "no valid token"));
 }
 
@@ -457,7 +483,7 @@ static void metadata_429_is_retried(void **state)
 	assert_int_equal(ts_requests(f->ts), 4);
 }
 
-static void answer_without_access_token_is_eauth(void **state)
+static void answer_without_access_token_is_malformed(void **state)
 {
 	struct fixture *f = *state;
 	struct gceb_err err = { 0 };
@@ -466,7 +492,7 @@ static void answer_without_access_token_is_eauth(void **state)
 	f->fake.status = 200;
 	f->fake.body = "{\"expires_in\":3600,\"token_type\":\"Bearer\"}";
 	new_auth(f, false, false, NULL, 0);
-	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &err), GCEB_EAUTH);
+	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &err), GCEB_EPARSE);
 	assert_non_null(strstr(err.msg, "no valid access_token"));
 }
 
@@ -555,9 +581,12 @@ static void no_source_says_what_was_tried(void **state)
 	(void)snprintf(f->host, sizeof(f->host), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
 	new_auth(f, false, false, NULL, 0);
 	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &err), GCEB_EAUTH);
-	assert_non_null(strstr(err.msg, "no token file"));
-	assert_non_null(strstr(err.msg, "no service-account key"));
+	/* The three ways to give credentials, and why the last one failed, in one line. */
+	assert_non_null(strstr(err.msg, "GOOGLE_APPLICATION_CREDENTIALS (or --key-file)"));
+	assert_non_null(strstr(err.msg, "--token-file"));
+	assert_non_null(strstr(err.msg, "the metadata server"));
 	assert_non_null(strstr(err.msg, f->host));
+	assert_null(strchr(err.msg, '\n'));
 	/* Remembered: the next request fails at once with the same reason. */
 	t0 = ts_now_ms();
 	assert_int_equal(gceb_auth_token(f->auth, SCOPE_COMPUTE, &token, &again), GCEB_EAUTH);
@@ -574,6 +603,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(token_file_first_line_is_the_token, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(token_file_junk_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_forgotten_token_is_fetched_again, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(key_file_readable_by_others_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(key_file_assertion_is_signed_and_exchanged, setup,
@@ -587,7 +618,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(metadata_refusal_is_eauth, setup, teardown),
 		cmocka_unit_test_setup_teardown(metadata_5xx_is_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(metadata_429_is_retried, setup, teardown),
-		cmocka_unit_test_setup_teardown(answer_without_access_token_is_eauth, setup,
+		cmocka_unit_test_setup_teardown(answer_without_access_token_is_malformed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(sources_are_taken_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(tokens_are_cached_per_scope, setup, teardown),

@@ -19,21 +19,22 @@
 static const struct {
 	int code, status;
 } documented[] = {
-	{ GCEB_OK, 0 },         /* EX_OK */
-	{ GCEB_ELOCKED, 0 },    /* EX_OK: the lock is held by a run still going */
-	{ GCEB_EPARTIAL, 1 },   /* some items failed */
-	{ GCEB_EUSAGE, 64 },    /* EX_USAGE */
-	{ GCEB_ENET, 69 },      /* EX_UNAVAILABLE */
-	{ GCEB_EBUG, 70 },      /* EX_SOFTWARE */
-	{ GCEB_ENOMEM, 71 },    /* EX_OSERR */
-	{ GCEB_EIO, 74 },       /* EX_IOERR: the filesystem... */
-	{ GCEB_ESTORE, 74 },    /* ...or the store */
-	{ GCEB_EHTTP, 76 },     /* EX_PROTOCOL: an unexpected answer... */
-	{ GCEB_ENOTFOUND, 76 }, /* ...404 where something was expected... */
-	{ GCEB_EEXIST, 76 },    /* ...409... */
-	{ GCEB_EPARSE, 76 },    /* ...or a malformed answer or stored value */
-	{ GCEB_EAUTH, 77 },     /* EX_NOPERM */
-	{ GCEB_ECONFIG, 78 },   /* EX_CONFIG */
+	{ GCEB_OK, 0 },          /* EX_OK */
+	{ GCEB_ELOCKED, 0 },     /* EX_OK: the lock is held by a run still going */
+	{ GCEB_EPARTIAL, 1 },    /* some items failed */
+	{ GCEB_EUSAGE, 64 },     /* EX_USAGE */
+	{ GCEB_ENET, 69 },       /* EX_UNAVAILABLE */
+	{ GCEB_ERATELIMIT, 75 }, /* EX_TEMPFAIL: rate-limited past retries or the deadline */
+	{ GCEB_EBUG, 70 },       /* EX_SOFTWARE */
+	{ GCEB_ENOMEM, 71 },     /* EX_OSERR */
+	{ GCEB_EIO, 74 },        /* EX_IOERR: the filesystem... */
+	{ GCEB_ESTORE, 74 },     /* ...or the store */
+	{ GCEB_EHTTP, 76 },      /* EX_PROTOCOL: an unexpected answer... */
+	{ GCEB_ENOTFOUND, 76 },  /* ...404 where something was expected... */
+	{ GCEB_EEXIST, 76 },     /* ...409... */
+	{ GCEB_EPARSE, 76 },     /* ...or a malformed answer or stored value */
+	{ GCEB_EAUTH, 77 },      /* EX_NOPERM */
+	{ GCEB_ECONFIG, 78 },    /* EX_CONFIG */
 };
 
 #define N_DOCUMENTED (sizeof(documented) / sizeof(documented[0]))
@@ -117,6 +118,28 @@ static void a_long_message_is_cut_not_overrun(void **state)
 	big[sizeof(big) - 1] = '\0';
 	(void)gceb_err_set(&e, GCEB_EPARSE, "%s", big);
 	assert_int_equal(strlen(e.msg), sizeof(e.msg) - 1);
+	/* The cut is marked: a reader knows the message goes on. */
+	assert_string_equal(e.msg + sizeof(e.msg) - 4, "...");
+	assert_int_equal(e.msg[0], 'a');
+}
+
+/* A message up to the bound is whole, unmarked; the bound holds a long URL and its reason. */
+static void a_message_that_fits_is_whole(void **state)
+{
+	struct gceb_err e;
+	char big[sizeof(e.msg)];
+	char small[8];
+
+	(void)state;
+	assert_true(sizeof(e.msg) >= 4096);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	(void)gceb_err_set(&e, GCEB_EPARSE, "%s", big);
+	assert_string_equal(e.msg, big);
+	assert_int_equal(gceb_format(small, sizeof(small), "%s", "1234567"), 7);
+	assert_string_equal(small, "1234567");
+	assert_int_equal(gceb_format(small, sizeof(small), "%s", "12345678"), 7);
+	assert_string_equal(small, "1234...");
 }
 
 int main(int argc, char **argv)
@@ -128,6 +151,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(every_code_has_its_own_text),
 		cmocka_unit_test(set_records_and_returns_the_code),
 		cmocka_unit_test(a_long_message_is_cut_not_overrun),
+		cmocka_unit_test(a_message_that_fits_is_whole),
 	};
 
 	return gceb_test_run("err", tests, argc, argv);

@@ -30,7 +30,7 @@ struct outcome {
 	size_t response_len;
 	char response[128];
 	char content_type[64];
-	char error[256];
+	char error[GCEB_MSG_MAX];
 };
 
 static void record(struct gceb_http *http, struct gceb_http_request *req, void *payload)
@@ -379,6 +379,28 @@ static void rate_limited_403_is_retried(void **state)
 	assert_int_equal(o.attempts, 2);
 }
 
+/* Rate limits past the last attempt are their own class (exit 75), not "unavailable". */
+static void rate_limits_past_the_attempts_are_eratelimit(void **state)
+{
+	static const struct ts_reply r429[] = { { .status = 429 } };
+	static const struct ts_reply r403[] = {
+		{ .status = 403,
+		  .body = "{\"error\":{\"errors\":[{\"domain\":\"usageLimits\","
+			  "\"reason\":\"rateLimitExceeded\"}],\"code\":403}}" },
+	};
+	static const struct ts_reply r503[] = { { .status = 503 } };
+	struct outcome a = { 0 }, b = { 0 }, c = { 0 };
+
+	one(r429, 1, 2, "/x", &a);
+	assert_int_equal(a.result, GCEB_ERATELIMIT);
+	assert_int_equal(a.attempts, 2);
+	one(r403, 1, 2, "/x", &b);
+	assert_int_equal(b.result, GCEB_ERATELIMIT);
+	assert_int_equal(b.attempts, 2);
+	one(r503, 1, 2, "/x", &c);
+	assert_int_equal(c.result, GCEB_ENET);
+}
+
 static void forbidden_403_is_not_retried(void **state)
 {
 	static const struct ts_reply replies[] = {
@@ -427,6 +449,20 @@ static void endpoints_html_404_is_retried(void **state)
 	one(replies, 2, 4, "/_ah/api/catalog/v1/get", &o);
 	assert_int_equal(o.result, 0);
 	assert_int_equal(o.attempts, 2);
+}
+
+/* One that stays: the API is not up (exit 69), not a 404 that says the entry is gone. */
+static void endpoints_html_404_that_stays_is_unavailable(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .status = 404, .content_type = "text/html; charset=UTF-8", .body = "<html>" },
+	};
+	struct outcome o = { 0 };
+
+	one(replies, 1, 3, "/_ah/api/catalog/v1/get", &o);
+	assert_int_equal(o.result, GCEB_ENET);
+	assert_int_equal(o.status, 404);
+	assert_int_equal(o.attempts, 3);
 }
 
 static void attempts_are_capped(void **state)
@@ -823,6 +859,72 @@ static void before_io_hook_runs_before_the_follow_up_goes_out(void **state)
 	ts_stop(ts);
 }
 
+/*
+ * Rate-limited until the next wait would pass the deadline: the request
+ * gives up as rate-limited (exit 75), not as unavailable.
+ */
+static void deadline_after_a_rate_limit_is_eratelimit(void **state)
+{
+	static const struct ts_reply replies[] = { { .status = 429, .retry_after = "1" } };
+	struct ts_script script = { replies, 1, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_err err = { 0 };
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	/* Room for one wait of Retry-After's second, not for two. */
+	opts.deadline_ms = 1700;
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/x", url, sizeof(url)), NULL, &o);
+	assert_int_equal(gceb_http_run(http, &err), 0);
+	assert_int_equal(o.result, GCEB_ERATELIMIT);
+	assert_int_equal(o.status, 429);
+	assert_int_equal(o.attempts, 2);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
+/*
+ * The deadline fails a request still waiting after a rate limit (here for
+ * the one slot, held by a slow request) as rate-limited; the slow one as
+ * unavailable.
+ */
+static void deadline_fails_a_rate_limited_wait_as_eratelimit(void **state)
+{
+	static const struct ts_reply replies[] = { { .status = 429, .retry_after = "1" },
+						   { .body = "{}", .delay_ms = 5000 } };
+	struct ts_script script = { replies, 2, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome a = { 0 }, b = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_err err = { 0 };
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	roots[0] = ts_url(ts, "/", root, sizeof(root));
+	opts = options(roots, 1);
+	opts.deadline_ms = 1700;
+	opts.max_concurrency = 1;
+	http = engine(&opts, NULL);
+	submit(http, "GET", ts_url(ts, "/a", url, sizeof(url)), NULL, &a);
+	submit(http, "GET", ts_url(ts, "/b", url, sizeof(url)), NULL, &b);
+	(void)gceb_http_run(http, &err);
+	assert_int_equal(a.result, GCEB_ERATELIMIT);
+	assert_int_equal(a.attempts, 1);
+	assert_non_null(strstr(a.error, "while rate-limited"));
+	assert_int_equal(b.result, GCEB_ENET);
+	gceb_http_free(http);
+	ts_stop(ts);
+}
+
 static void deadline_fails_what_is_left(void **state)
 {
 	static const struct ts_reply slow = { .body = "{}", .delay_ms = 1000 };
@@ -964,6 +1066,97 @@ static void a_new_token_is_sent_once_it_comes(void **state)
 	ts_stop(ts);
 }
 
+/* An engine whose token source is the test server's metadata path (like a_new_token_...). */
+static struct gceb_http *metadata_engine(struct testserver *ts, char *root, size_t len,
+					 const char **roots, struct gceb_auth **auth)
+{
+	struct gceb_auth_options ao = { 0 };
+	struct gceb_http_options opts;
+	struct gceb_err err = { 0 };
+	static char host[64];
+
+	roots[0] = ts_url(ts, "/", root, len);
+	(void)snprintf(host, sizeof(host), "%s", root + strlen("http://"));
+	*strchr(host, '/') = '\0';
+	ao.metadata_host = host;
+	assert_int_equal(gceb_auth_new(&ao, auth, &err), 0);
+	opts = options(roots, 1);
+	opts.max_concurrency = 1; /* keep the server's order */
+	return engine(&opts, *auth);
+}
+
+/* A 401 drops the token: the request goes once more with a fresh one, and succeeds. */
+static void a_401_is_retried_once_with_a_fresh_token(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .body = "{\"access_token\":\"t-1\",\"expires_in\":3600}" },
+		{ .status = 401 },
+		{ .body = "{\"access_token\":\"t-2\",\"expires_in\":3600}" },
+		{ .body = "{}" },
+	};
+	struct ts_script script = { replies, 4, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome o = { 0 };
+	struct gceb_auth *auth;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	http = metadata_engine(ts, root, sizeof(root), roots, &auth);
+	submit(http, "GET", ts_url(ts, "/a", url, sizeof(url)), NULL, &o);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.attempts, 2);
+	assert_int_equal(ts_requests(ts), 4);
+	assert_string_equal(ts_request(ts, 1)->authorization, "Bearer t-1");
+	assert_string_equal(ts_request(ts, 3)->authorization, "Bearer t-2");
+	gceb_http_free(http);
+	gceb_auth_free(auth);
+	ts_stop(ts);
+}
+
+/*
+ * A 403 with the fresh token too is credentials refused; the token is
+ * refreshed once per API per run, so a later request refused with the
+ * fresh token fails at once, and no third token is fetched.
+ */
+static void a_403_after_one_refresh_is_credentials_refused(void **state)
+{
+	static const struct ts_reply replies[] = {
+		{ .body = "{\"access_token\":\"t-1\",\"expires_in\":3600}" },
+		{ .status = 403,
+		  .body = "{\"error\":{\"errors\":[{\"reason\":\"forbidden\"}],\"code\":403}}" },
+		{ .body = "{\"access_token\":\"t-2\",\"expires_in\":3600}" },
+		{ .status = 403,
+		  .body = "{\"error\":{\"errors\":[{\"reason\":\"forbidden\"}],\"code\":403}}" },
+	};
+	struct ts_script script = { replies, 4, 0 };
+	struct testserver *ts = ts_start(ts_script_handler, &script);
+	struct outcome a = { 0 }, b = { 0 };
+	struct gceb_auth *auth;
+	struct gceb_http *http;
+	char root[64], url[128];
+	const char *roots[1];
+
+	assert_non_null(ts);
+	http = metadata_engine(ts, root, sizeof(root), roots, &auth);
+	submit(http, "GET", ts_url(ts, "/a", url, sizeof(url)), NULL, &a);
+	assert_int_equal(run(http), 0);
+	submit(http, "GET", ts_url(ts, "/b", url, sizeof(url)), NULL, &b);
+	assert_int_equal(run(http), 0);
+	assert_int_equal(a.result, GCEB_EAUTH);
+	assert_int_equal(a.attempts, 2);
+	assert_int_equal(b.result, GCEB_EAUTH);
+	assert_int_equal(b.attempts, 1);
+	assert_int_equal(ts_requests(ts), 5);
+	assert_string_equal(ts_request(ts, 3)->authorization, "Bearer t-2");
+	assert_string_equal(ts_request(ts, 4)->authorization, "Bearer t-2");
+	gceb_http_free(http);
+	gceb_auth_free(auth);
+	ts_stop(ts);
+}
+
 static void auth_failure_fails_the_request_unsent(void **state)
 {
 	static const struct ts_reply ok = { .body = "{}" };
@@ -983,7 +1176,8 @@ static void auth_failure_fails_the_request_unsent(void **state)
 	http = engine(&opts, auth);
 	submit(http, "GET", ts_url(ts, "/x", url, sizeof(url)), NULL, &o);
 	assert_int_equal(run(http), 0);
-	assert_int_equal(o.result, GCEB_EAUTH);
+	/* A token file others can read is the operator's to fix: config (exit 78). */
+	assert_int_equal(o.result, GCEB_ECONFIG);
 	assert_non_null(strstr(o.error, "chmod 600"));
 	assert_int_equal(ts_requests(ts), 0);
 	gceb_http_free(http);
@@ -1046,9 +1240,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(request_timeout_unless_the_engine_sets_one),
 		cmocka_unit_test(retry_after_is_honoured),
 		cmocka_unit_test(rate_limited_403_is_retried),
+		cmocka_unit_test(rate_limits_past_the_attempts_are_eratelimit),
 		cmocka_unit_test(forbidden_403_is_not_retried),
 		cmocka_unit_test(json_404_is_not_retried),
 		cmocka_unit_test(endpoints_html_404_is_retried),
+		cmocka_unit_test(endpoints_html_404_that_stays_is_unavailable),
 		cmocka_unit_test(attempts_are_capped),
 		cmocka_unit_test(response_over_cap_fails),
 		cmocka_unit_test(urls_outside_the_roots_are_refused_unsent),
@@ -1061,8 +1257,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(callbacks_can_submit_follow_ups),
 		cmocka_unit_test(before_io_hook_runs_before_the_follow_up_goes_out),
 		cmocka_unit_test(deadline_fails_what_is_left),
+		cmocka_unit_test(deadline_after_a_rate_limit_is_eratelimit),
+		cmocka_unit_test(deadline_fails_a_rate_limited_wait_as_eratelimit),
 		cmocka_unit_test(token_is_sent_and_never_logged),
 		cmocka_unit_test(a_new_token_is_sent_once_it_comes),
+		cmocka_unit_test(a_401_is_retried_once_with_a_fresh_token),
+		cmocka_unit_test(a_403_after_one_refresh_is_credentials_refused),
 		cmocka_unit_test(auth_failure_fails_the_request_unsent),
 		cmocka_unit_test(post_bodies_and_empty_posts),
 	};

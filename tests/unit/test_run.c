@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -314,6 +315,114 @@ static void chains_stay_within_the_window(void **state)
 	assert_int_equal(f->run.failed, 0);
 }
 
+/* What @fn(@f) logged on stderr, whole. */
+static char *capture_stderr(void (*fn)(struct fixture *f), struct fixture *f)
+{
+	char path[] = "/tmp/gceb-test-run-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	char *text = calloc(1, 1 << 20);
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_non_null(text);
+	(void)fflush(stderr);
+	assert_true(dup2(fd, 2) == 2);
+	fn(f);
+	(void)fflush(stderr);
+	assert_true(dup2(saved, 2) == 2);
+	(void)close(saved);
+	assert_true(pread(fd, text, (1 << 20) - 1, 0) >= 0);
+	(void)close(fd);
+	(void)unlink(path);
+	return text;
+}
+
+static int finish_rc;
+
+/* 1,234 alike failures, one other, then 2 alike ones of another class. */
+static void fail_many(struct fixture *f)
+{
+	char key[64];
+	size_t i;
+
+	f->run.items = 1300;
+	for (i = 0; i < 1234; i++) {
+		(void)snprintf(key, sizeof(key), "b r z vm-%04zu", i);
+		run_fail_code(&f->run, GCEB_EAUTH, "instance", key,
+			      "GET http://h/zones/z/instances/vm-%04zu: HTTP 401 authError", i);
+	}
+	run_fail_code(&f->run, GCEB_EPARSE, "instance", "b r z odd",
+		      "GET http://h/zones/z/instances/odd: not JSON");
+	/* Each mutation carries its own requestId: still alike. */
+	run_fail_code(&f->run, GCEB_ENET, "group", "b r z1",
+		      "POST http://h/zones/z1/g?requestId=0f1e2d3c-aaaa-5bbb-8ccc-000000000001: "
+		      "HTTP 503");
+	run_fail_code(&f->run, GCEB_ENET, "group", "b r z2",
+		      "POST http://h/zones/z2/g?requestId=9e8d7c6b-aaaa-5bbb-8ccc-000000000002: "
+		      "HTTP 503");
+	finish_rc = run_finish(&f->run, 0);
+}
+
+/*
+ * Failures alike but for their item's key are one line with the count and
+ * three keys, in the order first seen; the run ends with the most serious
+ * class (77 over 76 and 69).
+ */
+static void alike_failures_are_grouped(void **state)
+{
+	struct fixture *f = *state;
+	char *log = capture_stderr(fail_many, f);
+	const char *a, *b, *c;
+
+	a = strstr(log, "GET http://h/zones/*/instances/*: HTTP 401 authError for 1,234 "
+			"instances: 'b r z vm-0000', 'b r z vm-0001', 'b r z vm-0002', ...\n");
+	b = strstr(log, "instance 'b r z odd': GET http://h/zones/z/instances/odd: not JSON\n");
+	c = strstr(log, "POST http://h/zones/*/g?requestId=*: HTTP 503 for 2 groups: 'b r z1', "
+			"'b r z2'\n");
+	if (!a || !b || !c)
+		print_message("%s", log);
+	assert_true(a && b && c && a < b && b < c);
+	assert_null(strstr(log, "vm-0003"));
+	assert_int_equal(finish_rc, GCEB_EAUTH);
+	assert_int_equal(gceb_exit_status(finish_rc), 77);
+	assert_string_equal(f->job.err.msg, "1237 of 1300 items failed");
+	assert_int_equal(f->job.failed, 1237);
+	free(log);
+}
+
+static void fail_then_run_error(struct fixture *f)
+{
+	f->run.items = 2;
+	run_fail_code(&f->run, GCEB_ERATELIMIT, "instance", "b r z a", "HTTP 429");
+	run_fail(&f->run, "instance", "b r z b", "HTTP 400");
+	finish_rc = run_finish(&f->run, GCEB_ESTORE);
+}
+
+/* The run's own error wins, and the items' lines are still printed. */
+static void a_run_error_keeps_the_item_lines(void **state)
+{
+	struct fixture *f = *state;
+	char *log = capture_stderr(fail_then_run_error, f);
+
+	assert_non_null(strstr(log, "instance 'b r z a': HTTP 429\n"));
+	assert_non_null(strstr(log, "instance 'b r z b': HTTP 400\n"));
+	assert_int_equal(finish_rc, GCEB_ESTORE);
+	free(log);
+}
+
+/* The class of each code: the five named ones, and 1 for anything else. */
+static void classes(void **state)
+{
+	(void)state;
+	assert_int_equal(run_class(GCEB_ECONFIG), GCEB_ECONFIG);
+	assert_int_equal(run_class(GCEB_EAUTH), GCEB_EAUTH);
+	assert_int_equal(run_class(GCEB_ENET), GCEB_ENET);
+	assert_int_equal(run_class(GCEB_EPARSE), GCEB_EPARSE);
+	assert_int_equal(run_class(GCEB_ERATELIMIT), GCEB_ERATELIMIT);
+	assert_int_equal(run_class(GCEB_EHTTP), GCEB_EPARTIAL);
+	assert_int_equal(run_class(GCEB_ENOTFOUND), GCEB_EPARTIAL);
+	assert_int_equal(run_class(0), GCEB_EPARTIAL);
+}
+
 #define RUN_TEST(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int main(int argc, char **argv)
@@ -323,6 +432,9 @@ int main(int argc, char **argv)
 		RUN_TEST(empty_source_sends_nothing),
 		RUN_TEST(failed_read_ends_the_walk),
 		RUN_TEST(chains_stay_within_the_window),
+		RUN_TEST(alike_failures_are_grouped),
+		RUN_TEST(a_run_error_keeps_the_item_lines),
+		cmocka_unit_test(classes),
 	};
 
 	return gceb_test_run("run", tests, argc, argv);

@@ -3,6 +3,7 @@
 #ifndef GCEB_ERR_H
 #define GCEB_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define GCEB_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -29,13 +30,28 @@ enum gceb_errcode {
 	GCEB_EPARTIAL = -12, /* the run finished and some items failed */
 	GCEB_EEXIST = -13,   /* remote resource already exists (409) */
 	GCEB_EBUG = -14,     /* broken invariant */
+	GCEB_ERATELIMIT =
+		-15, /* rate-limited (429, 403 rateLimitExceeded) past retries or the deadline */
 };
+
+/*
+ * The bound of a message. Longer ones are cut there, and a cut message ends
+ * in "..." so that a reader knows (gceb_format()).
+ */
+#define GCEB_MSG_MAX 4096
 
 /* The one-line human detail of a failure, written by the innermost layer. */
 struct gceb_err {
-	int code;      /* 0 or enum gceb_errcode */
-	char msg[512]; /* lower-case start, no trailing period */
+	int code;               /* 0 or enum gceb_errcode */
+	char msg[GCEB_MSG_MAX]; /* lower-case start, no trailing period */
 };
+
+/*
+ * vsnprintf() into @buf of @size bytes (at least 4), with a cut marked:
+ * a text that does not fit ends in "...". Returns the length written.
+ */
+size_t gceb_vformat(char *buf, size_t size, const char *fmt, va_list ap) GCEB_PRINTF(3, 0);
+size_t gceb_format(char *buf, size_t size, const char *fmt, ...) GCEB_PRINTF(3, 4);
 
 /*
  * Record a failure in @err (which may be NULL) and return @code, so that a
