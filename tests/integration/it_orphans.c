@@ -160,8 +160,8 @@ static void rounds(const struct it_env *env, int n)
 	while (n-- > 0) {
 		struct it_result res;
 
-		it_run(env, &res, "run-all", getenv("IT_DEBUG") ? "-v" : NULL, NULL);
-		if (getenv("IT_DEBUG") || (res.status != 0 && res.status != 1))
+		it_run(env, &res, "run-all", NULL);
+		if (res.status != 0 && res.status != 1)
 			print_message("gceb-run-all exit %d:\n%s", res.status, res.err);
 		assert_true(res.status == 0 || res.status == 1);
 		it_result_release(&res);
@@ -336,12 +336,43 @@ static void state_loss_mid_roll(void **state)
 	cJSON_Delete(st);
 }
 
+/* SWP-7: a failed listing fails the template's item; what the other listings found is adopted. */
+static void failed_listing_fails_item(void **state)
+{
+	struct it_env *env = *state;
+	struct it_result res;
+	char orphan[64];
+	cJSON *st;
+
+	write_config(env, "n1-standard-2", 1, 3);
+	rounds(env, 6);
+	(void)snprintf(orphan, sizeof(orphan), "web-%s", HEX_B);
+	seed(env, orphan, 1);
+	it_emu_post(env, "/_emu/faults",
+		    "{\"method\":\"GET\",\"path\":\"*/global/instanceTemplates\","
+		    "\"status\":403,\"reason\":\"forbidden\"}");
+	it_run(env, &res, "sweep-orphans", "-v", NULL);
+	if (res.status != 1)
+		print_message("gceb-sweep-orphans exit %d:\n%s", res.status, res.err);
+	assert_int_equal(res.status, 1);
+	assert_non_null(strstr(res.err, "error: template 'web': GET "));
+	assert_non_null(strstr(res.err, "HTTP 403"));
+	assert_non_null(strstr(res.err, "error: 1 of 1 item failed"));
+	assert_int_equal(lines_with(res.err, ": info: adopted group "), 1);
+	it_result_release(&res);
+	st = it_status(env);
+	assert_string_equal(it_str(status_revision(st, HEX_B), "state"), "drained");
+	assert_null(it_str(status_revision(st, HEX_B), "url")); /* its template is not known yet */
+	cJSON_Delete(st);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(orphan_removed_near_misses_kept, setup,
 						it_env_teardown),
 		cmocka_unit_test_setup_teardown(state_loss_mid_roll, setup, it_env_teardown),
+		cmocka_unit_test_setup_teardown(failed_listing_fails_item, setup, it_env_teardown),
 	};
 
 	return gceb_test_run("orphans", tests, argc, argv);
