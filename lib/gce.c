@@ -1153,3 +1153,125 @@ int gceb_gce_metadata_checksum(Gceb__State__MetadataItem *const *items, size_t n
 	free(v);
 	return r;
 }
+
+/* ---- listing templates and groups by name (docs/design/orphans.md) ---- */
+
+/* "?maxResults=500[&pageToken=T]" */
+static void add_page_query(struct gceb_buf *url, const char *page_token)
+{
+	gceb_buf_addf(url, "?maxResults=%d", GCEB_GCE_LIST_PAGE_SIZE);
+	if (page_token && *page_token) {
+		gceb_buf_adds(url, "&pageToken=");
+		add_query_value(url, page_token);
+	}
+}
+
+int gceb_gce_list_templates(const char *root, const char *project, const char *page_token,
+			    struct gceb_http_request **out, struct gceb_err *err)
+{
+	struct gceb_buf url = GCEB_BUF_INIT;
+
+	if (!is_project(project))
+		return bad_name("project", project, err);
+	add_project(&url, root, project);
+	gceb_buf_adds(&url, "/global/instanceTemplates");
+	add_page_query(&url, page_token);
+	return finish("GET", &url, NULL, false, out, err);
+}
+
+int gceb_gce_list_igms(const char *root, const char *project, const char *zone,
+		       const char *page_token, struct gceb_http_request **out, struct gceb_err *err)
+{
+	struct gceb_buf url = GCEB_BUF_INIT;
+	int r = zonal_url(&url, root, project, zone, "instanceGroupManagers", NULL, NULL, err);
+
+	if (r < 0)
+		return r;
+	add_page_query(&url, page_token);
+	return finish("GET", &url, NULL, false, out, err);
+}
+
+void gceb_gce_name_page_release(struct gceb_gce_name_page *page)
+{
+	size_t i;
+
+	if (!page)
+		return;
+	for (i = 0; i < page->n; i++) {
+		free(page->names[i]);
+		free(page->urls[i]);
+	}
+	free(page->names);
+	free(page->urls);
+	free(page->next_page_token);
+	memset(page, 0, sizeof(*page));
+}
+
+int gceb_gce_parse_name_page(const char *body, size_t len, struct gceb_gce_name_page *out,
+			     struct gceb_err *err)
+{
+	static const char what[] = "resource list";
+	struct gceb_gce_name_page page = { 0 };
+	const cJSON *items, *item;
+	const char *token;
+	cJSON *json = NULL;
+	size_t n;
+	int r;
+
+	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
+		return r;
+	if ((r = gceb_json_typed(what, json, "items", cJSON_Array, &items, err)) < 0 ||
+	    (r = gceb_json_string(what, json, "nextPageToken", false, &token, err)) < 0)
+		goto out;
+	n = (size_t)cJSON_GetArraySize(items);
+	if (n > GCEB_GCE_LIST_MAX_ITEMS) {
+		r = gceb_err_set(err, GCEB_EPARSE, "%s: more than %d items on one page", what,
+				 GCEB_GCE_LIST_MAX_ITEMS);
+		goto out;
+	}
+	page.names = calloc(n ? n : 1, sizeof(*page.names));
+	page.urls = calloc(n ? n : 1, sizeof(*page.urls));
+	if (!page.names || !page.urls) {
+		r = nomem(err);
+		goto out;
+	}
+	cJSON_ArrayForEach(item, items) {
+		char field[64];
+		const char *name, *link;
+
+		(void)snprintf(field, sizeof(field), "items[%zu]", page.n);
+		if (!cJSON_IsObject(item)) {
+			r = gceb_json_bad_field(what, field, "is not an object", err);
+			goto out;
+		}
+		(void)snprintf(field, sizeof(field), "items[%zu].name", page.n);
+		if ((r = gceb_json_string(what, item, field, true, &name, err)) < 0)
+			goto out;
+		(void)snprintf(field, sizeof(field), "items[%zu].selfLink", page.n);
+		if ((r = gceb_json_string(what, item, field, true, &link, err)) < 0)
+			goto out;
+		/* The link must name the same resource: it is what the drain path deletes. */
+		if (strcmp(gceb_gce_url_name(link), name) != 0) {
+			r = gceb_err_set(err, GCEB_EPARSE, "%s: selfLink '%s' does not end in '%s'",
+					 what, link, name);
+			goto out;
+		}
+		if (copy_str(name, &page.names[page.n]) < 0 ||
+		    copy_str(link, &page.urls[page.n]) < 0) {
+			page.n++; /* released below */
+			r = nomem(err);
+			goto out;
+		}
+		page.n++;
+	}
+	if (token && *token && copy_str(token, &page.next_page_token) < 0) {
+		r = nomem(err);
+		goto out;
+	}
+	*out = page;
+	memset(&page, 0, sizeof(page));
+out:
+	gceb_gce_name_page_release(&page);
+	cJSON_Delete(json);
+	return r;
+}

@@ -293,4 +293,34 @@ void gceb_gce_items_free(struct gceb_gce_item *items, size_t n);
 int gceb_gce_metadata_checksum(Gceb__State__MetadataItem *const *items, size_t n,
 			       char out[GCEB_SHA1_HEX_LEN + 1]);
 
+/* ---- listing templates and groups by name (docs/design/orphans.md) ---- */
+
+/*
+ * instanceTemplates.list: GET .../projects/{project}/global/instanceTemplates
+ * ?maxResults=500[&pageToken=T]. @page_token may be NULL or "" for the first page.
+ */
+int gceb_gce_list_templates(const char *root, const char *project, const char *page_token,
+			    struct gceb_http_request **out, struct gceb_err *err);
+
+/* instanceGroupManagers.list: GET .../zones/{zone}/instanceGroupManagers?maxResults=500[&...]. */
+int gceb_gce_list_igms(const char *root, const char *project, const char *zone,
+		       const char *page_token, struct gceb_http_request **out,
+		       struct gceb_err *err);
+
+/*
+ * One page of either list: each item's name and selfLink (required, the
+ * link ending in the name). A page without "items" is empty. More than
+ * GCEB_GCE_LIST_MAX_ITEMS is GCEB_EPARSE.
+ */
+struct gceb_gce_name_page {
+	char **names;
+	char **urls;
+	size_t n;
+	char *next_page_token; /* NULL on the last page */
+};
+
+int gceb_gce_parse_name_page(const char *body, size_t len, struct gceb_gce_name_page *out,
+			     struct gceb_err *err);
+void gceb_gce_name_page_release(struct gceb_gce_name_page *page);
+
 #endif

@@ -24,6 +24,7 @@ static const struct gceb_job_spec *const pipeline[] = {
 	&gceb_catalog_instances_spec,
 	&gceb_update_cataloged_instances_spec,
 	&gceb_schedule_metadata_tasks_spec,
+	&gceb_sweep_orphans_spec,
 	&gceb_delete_instances_pending_deletion_spec,
 	&gceb_resize_instance_groups_spec,
 	&gceb_remove_cataloged_instances_spec,

@@ -17,6 +17,7 @@ extern const struct gceb_job_spec gceb_fetch_instances_spec;
 extern const struct gceb_job_spec gceb_catalog_instances_spec;
 extern const struct gceb_job_spec gceb_update_cataloged_instances_spec;
 extern const struct gceb_job_spec gceb_schedule_metadata_tasks_spec;
+extern const struct gceb_job_spec gceb_sweep_orphans_spec;
 extern const struct gceb_job_spec gceb_delete_instances_pending_deletion_spec;
 extern const struct gceb_job_spec gceb_resize_instance_groups_spec;
 extern const struct gceb_job_spec gceb_remove_cataloged_instances_spec;
