@@ -242,7 +242,8 @@ static void adopt(struct run_item *item, const struct sweep *s, const struct fou
 		r = gceb_txn_commit(&txn, &e);
 	gceb_txn_abort(&txn);
 	if (r < 0) {
-		run_item_fail(item, "%s '%s': %s", f->zone ? "group" : "template", f->name, e.msg);
+		run_item_fail_code(item, e.code, "%s '%s': %s", f->zone ? "group" : "template",
+				   f->name, e.msg);
 	} else if (adopted && dry) {
 		(void)printf("would adopt %s '%s' as drained %s '%s'\n",
 			     f->zone ? "group" : "template", f->url, f->zone ? "group" : "revision",
@@ -288,7 +289,7 @@ static void on_members(struct run_item *item, struct gceb_http_request *req, voi
 		goto out;
 	}
 	if (gceb_gce_parse_instance_page(req->response, req->response_len, &page, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 		goto out;
 	}
 	for (i = 0; i < page.n_urls; i++) {
@@ -301,7 +302,7 @@ static void on_members(struct run_item *item, struct gceb_http_request *req, voi
 		run_item_fail(item, "%s: more than %d pages", req->url, GCEB_GCE_LIST_MAX_PAGES);
 	} else if (page.next_page_token) {
 		if (request_members(item, c, page.next_page_token, &e) < 0)
-			run_item_fail(item, "%s", e.msg);
+			run_item_fail_code(item, e.code, "%s", e.msg);
 		else
 			c = NULL; /* the next page's */
 	} else {
@@ -340,7 +341,7 @@ static void adopt_group_listed(struct run_item *item, const struct sweep *s, con
 		r = group_known(txn, f, &e);
 	gceb_txn_abort(&txn);
 	if (r < 0) {
-		run_item_fail(item, "group '%s': %s", f->name, e.msg);
+		run_item_fail_code(item, e.code, "group '%s': %s", f->name, e.msg);
 		return;
 	}
 	if (r > 0)
@@ -365,7 +366,7 @@ static void adopt_group_listed(struct run_item *item, const struct sweep *s, con
 	}
 	if (request_members(item, c, NULL, &e) < 0) {
 		chain_free(c);
-		run_item_fail(item, "%s", e.msg);
+		run_item_fail_code(item, e.code, "%s", e.msg);
 	}
 }
 
@@ -411,14 +412,14 @@ static void on_page(struct run_item *item, struct gceb_http_request *req, void *
 		return;
 	}
 	if (gceb_gce_parse_name_page(req->response, req->response_len, &page, &e) < 0) {
-		run_item_fail(item, "%s: %s", req->url, e.msg);
+		run_item_fail_code(item, e.code, "%s: %s", req->url, e.msg);
 		return;
 	}
 	adopt_page(item, s, list ? s->zones[list - 1] : NULL, &page);
 	if (page.next_page_token && ++s->pages[list] >= GCEB_GCE_LIST_MAX_PAGES)
 		run_item_fail(item, "%s: more than %d pages", req->url, GCEB_GCE_LIST_MAX_PAGES);
 	else if (page.next_page_token && request_page(item, list, page.next_page_token, &e) < 0)
-		run_item_fail(item, "%s", e.msg);
+		run_item_fail_code(item, e.code, "%s", e.msg);
 	gceb_gce_name_page_release(&page);
 }
 
@@ -513,14 +514,8 @@ static int run(struct gceb_job *job)
 	static const struct run_source src = {
 		.kind = GCEB_KIND_TEMPLATE, .pick = pick, .what = "template", .build = build
 	};
-	struct gceb_run r;
-	int rc;
 
-	run_init(&r, job);
-	rc = run_items(&r, &src);
-	if (rc == 0)
-		rc = run_finish(&r);
-	return rc;
+	return run_job(job, &src);
 }
 
 const struct gceb_job_spec gceb_sweep_orphans_spec = {
