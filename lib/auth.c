@@ -780,7 +780,7 @@ int gceb_auth_token(struct gceb_auth *auth, const char *scope, const char **toke
 	}
 	gceb_err_clear(&c->failure); /* retries on the way may have left a message */
 	/*
-	 * Refresh a minute before expiry (wire.md 2.2), or halfway through a
+	 * Refresh a minute before expiry (docs/design/auth.md), or halfway through a
 	 * shorter life, so every token is used for a while.
 	 */
 	c->refresh_ms = INT64_MAX;

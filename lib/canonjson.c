@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* canonjson.c - Python 2 canonical JSON strings (behaviour.md §3.6.2) */
+/* canonjson.c - Python 2 canonical JSON strings (docs/design/config.md) */
 #include "canonjson.h"
 
 static unsigned decode_utf8(const unsigned char **pp)

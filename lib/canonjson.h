@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * canonjson.h - the canonical JSON of behaviour.md §3.6.2, byte for byte
+ * canonjson.h - the canonical JSON of docs/design/config.md, byte for byte
  * what Python 2 json.dumps(obj, sort_keys=True) writes. Revision checksums
  * and metadata-update checksums are SHA-1s of it.
  */

@@ -140,7 +140,7 @@ bool gceb_split_kv(const char *s, size_t *key_len, const char **value)
 	return true;
 }
 
-/* ---- typed dimensions (behaviour.md §3.4) ---- */
+/* ---- typed dimensions (docs/design/config.md) ---- */
 
 /* The value of an enum dimension, by its name. */
 static int dim_enum(const ProtobufCEnumDescriptor *desc, const char *key, const char *value,
@@ -260,7 +260,7 @@ int gceb_dimensions_parse(char *const *strs, size_t n, Gceb__State__Dimensions *
 	return 0;
 }
 
-/* ---- canonical JSON and the revision checksum (behaviour.md §3.6) ---- */
+/* ---- canonical JSON and the revision checksum (docs/design/config.md) ---- */
 
 struct kv {
 	const char *key;
@@ -452,7 +452,7 @@ void gceb_config_dir_revision(const char *ttext, size_t tlen, const char *mtext,
 	gceb_sha1_hex(both, sizeof(both), out);
 }
 
-/* ---- validation (behaviour.md §3.5 with decisions.md) ---- */
+/* ---- validation (docs/design/config.md with docs/design/departures.md) ---- */
 
 struct checker {
 	const char *file;

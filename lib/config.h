@@ -20,7 +20,7 @@
 /* A config file larger than this is refused before parsing. */
 #define GCEB_CONFIG_MAX_BYTES 1048576 /* 1 MiB, written out: no int product to widen */
 
-/* The largest maximum_size a manager may ask for (behaviour.md §3.5). */
+/* The largest maximum_size a manager may ask for (docs/design/config.md). */
 #define GCEB_MAX_GROUP_SIZE 1000
 
 typedef Gceb__Config__InstanceTemplateConfig__InstanceTemplate gceb_template_cfg;
@@ -75,7 +75,7 @@ void gceb_config_release(struct gceb_config *cfg);
 void gceb_config_dir_revision(const char *ttext, size_t tlen, const char *mtext, size_t mlen,
 			      char out[GCEB_SHA1_HEX_LEN + 1]);
 
-/* The revision checksum of one template (behaviour.md §3.6). Returns 0 or GCEB_ENOMEM. */
+/* The revision checksum of one template (docs/design/config.md). Returns 0 or GCEB_ENOMEM. */
 int gceb_template_checksum(const gceb_template_cfg *t, char out[GCEB_SHA1_HEX_LEN + 1]);
 
 /*
@@ -85,7 +85,7 @@ int gceb_template_checksum(const gceb_template_cfg *t, char out[GCEB_SHA1_HEX_LE
 bool gceb_split_kv(const char *s, size_t *key_len, const char **value);
 
 /*
- * Apply one "key:value" dimension string to @d (behaviour.md §3.4): typed
+ * Apply one "key:value" dimension string to @d (docs/design/config.md): typed
  * keys are parsed, unknown keys dropped, a later value wins. String values
  * point into @s. Returns 0, or GCEB_ECONFIG with "dimension ..." in @err.
  */

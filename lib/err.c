@@ -97,7 +97,7 @@ int gceb_exit_status(int code)
 {
 	switch ((enum gceb_errcode)code) {
 	case GCEB_OK:
-	case GCEB_ELOCKED: /* overlap is normal under load (decisions.md) */
+	case GCEB_ELOCKED: /* overlap is normal under load (docs/design/departures.md) */
 		return EX_OK;
 	case GCEB_EPARTIAL:
 		return 1;

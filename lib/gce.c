@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gce.c - Compute Engine v1 request builders and response mappers (wire.md §3) */
+/* gce.c - Compute Engine v1 request builders and response mappers (docs/design/compute.md) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 #include "sha1.h"
 #include "url.h"
 
-/* Growth per run beyond the idle instances, and the leased headroom (behaviour.md §4.10). */
+/* Growth per run beyond the idle instances, and the leased headroom (docs/design/instances.md). */
 #define RESIZE_LIMIT  100
 #define RESIZE_FACTOR 1.1
 
@@ -52,7 +52,7 @@ static bool is_hex40(const char *s)
 	return true;
 }
 
-/* "@base-@rev", the name of a revision's template and groups (behaviour.md §2.9). */
+/* "@base-@rev", the name of a revision's template and groups (docs/design/store.md). */
 static int revision_name(const char *base, const char *rev, char out[GCEB_GCE_NAME_MAX + 1],
 			 struct gceb_err *err)
 {
@@ -419,7 +419,7 @@ int gceb_gce_igm_insert(const char *root, const char *project, const char *zone,
 
 	if ((r = revision_name(base, rev, name, err)) < 0)
 		return r;
-	/* B-<C[0:8]>-<zone> (decisions.md §10.2): hostnames never collide across zones. */
+	/* B-<C[0:8]>-<zone> (docs/design/departures.md): hostnames never collide across zones. */
 	n = snprintf(base_instance, sizeof(base_instance), "%s-%.8s-%s", base, rev,
 		     zone ? zone : "");
 	if (n < 0 || n > GCEB_GCE_BASE_NAME_MAX || !is_name(base_instance))
@@ -743,7 +743,7 @@ int gceb_gce_parse_operation(const char *body, size_t len, struct gceb_gce_opera
 	    (r = gceb_json_typed(what, json, "error", cJSON_Object, &error, err)) < 0 ||
 	    (r = gceb_json_typed(what, error, "error.errors", cJSON_Array, &errors, err)) < 0)
 		goto out;
-	/* Succeeded iff DONE and error absent or error.errors empty (wire.md §3.4). */
+	/* Succeeded iff DONE and error absent or error.errors empty (docs/design/compute.md). */
 	if (cJSON_GetArraySize(errors) > 0) {
 		first = cJSON_GetArrayItem(errors, 0);
 		if (!cJSON_IsObject(first)) {
@@ -1011,7 +1011,8 @@ bool gceb_gce_resize_size(const struct gceb_gce_resize_input *in, int64_t *new_s
 
 	if (headroom > (double)want)
 		want = headroom < (double)INT32_MAX ? (int64_t)headroom : INT32_MAX;
-	/* An unset maximum_size is unlimited (decisions.md), within the 1000 of a group. */
+	/* An unset maximum_size is unlimited (docs/design/departures.md), within the 1000 of a
+	 * group. */
 	cap = in->maximum_size > 0 ? in->maximum_size - in->other : GCEB_MAX_GROUP_SIZE;
 	n = min64(min64(want, cap), in->idle + RESIZE_LIMIT);
 	if (n <= min64(in->idle, in->target_size))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gce.h - Compute Engine v1: request builders and response mappers
- * (wire.md §3, behaviour.md §4.3-§4.10). Pure functions: no network, no store.
+ * (docs/design/compute.md, docs/design/create.md, docs/design/instances.md,
+ * docs/design/metadata.md). Pure functions: no network, no store.
  *
  * @root is the configured Compute root, e.g. "https://compute.googleapis.com/"
  * or "http://127.0.0.1:8080/" (a missing final '/' is supplied). Builders
@@ -39,7 +40,7 @@
 /* The modern root, also taken as GCE's own in stored URLs. */
 #define GCEB_GCE_MODERN_ROOT    "https://compute.googleapis.com/"
 
-/* maxResults of listInstances (behaviour.md §4.5). */
+/* maxResults of listInstances (docs/design/instances.md). */
 #define GCEB_GCE_LIST_PAGE_SIZE       500
 /* Most items taken from one listInstances page; more is a malformed answer. */
 #define GCEB_GCE_LIST_MAX_ITEMS       1000
@@ -53,8 +54,8 @@
 /* ---- URLs ---- */
 
 /*
- * The URL to call for a server-minted @stored_url (decisions.md "Remote
- * calls"): if it begins with @root, GCEB_GCE_CANONICAL_ROOT or
+ * The URL to call for a server-minted @stored_url (docs/design/compute.md):
+ * if it begins with @root, GCEB_GCE_CANONICAL_ROOT or
  * GCEB_GCE_MODERN_ROOT, the path after that root is appended to @root. The
  * path must start with "compute/v1/projects/" and hold only [A-Za-z0-9._~:/-],
  * no "..", no empty segment. *@out is a new string (owned; free()).
@@ -82,7 +83,7 @@ int gceb_gce_check_instance_url(const char *root, const char *project, const cha
 /*
  * instanceTemplates.insert for Revision @r of template @base at revision @rev
  * (40 hex): POST {root}compute/v1/projects/{r.project}/global/instanceTemplates
- * with the body of behaviour.md §4.3, named "@base-@rev". A network_url that is
+ * with the body of docs/design/create.md, named "@base-@rev". A network_url that is
  * a bare name becomes the canonical URL of that network in r.project; a
  * partial or https URL is sent as given. diskSizeGb, an int64, is sent as a
  * JSON string, as the API documents it.
@@ -99,7 +100,7 @@ int gceb_gce_template_get(const char *root, const char *project, const char *nam
  * instanceGroupManagers.insert: POST .../projects/{project}/zones/{zone}/
  * instanceGroupManagers with {"baseInstanceName": "@base-<@rev[0:8]>-@zone",
  * "instanceTemplate": @template_url, "name": "@base-@rev", "targetSize": 0}
- * (behaviour.md §4.4 with decisions.md §10.2). @template_url is sent as
+ * (docs/design/create.md with docs/design/departures.md). @template_url is sent as
  * stored and must pass gceb_gce_resolve().
  */
 int gceb_gce_igm_insert(const char *root, const char *project, const char *zone, const char *base,
@@ -188,7 +189,7 @@ int gceb_gce_delete_stored(const char *root, const char *url, struct gceb_http_r
 
 /* ---- response mappers ---- */
 
-/* An Operation (wire.md §3.4). */
+/* An Operation (docs/design/compute.md). */
 struct gceb_gce_operation {
 	char *name;        /* NULL if absent */
 	char *status;      /* required: "PENDING", "RUNNING", "DONE" (others kept as sent) */
@@ -209,7 +210,7 @@ void gceb_gce_operation_release(struct gceb_gce_operation *op);
 /* The required "selfLink" of a resource (template or group get). *@out is owned (free()). */
 int gceb_gce_parse_self_link(const char *body, size_t len, char **out, struct gceb_err *err);
 
-/* An instanceGroupManagers.get answer (wire.md §3.7). */
+/* An instanceGroupManagers.get answer (docs/design/compute.md). */
 struct gceb_gce_igm {
 	char *name;          /* required */
 	int64_t target_size; /* 0 if absent */
@@ -222,9 +223,9 @@ int gceb_gce_parse_igm(const char *body, size_t len, struct gceb_gce_igm *out,
 void gceb_gce_igm_release(struct gceb_gce_igm *igm);
 
 /*
- * One listInstances page (wire.md §3.8): the items' instance URLs, each
+ * One listInstances page (docs/design/compute.md): the items' instance URLs, each
  * ending in an RFC 1035 name. A page without "items" is empty, on any page
- * (behaviour.md §10.11). More than GCEB_GCE_LIST_MAX_ITEMS is GCEB_EPARSE.
+ * (docs/design/departures.md). More than GCEB_GCE_LIST_MAX_ITEMS is GCEB_EPARSE.
  */
 struct gceb_gce_instance_page {
 	char **urls;
@@ -237,8 +238,8 @@ int gceb_gce_parse_instance_page(const char *body, size_t len, struct gceb_gce_i
 void gceb_gce_instance_page_release(struct gceb_gce_instance_page *page);
 
 /*
- * The metadata of an instances.get answer (wire.md §3.9): metadata.fingerprint
- * is required; missing items are an empty list (decisions.md), an item
+ * The metadata of an instances.get answer (docs/design/compute.md): metadata.fingerprint
+ * is required; missing items are an empty list (docs/design/departures.md), an item
  * without "value" has the value "".
  */
 struct gceb_gce_metadata {
@@ -253,10 +254,10 @@ void gceb_gce_metadata_release(struct gceb_gce_metadata *md);
 
 /* ---- decisions ---- */
 
-/* What the resize rule (behaviour.md §4.10) looks at. */
+/* What the resize rule (docs/design/instances.md) looks at. */
 struct gceb_gce_resize_input {
 	int64_t minimum_size; /* of the group's manager */
-	int64_t maximum_size; /* 0: unlimited (decisions.md) */
+	int64_t maximum_size; /* 0: unlimited (docs/design/departures.md) */
 	int64_t other;        /* instances of the template's other groups in the same zone */
 	int64_t leased;       /* leased instances of this group */
 	int64_t idle;         /* currentActions.none */
@@ -272,8 +273,8 @@ struct gceb_gce_resize_input {
 bool gceb_gce_resize_size(const struct gceb_gce_resize_input *in, int64_t *new_size);
 
 /*
- * The new item list for setMetadata (behaviour.md §4.8 step 2 with
- * decisions.md): @cur in order, an item whose key @update names replaced by
+ * The new item list for setMetadata (docs/design/metadata.md step 2 with
+ * docs/design/departures.md): @cur in order, an item whose key @update names replaced by
  * the update's value or dropped if that value is unset; then the update's
  * other keys with a value, in update order. Within @update the last item of
  * a key wins. *@out (owned; gceb_gce_items_free()) has only set values.
@@ -286,8 +287,8 @@ int gceb_gce_metadata_apply(const struct gceb_gce_item *cur, size_t n_cur,
 void gceb_gce_items_free(struct gceb_gce_item *items, size_t n);
 
 /*
- * MetadataUpdate.checksum: the hex SHA-1 of the canonical JSON (behaviour.md
- * §3.6.2) of the update's map, an unset value being null and the last item
+ * MetadataUpdate.checksum: the hex SHA-1 of the canonical JSON (docs/design/config.md)
+ * of the update's map, an unset value being null and the last item
  * of a key winning. Returns 0 or GCEB_ENOMEM.
  */
 int gceb_gce_metadata_checksum(Gceb__State__MetadataItem *const *items, size_t n,

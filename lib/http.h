@@ -9,7 +9,7 @@
  * the store in a short write transaction: no transfer is in progress while a
  * callback runs, so no network I/O happens inside a transaction.
  *
- * Retries (decisions.md): up to max_attempts attempts with exponential
+ * Retries (docs/design/departures.md): up to max_attempts attempts with exponential
  * back-off and jitter, honouring Retry-After, on network errors, timeouts,
  * 408, 429, 5xx, 403 with reason rateLimitExceeded/userRateLimitExceeded,
  * and a 404 on /_ah/api/ whose Content-Type is not JSON (the Cloud Endpoints
@@ -76,7 +76,7 @@ struct gceb_http_options {
 	const char *proxy;
 };
 
-/* behaviour.md §0.1: the attempt timeout of Machine Provider and stored-URL calls. */
+/* docs/design/http.md: the attempt timeout of Machine Provider and stored-URL calls. */
 #define GCEB_SHORT_TIMEOUT_MS 10000L
 
 struct gceb_http_request {
@@ -86,8 +86,8 @@ struct gceb_http_request {
 	char *body;         /* JSON text, or NULL for no body (a POST then sends an empty one) */
 	enum gceb_api api;
 	/*
-	 * This call's attempt timeout when the engine sets none (behaviour.md
-	 * §0.1: 10 s for Machine Provider and stored-URL calls); 0 for 30 s.
+	 * This call's attempt timeout when the engine sets none (docs/design/http.md:
+	 * 10 s for Machine Provider and stored-URL calls); 0 for 30 s.
 	 */
 	long timeout_ms;
 

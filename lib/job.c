@@ -161,7 +161,8 @@ static int check_settings(const struct gceb_settings *s, struct gceb_err *err)
 	return 0;
 }
 
-/* @flag, else the environment's @name, else settings.cfg's @cfg (decisions.md); NULL for none. */
+/* @flag, else the environment's @name, else settings.cfg's @cfg (docs/design/departures.md); NULL
+ * for none. */
 static const char *pick(const char *flag, const char *name, const char *cfg)
 {
 	const char *env = getenv(name);
@@ -169,7 +170,7 @@ static const char *pick(const char *flag, const char *name, const char *cfg)
 	return flag && *flag ? flag : env && *env ? env : cfg;
 }
 
-/* decisions.md: flags, then the environment, then settings.cfg, then defaults. */
+/* docs/design/departures.md: flags, then the environment, then settings.cfg, then defaults. */
 static int resolve_settings(const struct common_args *args, struct gceb_settings *s,
 			    struct gceb_err *err)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * luciconfig.h - LUCI config service v1 (wire.md §5): request builders and
+ * luciconfig.h - LUCI config service v1 (docs/design/luci-config.md): request builders and
  * response mappers, pure. @base is the service's API root, e.g.
  * "https://luci-config.appspot.com/_ah/api/config/v1/" (a missing final '/'
  * is supplied). Internal to lib/.

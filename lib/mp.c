@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mp.c - Machine Provider catalog builders and mappers (wire.md §4.3, behaviour.md §5) */
+/* mp.c - Machine Provider catalog builders and mappers (docs/design/machine-provider.md) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "mp.h"
 #include "names.h"
 
-/* ---- machine types (behaviour.md §5.2) ---- */
+/* ---- machine types (docs/design/machine-provider.md) ---- */
 
 static const struct machine_type {
 	const char *name;
@@ -125,7 +125,8 @@ static int add_enum(bool *oom, cJSON *dims, const char *key, const ProtobufCEnum
 	return 0;
 }
 
-/* Dimensions in key order, as the reference's sorted JSON has them (behaviour.md §5.2). */
+/* Dimensions in key order, as the reference's sorted JSON has them
+ * (docs/design/machine-provider.md). */
 static int add_dimensions(bool *oom, cJSON *body, const char *hostname,
 			  const Gceb__State__Revision *r, struct gceb_err *err)
 {
@@ -137,7 +138,8 @@ static int add_dimensions(bool *oom, cJSON *body, const char *hostname,
 	double memory = d->memory_gb;
 	int rc;
 
-	/* An unknown machine type is cataloged without cpus and memory (decisions.md). */
+	/* An unknown machine type is cataloged without cpus and memory (docs/design/departures.md).
+	 */
 	if (r->machine_type && *r->machine_type &&
 	    gceb_mp_machine_type(r->machine_type, &cpus, &memory))
 		has_cpus = has_memory = true;
@@ -187,7 +189,8 @@ int gceb_mp_add_machine(const char *mp, const char *hostname, const char *instan
 		return rc;
 	}
 	policies = gceb_json_add(&oom, body, "policies", cJSON_CreateObject());
-	/* One object, not a list: Machine Provider takes it as a one-element list (§5.1). */
+	/* One object, not a list: Machine Provider takes it as a one-element list
+	 * (docs/design/machine-provider.md). */
 	attrs = gceb_json_add(&oom, policies, "backend_attributes", cJSON_CreateObject());
 	gceb_json_add_string(&oom, attrs, "key", "key");
 	gceb_json_add_string(&oom, attrs, "value", instance_key);
@@ -228,7 +231,7 @@ int gceb_mp_delete_machine(const char *mp, const char *hostname, struct gceb_htt
 
 /* ---- response mappers ---- */
 
-/* Enum numbers of CatalogManipulationRequestError (wire.md §4.3). */
+/* Enum numbers of CatalogManipulationRequestError (docs/design/machine-provider.md). */
 static const char *const catalog_errors[] = {
 	NULL,
 	"HOSTNAME_REUSE",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mp.h - Machine Provider catalog API: request builders and response mappers
- * (wire.md §4.3, behaviour.md §5). Pure functions: no network, no store.
+ * (docs/design/machine-provider.md). Pure functions: no network, no store.
  *
  * @mp is the Machine Provider root (settings mp_server, e.g.
  * "https://machine-provider.appspot.com"); calls go to
@@ -29,15 +29,15 @@
 #include "state.pb-c.h"
 
 /*
- * The CPUs and memory of a GCE machine type: the 18 types of behaviour.md
- * §5.2, and "custom-<cpus>-<MiB>" (memory_gb = MiB / 1024, decisions.md).
+ * The CPUs and memory of a GCE machine type: the 18 types of docs/design/machine-provider.md,
+ * and "custom-<cpus>-<MiB>" (memory_gb = MiB / 1024, docs/design/departures.md).
  * Returns false for any other type.
  */
 bool gceb_mp_machine_type(const char *type, int64_t *num_cpus, double *memory_gb);
 
 /*
- * add_machine for instance @hostname of Revision @r (behaviour.md §5.1,
- * §5.2): dimensions = r's typed dimensions, then backend "GCE", disk_gb
+ * add_machine for instance @hostname of Revision @r (docs/design/machine-provider.md):
+ * dimensions = r's typed dimensions, then backend "GCE", disk_gb
  * (if r.disk_size_gb is not 0), num_cpus and memory_gb of r.machine_type
  * (left out for an unknown type), hostname; policies = backend_attributes
  * {"key": "key", "value": @instance_key}, machine_service_account = the
@@ -60,11 +60,11 @@ int gceb_mp_delete_machine(const char *mp, const char *hostname, struct gceb_htt
  * A catalog manipulation answer (add_machine, delete_machine): *@error is
  * the "error" enum name (owned; free()), e.g. "HOSTNAME_REUSE",
  * "ENTRY_NOT_FOUND", "LEASED", kept as sent when unknown (a number is named
- * by wire.md's table, or kept as its decimal text), or NULL for none.
+ * by docs/design/machine-provider.md, or kept as its decimal text), or NULL for none.
  */
 int gceb_mp_parse_manipulation(const char *body, size_t len, char **error, struct gceb_err *err);
 
-/* The fields of a get answer gceb uses (behaviour.md §4.7 with decisions.md §10.7). */
+/* The fields of a get answer gceb uses (docs/design/catalog.md with docs/design/departures.md). */
 struct gceb_mp_machine {
 	/* lease_expiration_ts present and not 0 (a JSON number or decimal string). */
 	bool has_lease_expiration_ts;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * names.h - the GCE name rules shared by config validation and the request
- * builders (wire.md §3.1, decisions.md "Config").
+ * builders (docs/design/compute.md, docs/design/config.md).
  */
 #ifndef GCEB_NAMES_H
 #define GCEB_NAMES_H

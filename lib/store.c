@@ -15,7 +15,7 @@
  * read as it is, and left for an older gceb. Older gcebs refuse version 2,
  * whose values they would misread.
  *
- * Keys (behaviour.md §2.1) are an entity's id tokens joined by single ASCII
+ * Keys (docs/design/store.md) are an entity's id tokens joined by single ASCII
  * spaces, stored without a terminating NUL:
  *
  *	config     "current"
@@ -40,7 +40,7 @@
  * outer transaction is committed before the engine starts requests or polls
  * again, so it is never open across network I/O. A run killed before that
  * commit loses the updates of that one wake-up, which the next run re-does
- * like any update lost to a kill (architecture.md "A job run").
+ * like any update lost to a kill (docs/architecture.md "A job run").
  */
 #include <assert.h>
 #include <errno.h>

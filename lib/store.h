@@ -143,7 +143,7 @@ enum gceb_update_result {
 typedef int (*gceb_update_fn)(ProtobufCMessage **msg, void *payload, struct gceb_err *err);
 
 /*
- * The "atomic update" of behaviour.md §0: in one short write transaction,
+ * The "atomic update" of docs/design/README.md: in one short write transaction,
  * re-read entity @key, call @fn, and write it only if its packed bytes
  * changed (or delete it on GCEB_UPDATE_DELETE). *@changed (may be NULL)
  * says whether anything was written. A negative return from @fn aborts and

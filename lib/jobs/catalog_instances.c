@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * catalog_instances.c - gceb-catalog-instances: add every instance of an
- * active group to the Machine Provider catalog (behaviour.md §4.6, §5.1, §5.2).
+ * active group to the Machine Provider catalog (docs/design/catalog.md,
+ * docs/design/machine-provider.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ out:
 }
 
 /*
- * The walk of §4.6 (template, its active revision, that revision's active
+ * The walk of docs/design/catalog.md (template, its active revision, that revision's active
  * groups, their instances) asked from the instance's side: its key names
  * its group's. @payload is the group memo.
  */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cleanup_entities.c - gceb-cleanup-entities: forget what is gone (behaviour.md
- * §4.14), in this order:
+ * cleanup_entities.c - gceb-cleanup-entities: forget what is gone (docs/design/cleanup.md),
+ * in this order:
  *   (b) deleted instances are purged 20 minutes after their last change
- *       (total elapsed time: the §10.6 fix);
+ *       (total elapsed time: a departure, docs/design/departures.md);
  *   (a) instances pending deletion whose VM is gone (GET 404) become deleted;
  *   (c) never-cataloged instances of drained groups, and orphans whose group
  *       entity is gone, become deleted once their VM is gone;
@@ -27,7 +27,7 @@
 
 /* ---- (b) purge ---- */
 
-/* (b), with total elapsed seconds (§10.6); a clock moved back selects too. */
+/* (b), with total elapsed seconds (docs/design/departures.md); a clock moved back selects too. */
 static bool purgeable(const Gceb__State__Instance *in, int64_t now)
 {
 	int64_t age = now - in->last_updated;
@@ -130,7 +130,7 @@ static int pick_drained(struct gceb_txn *txn, const struct gceb_entity *e, void 
 	rc = gceb_group_memo_load(m, txn, &e->ref, err);
 	if (rc < 0)
 		return rc;
-	/* decisions.md: orphans are handled. */
+	/* docs/design/departures.md: orphans are handled. */
 	return !m->group || m->state == GCEB_GROUP_DRAINED;
 }
 

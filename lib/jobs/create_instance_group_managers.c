@@ -2,7 +2,7 @@
 /*
  * create_instance_group_managers.c - gceb-create-instance-group-managers:
  * create the managed instance group of every active zone of an active
- * revision whose template exists (behaviour.md §4.4; groups start empty,
+ * revision whose template exists (docs/design/create.md; groups start empty,
  * resize grows them).
  */
 #include "fleet.h"

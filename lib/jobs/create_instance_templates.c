@@ -2,7 +2,7 @@
 /*
  * create_instance_templates.c - gceb-create-instance-templates: create the
  * GCE instance template of every active revision that has none yet
- * (behaviour.md §4.3, with the insert awaited as decisions.md §10.3 says).
+ * (docs/design/create.md, with the insert awaited as docs/design/departures.md says).
  */
 #include "fleet.h"
 #include "gce.h"

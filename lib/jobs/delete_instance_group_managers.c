@@ -2,7 +2,7 @@
 /*
  * delete_instance_group_managers.c - gceb-delete-instance-group-managers:
  * delete in GCE each drained group that has no instances left
- * (behaviour.md §4.12).
+ * (docs/design/delete.md).
  */
 #include "fleet.h"
 #include "gce_delete.h"

@@ -2,7 +2,7 @@
 /*
  * delete_instance_templates.c - gceb-delete-instance-templates: delete in
  * GCE the template of each drained revision whose groups are all gone
- * (behaviour.md §4.13).
+ * (docs/design/delete.md).
  */
 #include "fleet.h"
 #include "gce_delete.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * delete_instances_pending_deletion.c - gceb-delete-instances-pending-deletion:
- * ask each instance's group to delete it (behaviour.md §4.9). The call is
+ * ask each instance's group to delete it (docs/design/instances.md). The call is
  * repeated every run until cleanup-entities sees the VM gone; deletion_ts
  * records the first accepted attempt.
  */

@@ -2,7 +2,7 @@
 /*
  * fetch_instances.c - gceb-fetch-instances: list the VMs of every group that
  * exists in GCE, create an Instance entity for each new one, and record the
- * group's members (behaviour.md §4.5) with the decisions.md §10.5 fixes: a
+ * group's members (docs/design/instances.md) with the docs/design/departures.md fixes: a
  * group whose revision is missing or has no project is skipped, never
  * wiped; an instance that vanished from the listing without being pending
  * deletion is checked with a GET and, on 404, marked deleted.
@@ -157,7 +157,8 @@ static void check_one(struct run_item *item, const char *key, const char *url)
 	}
 }
 
-/* §10.5: entities of this group that the listing no longer shows, checked one by one. */
+/* docs/design/departures.md: entities of this group that the listing no longer shows, checked one
+ * by one. */
 static int check_vanished(struct run_item *item, const struct members *listed, struct gceb_err *err)
 {
 	struct vanished v = { .listed = listed };
@@ -315,7 +316,8 @@ static int pick(struct gceb_txn *txn, const struct gceb_entity *e, void *payload
 	if (rc == GCEB_ENOMEM)
 		return gceb_err_set(err, rc, "out of memory");
 	if (rc < 0 || !r->project || !*r->project) {
-		/* §10.5: never wipe the member list because the revision is unusable. */
+		/* docs/design/departures.md: never wipe the member list because the revision is
+		 * unusable. */
 		gceb_debug("group '%s': revision missing or without project, skipped", e->key);
 		rc = 0;
 	} else {

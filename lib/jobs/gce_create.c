@@ -57,7 +57,7 @@ static void record(struct run_item *item, const struct outcome *o)
 					  (void *)o);
 }
 
-/* A server-minted link must resolve onto the configured root (decisions.md). */
+/* A server-minted link must resolve onto the configured root (docs/design/departures.md). */
 static bool link_ok(struct run_item *item, const char *link)
 {
 	struct gceb_err e = { 0 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gce_create.h - insert a revision's instance template or a group's managed
- * instance group and await the insert operation (decisions.md §10.3), for
+ * instance group and await the insert operation (docs/design/departures.md), for
  * create-instance-templates and create-instance-group-managers. The item's
  * reference says which (GCEB_KIND_REVISION or GCEB_KIND_IGM).
  *

@@ -2,7 +2,7 @@
 /*
  * gce_delete.h - DELETE a drained GCE resource by its stored URL, for
  * delete-instance-group-managers and delete-instance-templates
- * (behaviour.md §4.12, §4.13): the url is cleared once GCE accepts the
+ * (docs/design/delete.md): the url is cleared once GCE accepts the
  * DELETE for that very resource, or says it is already gone (404).
  */
 #ifndef GCEB_JOBS_GCE_DELETE_H

@@ -2,7 +2,7 @@
 /*
  * import_config.c - gceb-import-config: read templates.cfg and managers.cfg
  * from the config directory or from the LUCI config service, validate them,
- * and store them with their revision (behaviour.md §3.7). A bad config never
+ * and store them with their revision (docs/design/config.md). A bad config never
  * replaces the last good one.
  */
 #include <limits.h>
@@ -134,7 +134,7 @@ static int luci_step(struct luci_file *files, size_t n, bool by_hash, struct gce
 }
 
 /*
- * wire.md §5: both hashes first; the two revisions must agree; then both
+ * docs/design/luci-config.md: both hashes first; the two revisions must agree; then both
  * contents, unless the revision is @current (then ct->templates stays NULL).
  */
 static int read_config_luci(struct gceb_job *job, const char *current, struct config_text *ct,
@@ -171,7 +171,7 @@ static int read_config_luci(struct gceb_job *job, const char *current, struct co
 	}
 	(void)snprintf(ct->revision, sizeof(ct->revision), "%s", f[0].hash.revision);
 	if (current && !strcmp(current, ct->revision))
-		goto out; /* content is not compared (behaviour.md §3.7 step 3) */
+		goto out; /* content is not compared (docs/design/config.md) */
 	r = luci_step(f, 2, true, err);
 	if (r < 0)
 		goto out;
@@ -228,7 +228,7 @@ static int write_config(Gceb__State__StoredConfig **cp, void *payload, struct gc
 	return GCEB_UPDATE_KEEP;
 }
 
-/* config_valid per file (behaviour.md §8): a file is valid if no problem names it. */
+/* config_valid per file (docs/operations.md): a file is valid if no problem names it. */
 static char *validity_metrics(const struct gceb_diags *diags)
 {
 	static const char *const files[] = { "templates.cfg", "managers.cfg" };
@@ -271,7 +271,8 @@ static int run(struct gceb_job *job)
 		goto out;
 	/* The revision comes from the content, so an equal one means nothing changed. */
 	if (current && !strcmp(current, ct.revision)) {
-		/* As the reference: an unchanged revision is a valid one (§3.7 step 3). */
+		/* As the reference: an unchanged revision is a valid one (docs/design/config.md).
+		 */
 		gceb_info("config revision %s is already imported", ct.revision);
 		if (job->settings.metrics_dir && !(job->metrics_extra = validity_metrics(&diags)))
 			r = gceb_err_set(&job->err, GCEB_ENOMEM, "out of memory");

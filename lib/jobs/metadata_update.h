@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* metadata_update.h - MetadataUpdate values (behaviour.md §2.6): build, merge, checksum */
+/* metadata_update.h - MetadataUpdate values (docs/design/metadata.md): build, merge, checksum */
 #ifndef GCEB_JOBS_METADATA_UPDATE_H
 #define GCEB_JOBS_METADATA_UPDATE_H
 

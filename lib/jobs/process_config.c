@@ -2,9 +2,9 @@
 /*
  * process_config.c - gceb-process-config: turn the stored config into
  * InstanceTemplate, Revision and InstanceGroupManager entities
- * (behaviour.md §4.2). No remote calls. Each template is one write
+ * (docs/design/config.md). No remote calls. Each template is one write
  * transaction covering its template, revision and groups; new templates and
- * revisions are always written (the §10.1 fix).
+ * revisions are always written (a departure, docs/design/departures.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,7 +514,7 @@ static int run(struct gceb_job *job)
 		for (j = 0; j < cfg.managers->n_managers; j++)
 			if (!strcmp(cfg.managers->managers[j]->template_base_name, t->base_name))
 				zones.v[zones.n++] = cfg.managers->managers[j];
-		/* One template's failure must not stop the others (behaviour.md §0). */
+		/* One template's failure must not stop the others (docs/design/README.md). */
 		if (process_template(job->store, t, &zones, &e) < 0) {
 			gceb_error("template '%s': %s", t->base_name, e.msg);
 			failed++;

@@ -2,7 +2,7 @@
 /*
  * remove_cataloged_instances.c - gceb-remove-cataloged-instances: take every
  * instance of a drained group out of the Machine Provider catalog and mark
- * it for deletion (behaviour.md §4.11). A leased machine is refused (LEASED)
+ * it for deletion (docs/design/catalog.md). A leased machine is refused (LEASED)
  * and waits until Machine Provider reclaims it.
  */
 #include <stdlib.h>

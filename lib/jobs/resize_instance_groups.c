@@ -3,7 +3,7 @@
  * resize_groups.c - gceb-resize-instance-groups: keep each active group at
  * max(minimum, ceil(1.1 x leased)), within its maximum less what older
  * revisions still hold in the zone, and at most idle + 100 per run
- * (behaviour.md §4.10; an unset maximum means unlimited, capped at 1000).
+ * (docs/design/instances.md; an unset maximum means unlimited, capped at 1000).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +114,8 @@ static int count_other(const struct gceb_entity *e, void *payload, struct gceb_e
 	return 0;
 }
 
-/* Leased instances of this group (a lease expiry, or leased indefinitely: §10.7). */
+/* Leased instances of this group (a lease expiry, or leased indefinitely:
+ * docs/design/departures.md). */
 static int count_leased(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
 	const Gceb__State__Instance *in = e->instance;

@@ -14,7 +14,7 @@
 
 #include "gceb/jobs.h"
 
-/* behaviour.md §4, in order. */
+/* docs/design/README.md, in order. */
 static const struct gceb_job_spec *const pipeline[] = {
 	&gceb_import_config_spec,
 	&gceb_process_config_spec,

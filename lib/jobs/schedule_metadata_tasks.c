@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schedule_metadata.c - gceb-schedule-metadata-tasks: apply queued metadata
- * updates to instances (behaviour.md §4.8). Per instance, one of:
+ * updates to instances (docs/design/metadata.md). Per instance, one of:
  *   compress - merge the pending updates into one active update;
  *   update   - read the instance's metadata, apply the active update, and
  *              send setMetadata with the fingerprint read;

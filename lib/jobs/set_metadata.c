@@ -2,7 +2,7 @@
 /*
  * set_metadata.c - gceb-set-metadata: queue a metadata update for one
  * instance (by hostname) or for every live instance of a template
- * (decisions.md). gceb-schedule-metadata-tasks applies it.
+ * (docs/design/departures.md). gceb-schedule-metadata-tasks applies it.
  */
 #include <stdio.h>
 #include <stdlib.h>

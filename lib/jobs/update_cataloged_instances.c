@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * update_cataloged.c - gceb-update-cataloged-instances: ask Machine Provider
- * about every cataloged instance and record its lease (behaviour.md §4.7,
- * with decisions.md §10.7: leased_indefinitely counts as leased). A 404
+ * about every cataloged instance and record its lease (docs/design/catalog.md,
+ * with docs/design/departures.md: leased_indefinitely counts as leased). A 404
  * means Machine Provider reclaimed the machine: mark it for deletion.
  */
 #include <stdio.h>

@@ -74,7 +74,7 @@ static bool has_scope(const char *list, const char *scope)
 }
 
 /*
- * Token checks as Google's front ends make them (wire.md 2.4). Token expiry
+ * Token checks as Google's front ends make them (docs/design/auth.md). Token expiry
  * runs on the real clock: clients compute it from expires_in in real time,
  * whatever --time-scale says.
  */
@@ -268,7 +268,7 @@ static char *form_field(const char *body, const char *name)
 	return NULL;
 }
 
-/* POST /token: RFC 7523 JWT-bearer grant (wire.md 2.3 and 6.4). */
+/* POST /token: RFC 7523 JWT-bearer grant (docs/design/auth.md, docs/emulator.md). */
 void emu_auth_handle_token(struct emu *e, struct emu_req *req, struct emu_reply *rep)
 {
 	char *grant = NULL, *jwt = NULL;
@@ -351,7 +351,7 @@ out:
 	cJSON_Delete(claims);
 }
 
-/* The GCE metadata server (wire.md 2.2 and 6.4). */
+/* The GCE metadata server (docs/design/auth.md, docs/emulator.md). */
 void emu_auth_handle_metadata(struct emu *e, struct emu_req *req, struct emu_reply *rep)
 {
 	const char *flavor = emu_req_header(req, "Metadata-Flavor");

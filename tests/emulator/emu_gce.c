@@ -251,7 +251,7 @@ static struct gce_zone *zone_get(struct emu *e, const char *p, const char *z)
 
 /*
  * A resource reference in a body may be a URL on any host, a partial path
- * ("projects/p/global/..." or "global/...") or a bare name (wire.md 6.1.3).
+ * ("projects/p/global/..." or "global/...") or a bare name (docs/emulator.md).
  */
 static char *resolve_ref(const char *ref, const char *project, const char *zone,
 			 const char *collection)
@@ -1027,7 +1027,7 @@ static void step_later(struct emu *e, struct gce_inst *in)
 	emu_timer_set(e, &in->t, emu_sched_now(e) + e->k.vm_step_ms);
 }
 
-/* One lifecycle step of a member (wire.md 6.1 items 15-19). */
+/* One lifecycle step of a member (docs/emulator.md). */
 static void inst_step(struct emu *e, struct emu_timer *t)
 {
 	struct gce_inst *in = container_of(t, struct gce_inst, t);

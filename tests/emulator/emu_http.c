@@ -179,7 +179,7 @@ void emu_reply_text(struct emu_reply *rep, unsigned status, const char *ctype, c
 	rep->ctype = ctype;
 }
 
-/* The Google error envelope (wire.md section 3.3). */
+/* The Google error envelope (docs/design/compute.md). */
 void emu_reply_error(struct emu_reply *rep, unsigned status, const char *reason, const char *fmt,
 		     ...)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* emu_luci.c - LUCI config v1: get_config and get_config_by_hash (wire.md 5) */
+/* emu_luci.c - LUCI config v1: get_config and get_config_by_hash (docs/design/luci-config.md) */
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* emu_mp.c - Machine Provider: catalog, leases and the server-side crons (wire.md 4) */
+/* emu_mp.c - Machine Provider: catalog, leases and the server-side crons
+ * (docs/design/machine-provider.md) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +118,7 @@ static void bad_request(struct emu_reply *rep, const char *what)
 
 /*
  * Dimensions in canonical form: known fields only, enums by name, int64 as
- * strings (wire.md 4.1). NULL in, empty object out.
+ * strings (docs/design/machine-provider.md). NULL in, empty object out.
  */
 static int norm_dims(const cJSON *in, cJSON **out, struct emu_reply *rep)
 {
@@ -503,7 +504,7 @@ static cJSON *lease_one(struct emu *e, const char *email, const cJSON *req, stru
 	if (norm_dims(cJSON_GetObjectItemCaseSensitive(req, "dimensions"), &dims, rep) < 0)
 		return NULL;
 
-	/* Validation order of wire.md 4.4. */
+	/* Validation order of docs/design/machine-provider.md. */
 	if (duration) {
 		if (has_exp)
 			res = lease_error(rid->valuestring, "MUTUAL_EXCLUSION_ERROR");
@@ -592,7 +593,7 @@ static cJSON *release_one(struct emu *e, const char *email, const cJSON *req, st
 	return o;
 }
 
-/* ---- crons (wire.md 4.6) ---- */
+/* ---- crons (docs/design/machine-provider.md) ---- */
 
 static bool dims_match(const cJSON *want, const cJSON *have)
 {

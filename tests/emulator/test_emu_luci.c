@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_emu_luci.c - LUCI config v1 get_config and get_config_by_hash (wire.md 5) */
+/* test_emu_luci.c - LUCI config v1 get_config and get_config_by_hash (docs/design/luci-config.md)
+ */
 #include <sys/stat.h>
 #include <unistd.h>
 

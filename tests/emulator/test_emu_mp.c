@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_emu_mp.c - Machine Provider catalog, leases and lifecycle (wire.md 4) */
+/* test_emu_mp.c - Machine Provider catalog, leases and lifecycle (docs/design/machine-provider.md)
+ */
 #include "runner.h"
 #include "test_emu_common.h"
 

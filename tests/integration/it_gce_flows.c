@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * it_gce_flows.c - whole flows of the Compute Engine jobs against
- * gceb-emulator (behaviour.md §6, §9.3-§9.5, §9.8-§9.10, §9.12): a revision
- * drained to nothing, a zone and a template removed, vanished VMs, metadata
- * updates, the three token sources, and the job lock.
+ * gceb-emulator (docs/design/lifecycles.md, docs/design/create.md, docs/design/instances.md,
+ * docs/design/metadata.md, docs/design/delete.md): a revision drained to nothing, a zone and a
+ * template removed, vanished VMs, metadata updates, the three token sources, and the job lock.
  */
 #define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): setenv(), unsetenv() */
 #include <fcntl.h>
@@ -278,7 +278,7 @@ static void add_fault(const struct it_env *env, const char *json)
 
 /*
  * cleanup-entities with the clock 25 minutes on (libfaketime), so that the
- * entities of deleted VMs are purged (behaviour.md §4.14 (b)). Skipped where
+ * entities of deleted VMs are purged (docs/design/cleanup.md (b)). Skipped where
  * libfaketime is missing or cannot be used; returns whether it ran.
  */
 static bool purge_deleted(const struct it_env *env)
@@ -308,7 +308,7 @@ static int groups_in_state(const cJSON *st, const char *rev)
 }
 
 /*
- * behaviour.md §6 "Template config change": the old revision goes through
+ * docs/design/lifecycles.md "Template config change": the old revision goes through
  * every step of its drain, asserted one job at a time, while the new one
  * grows only into the room the old one leaves in the zone (RSZ-7).
  */
@@ -482,7 +482,8 @@ static void drain_pass(const struct it_env *env)
 	it_expect(env, 0, "cleanup-entities");
 }
 
-/* behaviour.md §6 "Zone removed": its group moves to R.drained and drains the same way. */
+/* docs/design/lifecycles.md "Zone removed": its group moves to R.drained and drains the same way.
+ */
 static void zone_removed_drains(void **state)
 {
 	struct it_env *env = *state;
@@ -529,7 +530,7 @@ static void zone_removed_drains(void **state)
 		assert_int_equal(count(env, "total"), 2);
 }
 
-/* behaviour.md §6 "Template removed": T.active moves to T.drained; then T itself goes. */
+/* docs/design/lifecycles.md "Template removed": T.active moves to T.drained; then T itself goes. */
 static void template_removed_drains(void **state)
 {
 	struct it_env *env = *state;
@@ -574,7 +575,7 @@ static void template_removed_drains(void **state)
 		assert_int_equal(count(env, "total"), 1);
 }
 
-/* ---- (c) fetch-instances: pages, and VMs that vanish (decisions.md §10.5) ---- */
+/* ---- (c) fetch-instances: pages, and VMs that vanish (docs/design/departures.md) ---- */
 
 /* The store's instance named @name, from gceb-status --instances. */
 static bool instance_deleted(const struct it_env *env, const char *name)
@@ -662,7 +663,7 @@ static void vanished_instance_marked_deleted(void **state)
 		assert_int_equal(count(env, "total"), 4);
 }
 
-/* ---- (d) metadata updates (behaviour.md §4.8, decisions.md) ---- */
+/* ---- (d) metadata updates (docs/design/metadata.md, docs/design/departures.md) ---- */
 
 /* One VM of a fresh rollout of one template (minimum @size) in us-a; its name in @name. */
 static void metadata_setup(struct it_env *env, int size, char *name, size_t len)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * it_gce_jobs.c - the Compute Engine jobs as binaries against gceb-emulator
- * (behaviour.md §9.3-§9.5, §9.8-§9.10, §9.12): rollout, 409 adoption,
- * awaited inserts, pagination, resize, deletion, metadata, drain, dry-run,
- * faults and hostile links.
+ * (docs/design/create.md, docs/design/instances.md, docs/design/metadata.md,
+ * docs/design/delete.md): rollout, 409 adoption, awaited inserts, pagination, resize, deletion,
+ * metadata, drain, dry-run, faults and hostile links.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -178,7 +178,7 @@ static void existing_template_adopted(void **state)
 	cJSON_Delete(emu);
 }
 
-/* decisions.md §10.3: a slow insert is polled on later runs; url only once DONE. */
+/* docs/design/departures.md: a slow insert is polled on later runs; url only once DONE. */
 static void slow_insert_awaited(void **state)
 {
 	struct it_env *env = *state;
@@ -195,7 +195,7 @@ static void slow_insert_awaited(void **state)
 	assert_int_equal(it_emu_count_requests(env, "POST", "/global/instanceTemplates"), 1);
 }
 
-/* decisions.md §10.3: an insert that fails asynchronously is logged and retried. */
+/* docs/design/departures.md: an insert that fails asynchronously is logged and retried. */
 static void failed_insert_retried(void **state)
 {
 	struct it_env *env = *state;

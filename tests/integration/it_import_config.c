@@ -323,7 +323,7 @@ static void dry_run_changes_nothing(void **state)
 	cJSON_Delete(st);
 }
 
-/* Another run holds the lock: skip quietly with exit 0 (decisions.md). */
+/* Another run holds the lock: skip quietly with exit 0 (docs/design/departures.md). */
 static void held_lock_skips(void **state)
 {
 	struct it_env *env = *state;

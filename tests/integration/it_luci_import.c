@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * it_luci_import.c - gceb-import-config reading templates.cfg and
- * managers.cfg from the LUCI config service (gceb-emulator, wire.md §5).
+ * managers.cfg from the LUCI config service (gceb-emulator, docs/design/luci-config.md).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -118,7 +118,7 @@ static void follows_revisions(void **state)
 	assert_int_equal(it_emu_count_requests(&f->env, "GET", "/_ah/api/config/v1/config/v1"), 0);
 }
 
-/* Files at different revisions: wait, import nothing (behaviour.md §3.7 step 2). */
+/* Files at different revisions: wait, import nothing (docs/design/config.md). */
 static void revision_mismatch_waits(void **state)
 {
 	struct fixture *f = *state;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * it_mp_jobs.c - the Machine Provider jobs as binaries against gceb-emulator
- * (behaviour.md §4.6, §4.7, §4.11, §4.14, §6, §9.6, §9.7, §9.11, §9.13): the
+ * (docs/design/catalog.md, docs/design/cleanup.md, docs/design/lifecycles.md): the
  * full lease cycle, catalog errors, removal from drained groups, cleanup and
  * the end of a drain, and what Machine Provider faults do to each item.
  */
@@ -285,7 +285,7 @@ static int cataloged(struct it_env *env, char out[][64], int max)
 	return n;
 }
 
-/* ---- the full lease cycle (behaviour.md §6, wire.md §4.6) ---- */
+/* ---- the full lease cycle (docs/design/lifecycles.md, docs/design/machine-provider.md) ---- */
 
 static void full_lease_cycle(void **state)
 {
@@ -445,7 +445,7 @@ static void full_lease_cycle(void **state)
 	cJSON_Delete(emu);
 }
 
-/* ---- catalog-instances (§9.6) ---- */
+/* ---- catalog-instances (docs/design/catalog.md) ---- */
 
 /* CAT-4: an entry that already exists (HOSTNAME_REUSE) counts as cataloged. */
 static void catalog_hostname_reuse(void **state)
@@ -502,7 +502,7 @@ static void catalog_business_error(void **state)
 	cJSON_Delete(st);
 }
 
-/* ---- update-cataloged-instances (§9.7) and Machine Provider faults ---- */
+/* ---- update-cataloged-instances (docs/design/catalog.md) and Machine Provider faults ---- */
 
 /* Two cataloged instances, both leased by Machine Provider; their names in @v. */
 static void leased_pair(struct it_env *env, char v[][64])
@@ -691,7 +691,7 @@ static void update_missing_field(void **state)
 	expect_counts(env, 2, 0);
 }
 
-/* ---- remove-cataloged-instances (§9.11) ---- */
+/* ---- remove-cataloged-instances (docs/design/catalog.md) ---- */
 
 /* Publish a new template revision: the old one (and its group) is drained. */
 static void drain_revision(struct it_env *env)
@@ -825,7 +825,7 @@ static void remove_faults(void **state)
 	cJSON_Delete(st);
 }
 
-/* ---- cleanup-entities (§9.13) ---- */
+/* ---- cleanup-entities (docs/design/cleanup.md) ---- */
 
 /* CLN-3: a never-cataloged VM of a drained group that is gone becomes deleted; nothing else. */
 static void cleanup_drained_uncataloged(void **state)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * it_scenarios_9.c - the behaviour.md §9 scenarios that no other test covers
+ * it_scenarios_9.c - the rule cases (docs/design) that no other test covers
  * (tests/SCENARIOS.md maps every scenario to its test). Most are about a
  * precondition on stored entities: the test seeds the store directly through
  * lib/store.h, runs the real job binary against gceb-emulator, and checks the
@@ -294,7 +294,7 @@ static void expect_failed(const struct it_env *env, const char *job, int want, i
 	it_result_release(&res);
 }
 
-/* ---- §9.3 create-instance-templates ---- */
+/* ---- create-instance-templates (docs/design/create.md) ---- */
 
 /*
  * TPL-1, TPL-2, TPL-3, TPL-7: only the active revision that exists, has a
@@ -332,7 +332,7 @@ static void tpl_scan_and_preconditions(void **state)
 			    gce_url(env, url, sizeof(url), "global/instanceTemplates/e-" R1));
 }
 
-/* ---- §9.4 create-instance-group-managers ---- */
+/* ---- create-instance-group-managers (docs/design/create.md) ---- */
 
 /*
  * IGM-1 and IGM-5, one negative case per condition: T.active set, Revision
@@ -404,10 +404,10 @@ static void igm_insert_400(void **state)
 	assert_true(has_url(env, GCEB_KIND_IGM, "a " R1 " z1"));
 }
 
-/* ---- §9.5 fetch-instances ---- */
+/* ---- fetch-instances (docs/design/instances.md) ---- */
 
 /*
- * FET-1 (adapted by decisions.md §10.5): a group without url, or whose
+ * FET-1 (adapted by docs/design/departures.md): a group without url, or whose
  * Revision is missing or has no project, is not listed and its instance
  * list is kept. FET-2, FET-5: a listing `{}` empties the list.
  */
@@ -487,7 +487,7 @@ static void fetch_existing_untouched_new_created(void **state)
 	gceb_entity_free(g);
 }
 
-/* ---- §9.6 catalog-instances ---- */
+/* ---- catalog-instances (docs/design/catalog.md) ---- */
 
 /*
  * CAT-1, CAT-2: instance missing / already cataloged / pending deletion /
@@ -552,7 +552,7 @@ static void catalog_preconditions(void **state)
 	gceb_entity_free(in);
 }
 
-/* ---- §9.7 update-cataloged-instances ---- */
+/* ---- update-cataloged-instances (docs/design/catalog.md) ---- */
 
 /* UPD-1: not cataloged (or already pending deletion): no get call, nothing changes. */
 static void update_preconditions(void **state)
@@ -608,7 +608,7 @@ static void update_lease_recorded(void **state)
 	assert_int_equal(it_emu_count_requests(env, "POST", "/catalog/v1/get"), 3);
 }
 
-/* ---- §9.8 schedule-metadata-tasks ---- */
+/* ---- schedule-metadata-tasks (docs/design/metadata.md) ---- */
 
 static void put_md_item(Gceb__State__MetadataItem *it, const char *key, const char *value)
 {
@@ -776,7 +776,7 @@ static void metadata_associate_and_check(void **state)
 	gceb_entity_free(got);
 }
 
-/* ---- §9.9 delete-instances-pending-deletion ---- */
+/* ---- delete-instances-pending-deletion (docs/design/instances.md) ---- */
 
 static void put_pending(const struct it_env *env, const char *key, const char *igm, const char *url,
 			bool pending, int64_t deletion_ts)
@@ -845,7 +845,7 @@ static void delete_instances_cases(void **state)
 	gceb_entity_free(in);
 }
 
-/* ---- §9.10 resize-instance-groups ---- */
+/* ---- resize-instance-groups (docs/design/instances.md) ---- */
 
 /*
  * RSZ-1: group missing / url unset / Revision missing / project empty:
@@ -881,7 +881,7 @@ static void resize_preconditions(void **state)
 	assert_int_equal(calls(env, "/resize"), 0);
 }
 
-/* ---- §9.11 remove-cataloged-instances ---- */
+/* ---- remove-cataloged-instances (docs/design/catalog.md) ---- */
 
 /* REM-1: a drained group lists an instance that has no entity: no delete_machine. */
 static void remove_missing_instance(void **state)
@@ -896,7 +896,7 @@ static void remove_missing_instance(void **state)
 	assert_false(exists(env, GCEB_KIND_INSTANCE, "a " R1 " z1 vm-1"));
 }
 
-/* ---- §9.12 delete-instance-group-managers / delete-instance-templates ---- */
+/* ---- delete-instance-group-managers / delete-instance-templates (docs/design/delete.md) ---- */
 
 /*
  * DIG-1..8: the drained set (explicit: in R.drained; implicit: R in
@@ -1025,7 +1025,7 @@ static void delete_templates_cases(void **state)
 	assert_string_equal(url_of(env, GCEB_KIND_REVISION, "c " R2, got, sizeof(got)), u[6]);
 }
 
-/* ---- §9.13 cleanup-entities ---- */
+/* ---- cleanup-entities (docs/design/cleanup.md) ---- */
 
 /*
  * CLN-1, CLN-10, CLN-11: of the instances pending deletion, one without url
@@ -1194,7 +1194,7 @@ static void cleanup_entities_cases(void **state)
 	assert_false(exists(env, GCEB_KIND_TEMPLATE, "g"));
 }
 
-/* ---- §9.14 metrics ---- */
+/* ---- metrics (docs/design/store.md) ---- */
 
 static long sample(const char *text, const char *series)
 {

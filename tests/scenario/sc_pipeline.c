@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sc_pipeline.c - whole-pipeline scenarios (behaviour.md §6, wire.md §6.5):
+ * sc_pipeline.c - whole-pipeline scenarios (docs/design/lifecycles.md):
  * gceb-run-all round after round against gceb-emulator until the exact end
  * state holds in the store, in Compute Engine and in Machine Provider.
  * Each test starts its own emulator; the *_faults variants run the same
@@ -95,7 +95,8 @@ static int max_rounds(const struct sc *s)
 	return s->faults ? FAULT_ROUNDS : ROUNDS;
 }
 
-/* wire.md §6.5.1: fresh config to a full catalog, listInstances in pages of 2. */
+/* docs/design/lifecycles.md "Fresh config to a full catalog": fresh config to a full catalog,
+ * listInstances in pages of 2. */
 static void rollout(void **state, bool faults)
 {
 	struct sc *s = sc_start("--page-size", "2", NULL);
@@ -197,10 +198,10 @@ static void purge(struct sc *s)
 }
 
 /*
- * wire.md §6.5.3, behaviour.md §6 (Instance): 3 leased → the group grows to
- * ceil(3 × 1.1) = 4; the leases expire, Machine Provider reclaims, the
- * three are deleted and the group is regrown to its minimum with new VMs;
- * 25 minutes later their Instance entities are purged.
+ * docs/design/lifecycles.md "A lease cycle", docs/design/lifecycles.md (Instance): 3 leased → the
+ * group grows to ceil(3 × 1.1) = 4; the leases expire, Machine Provider reclaims, the three are
+ * deleted and the group is regrown to its minimum with new VMs; 25 minutes later their Instance
+ * entities are purged.
  */
 static void lease_cycle(void **state, bool faults)
 {
@@ -244,7 +245,8 @@ static void lease_cycle_faults(void **state)
 	lease_cycle(state, true);
 }
 
-/* behaviour.md §6 (config change): a template edit rolls the revision; the old one drains away. */
+/* docs/design/lifecycles.md (config change): a template edit rolls the revision; the old one drains
+ * away. */
 static void template_edit(void **state, bool faults)
 {
 	struct sc *s = start(state, faults);
@@ -274,7 +276,8 @@ static void template_edit_faults(void **state)
 	template_edit(state, true);
 }
 
-/* behaviour.md §6: a zone removed from managers.cfg; its group drains, the revision stays. */
+/* docs/design/lifecycles.md: a zone removed from managers.cfg; its group drains, the revision
+ * stays. */
 static void zone_removed(void **state)
 {
 	struct sc *s = start(state, false);
@@ -288,7 +291,7 @@ static void zone_removed(void **state)
 	assert_string_equal(after, before);
 }
 
-/* behaviour.md §6: a template removed; everything of it drains and its entities go. */
+/* docs/design/lifecycles.md: a template removed; everything of it drains and its entities go. */
 static void template_removed(void **state)
 {
 	struct sc *s = start(state, false);
@@ -302,7 +305,7 @@ static void template_removed(void **state)
 }
 
 /*
- * behaviour.md §4.2: an old config re-added while its revision still drains
+ * docs/design/config.md: an old config re-added while its revision still drains
  * reactivates that revision (same id, same GCE template and groups).
  */
 static void readd_while_draining(void **state)
@@ -416,9 +419,9 @@ static void metadata_update(void **state)
 }
 
 /*
- * wire.md §6.5.5: setMetadata refused with 412 (another writer changed the
- * fingerprint), then an operation that ends DONE with an error: the update
- * is retried with a fresh fingerprint until it lands.
+ * docs/design/lifecycles.md "Metadata against a changing fingerprint": setMetadata refused with 412
+ * (another writer changed the fingerprint), then an operation that ends DONE with an error: the
+ * update is retried with a fresh fingerprint until it lands.
  */
 static void metadata_race(void **state)
 {
@@ -512,7 +515,8 @@ static void create_behind_our_back(struct sc *s, const char *rev)
 	it_emu_advance(&s->env, 10);
 }
 
-/* wire.md §6.5.2: the template and a group exist already (a crash after insert): adopted. */
+/* docs/design/lifecycles.md "Adoption after a crash": the template and a group exist already (a
+ * crash after insert): adopted. */
 static void adopt_existing(void **state)
 {
 	struct sc *s = start(state, false);
@@ -547,9 +551,9 @@ static void drained_killed_insert(void **state)
 }
 
 /*
- * wire.md §6.5.4: a revision roll while a machine of the old revision is
- * leased: delete_machine answers LEASED, so the old group keeps that VM and
- * the old template stays (in use) until the lease ends; then all of it goes.
+ * docs/design/lifecycles.md "A revision roll while a machine is leased": a revision roll while a
+ * machine of the old revision is leased: delete_machine answers LEASED, so the old group keeps that
+ * VM and the old template stays (in use) until the lease ends; then all of it goes.
  */
 static void edit_with_lease(void **state)
 {

@@ -89,7 +89,7 @@ static double num(const cJSON *o, const char *name)
 	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
-/* What Google's token endpoint checks (wire.md 2.3, 6.4). */
+/* What Google's token endpoint checks (docs/design/auth.md, docs/emulator.md). */
 static const char *verify(struct fake *f, const char *form)
 {
 	const char *jwt, *dot1, *dot2;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_config.c - config validation, revision checksums (behaviour.md §3, §9.1, §9.2) */
+/* test_config.c - config validation, revision checksums (docs/design/config.md) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,7 +83,7 @@ static void checksum_of(const char *text, char out[GCEB_SHA1_HEX_LEN + 1])
 	protobuf_c_message_free_unpacked(&tc->base, NULL);
 }
 
-/* §3.6.3 vector 1: the empty template. */
+/* the first test vector of docs/design/config.md: the empty template. */
 static void checksum_empty_template(void **state)
 {
 	char c[GCEB_SHA1_HEX_LEN + 1];
@@ -177,7 +177,7 @@ static void checksum_service_account_order(void **state)
 	assert_string_not_equal(a, c);
 }
 
-/* Last duplicate key wins in dimensions and metadata (§3.4). */
+/* Last duplicate key wins in dimensions and metadata (docs/design/config.md). */
 static void checksum_last_duplicate_wins(void **state)
 {
 	char a[GCEB_SHA1_HEX_LEN + 1], b[GCEB_SHA1_HEX_LEN + 1];
@@ -224,7 +224,7 @@ static void duplicate_base_names_rejected(void **state)
 	gceb_diags_release(&d);
 }
 
-/* CFG-3 is a 2017 limit that gceb drops (decisions.md): eleven templates are fine. */
+/* CFG-3 is a 2017 limit that gceb drops (docs/design/departures.md): eleven templates are fine. */
 static void eleven_templates_accepted(void **state)
 {
 	char t[4096] = "";
@@ -291,7 +291,7 @@ static void maximum_above_1000_rejected(void **state)
 			"managers.cfg:2:3: maximum_size > 1000 for zone z in template a");
 }
 
-/* decisions.md: unset maximum_size means unlimited, so min 5 without max is fine. */
+/* docs/design/departures.md: unset maximum_size means unlimited, so min 5 without max is fine. */
 static void unset_maximum_is_unlimited(void **state)
 {
 	(void)state;
@@ -531,7 +531,7 @@ static void typed_dimensions_parsed(void **state)
 		free(dims[i]);
 }
 
-/* CFG-12 and decisions.md: https, or http only to loopback. */
+/* CFG-12 and docs/design/departures.md: https, or http only to loopback. */
 static void settings_url_rule(void **state)
 {
 	(void)state;

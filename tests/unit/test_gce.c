@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_gce.c - Compute Engine builders, mappers, resize rule, metadata (wire.md §3, behaviour.md
- * §4) */
+/* test_gce.c - Compute Engine builders, mappers, resize rule, metadata (docs/design/compute.md,
+ * docs/design/instances.md, docs/design/metadata.md) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -385,7 +385,7 @@ static void template_get_url(void **state)
 
 	(void)state;
 	assert_int_equal(gceb_gce_template_get(ROOT, PROJECT, GROUP, &req, &err), 0);
-	/* §0.1: a call built from a project path keeps the engine's 30 s. */
+	/* docs/design/http.md: a call built from a project path keeps the engine's 30 s. */
 	assert_int_equal(req->timeout_ms, 0);
 	assert_string_equal(req->method, "GET");
 	assert_null(req->body);
@@ -409,7 +409,7 @@ static void igm_insert_builds_behaviour_4_4_body(void **state)
 	assert_string_equal(req->method, "POST");
 	assert_string_equal(req->url, ROOT "compute/v1/projects/example-project/zones/"
 					   "us-central1-b/instanceGroupManagers");
-	/* decisions.md §10.2: B-<C[0:8]>-<zone>; the template URL is sent as stored. */
+	/* docs/design/departures.md: B-<C[0:8]>-<zone>; the template URL is sent as stored. */
 	assert_string_equal(req->body,
 			    "{\"baseInstanceName\":\"pool-0123abcd-us-central1-b\","
 			    "\"instanceTemplate\":\"" CANON "/global/instanceTemplates/" GROUP "\","
@@ -581,7 +581,7 @@ static void stored_url_requests_are_resolved(void **state)
 	assert_int_equal(gceb_gce_get_stored(ROOT, INSTANCE_URL, &req, &err), 0);
 	assert_string_equal(req->method, "GET");
 	assert_null(req->body);
-	/* §0.1: 10 s per attempt on a stored URL. */
+	/* docs/design/http.md: 10 s per attempt on a stored URL. */
 	assert_int_equal(req->timeout_ms, 10000);
 	assert_string_equal(req->url,
 			    ROOT "compute/v1/projects/example-project/zones/"
@@ -902,7 +902,7 @@ static void instance_pages(void **state)
 	assert_null(page.next_page_token);
 	gceb_gce_instance_page_release(&page);
 
-	/* behaviour.md §10.11: a later page without items is empty, not a crash. */
+	/* docs/design/departures.md: a later page without items is empty, not a crash. */
 	text = gceb_test_fixture("gce", "list_instances_page_no_items.json", &len);
 	assert_int_equal(gceb_gce_parse_instance_page(text, len, &page, &err), 0);
 	free(text);
@@ -981,7 +981,7 @@ static void instance_metadata(void **state)
 	assert_string_equal(md.items[3].value, "");
 	gceb_gce_metadata_release(&md);
 
-	/* decisions.md: an instance without metadata items has an empty list. */
+	/* docs/design/departures.md: an instance without metadata items has an empty list. */
 	text = gceb_test_fixture("gce", "instance_get_no_items.json", &len);
 	assert_int_equal(gceb_gce_parse_instance_metadata(text, len, &md, &err), 0);
 	free(text);
@@ -1262,7 +1262,7 @@ static void resize_worked_examples(void **state)
 	int64_t n;
 
 	(void)state;
-	/* behaviour.md §4.10 (RSZ-3..7). */
+	/* docs/design/instances.md (RSZ-3..7). */
 	assert_true(resize(10, 10, 0, 0, 0, 0, &n));
 	assert_int_equal(n, 10);
 	assert_true(resize(1000, 1000, 0, 0, 3, 3, &n));
@@ -1290,7 +1290,7 @@ static void resize_leased_headroom_in_double(void **state)
 	assert_true(resize(1, 100, 60, 50, 200, 0, &n));
 	assert_int_equal(n, 40);
 	assert_false(resize(1, 10, 12, 0, 0, 0, &n));
-	/* idle < new < targetSize: a resize that lowers the target (behaviour.md §4.10). */
+	/* idle < new < targetSize: a resize that lowers the target (docs/design/instances.md). */
 	assert_true(resize(5, 10, 0, 0, 2, 8, &n));
 	assert_int_equal(n, 5);
 }
@@ -1300,7 +1300,8 @@ static void resize_unlimited_maximum(void **state)
 	int64_t n;
 
 	(void)state;
-	/* decisions.md: unset maximum_size grows to max(minimum, ceil(1.1 x leased)). */
+	/* docs/design/departures.md: unset maximum_size grows to max(minimum, ceil(1.1 x leased)).
+	 */
 	assert_true(resize(5, 0, 0, 0, 0, 0, &n));
 	assert_int_equal(n, 5);
 	assert_true(resize(1, 0, 0, 20, 10, 10, &n));
@@ -1375,7 +1376,7 @@ static void metadata_apply_md_1(void **state)
 	expect_applied(cur, 3, add, 1, "a=1,b=2,c=3,d=4");
 	expect_applied(cur, 3, replace, 1, "a=1,b=two,c=3");
 	expect_applied(cur, 3, remove, 1, "a=1,c=3");
-	/* decisions.md: deleting an absent key sends nothing. */
+	/* docs/design/departures.md: deleting an absent key sends nothing. */
 	expect_applied(cur, 3, absent, 1, "a=1,b=2,c=3");
 	expect_applied(NULL, 0, absent, 1, "");
 	/* The last item of a key wins, at the key's first place. */

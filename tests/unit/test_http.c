@@ -300,7 +300,7 @@ static void attempt_timeout_is_retried(void **state)
 }
 
 /*
- * A request's own timeout (§0.1's 10 s calls) holds when the engine sets
+ * A request's own timeout (docs/design/http.md's 10 s calls) holds when the engine sets
  * none; --timeout-ms, the engine's, overrides it.
  */
 static void request_timeout_unless_the_engine_sets_one(void **state)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_luciconfig.c - LUCI config v1 builders and mappers (wire.md §5) */
+/* test_luciconfig.c - LUCI config v1 builders and mappers (docs/design/luci-config.md) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

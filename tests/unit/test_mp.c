@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_mp.c - Machine Provider catalog builders and mappers (wire.md §4.3, behaviour.md §5) */
+/* test_mp.c - Machine Provider catalog builders and mappers (docs/design/machine-provider.md) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,7 +121,8 @@ static Gceb__State__Dimensions dims;
 static Gceb__State__ServiceAccount sa1, sa2;
 static Gceb__State__ServiceAccount *sas[2];
 
-/* The Revision of behaviour.md §5.2's example: os_family:LINUX, disk 300, n1-standard-8. */
+/* The Revision of docs/design/machine-provider.md's example: os_family:LINUX, disk 300,
+ * n1-standard-8. */
 static Gceb__State__Revision example_revision(void)
 {
 	Gceb__State__Revision r = GCEB__STATE__REVISION__INIT;
@@ -203,7 +204,7 @@ static void add_machine_without_template_dimensions(void **state)
 	r.machine_type = NULL;
 	body = add_machine(&r);
 	d = get(body, "dimensions");
-	/* behaviour.md §5.2: {"backend": "GCE", "hostname": "instance-name"}. */
+	/* docs/design/machine-provider.md: {"backend": "GCE", "hostname": "instance-name"}. */
 	assert_int_equal(cJSON_GetArraySize(d), 2);
 	assert_string_member(d, "backend", "GCE");
 	assert_string_member(d, "hostname", HOST);
@@ -262,7 +263,8 @@ static void add_machine_unknown_and_custom_types(void **state)
 	cJSON *body;
 
 	(void)state;
-	/* decisions.md: an unknown type is cataloged without num_cpus and memory_gb. */
+	/* docs/design/departures.md: an unknown type is cataloged without num_cpus and memory_gb.
+	 */
 	r.machine_type = (char *)"n2-standard-8";
 	body = add_machine(&r);
 	d = get(body, "dimensions");
@@ -310,7 +312,7 @@ static void get_and_delete_machine_bodies(void **state)
 	assert_int_equal(gceb_mp_get("http://127.0.0.1:40123/", HOST, &req, &err), 0);
 	assert_string_equal(req->method, "POST");
 	assert_int_equal(req->api, GCEB_API_MP);
-	assert_int_equal(req->timeout_ms, 10000); /* §0.1 */
+	assert_int_equal(req->timeout_ms, 10000); /* docs/design/http.md */
 	assert_string_equal(req->url, "http://127.0.0.1:40123/_ah/api/catalog/v1/get");
 	assert_string_equal(req->body, "{\"hostname\":\"" HOST "\"}");
 	gceb_http_request_free(req);
@@ -433,7 +435,7 @@ static void get_answers(void **state)
 	assert_int_equal(get_fixture("get_available.json", &m, &err), 0);
 	assert_false(m.has_lease_expiration_ts);
 	assert_false(m.leased_indefinitely);
-	/* decisions.md §10.7: leased_indefinitely counts as leased. */
+	/* docs/design/departures.md: leased_indefinitely counts as leased. */
 	assert_int_equal(get_fixture("get_leased_indefinitely.json", &m, &err), 0);
 	assert_false(m.has_lease_expiration_ts);
 	assert_true(m.leased_indefinitely);
@@ -499,7 +501,8 @@ static void http_error_envelope_reads_as_gce_error(void **state)
 	char *text;
 
 	(void)state;
-	/* Machine Provider's HTTP errors use the same Google envelope (wire.md §4.1). */
+	/* Machine Provider's HTTP errors use the same Google envelope
+	 * (docs/design/machine-provider.md). */
 	text = gceb_test_fixture("mp", "error_404_not_found.json", &len);
 	assert_int_equal(gceb_api_error_parse(text, len, &e, &err), 0);
 	free(text);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_process_config.c - gceb-process-config against a real temporary store (§9.2 PRS-*) */
+/* test_process_config.c - gceb-process-config against a real temporary store (docs/design/config.md
+ * PRS-*) */
 #define _XOPEN_SOURCE 700 /* NOLINT(bugprone-reserved-identifier): nftw() */
 #include <ftw.h>
 #include <setjmp.h>
@@ -173,7 +174,7 @@ static void first_run_creates_everything(void **state)
 	gceb_entity_free(r);
 }
 
-/* §10.1 fix: a template without managers still gets its Revision written. */
+/* docs/design/departures.md: a template without managers still gets its Revision written. */
 static void template_without_managers_writes_revision(void **state)
 {
 	struct fixture *f = *state;
