@@ -104,9 +104,11 @@ static void blank_part(struct gceb_buf *out, const char *text, const char *part,
 static void blank_request_ids(char *text)
 {
 	static const char name[] = "requestId=";
-	char *p = text;
+	char *p;
 
-	while (p && (p = strstr(p, name)) != NULL) {
+	if (!text)
+		return;
+	for (p = text; (p = strstr(p, name)) != NULL;) {
 		char *v = p + sizeof(name) - 1;
 		size_t len = strspn(v, "0123456789abcdef-");
 

@@ -446,7 +446,8 @@ static int read_sweep(struct run_item *item, struct sweep *s, struct gceb_err *e
 
 	if (r == 0)
 		r = gceb_fleet_get_template(txn, &item->ref, &t, err);
-	if (r < 0 || !t->active || gceb_ref_parse(&rref, GCEB_KIND_REVISION, t->active, NULL) < 0)
+	if (r < 0 || !t || !t->active ||
+	    gceb_ref_parse(&rref, GCEB_KIND_REVISION, t->active, NULL) < 0)
 		goto out;
 	(void)snprintf(s->active, sizeof(s->active), "%s", t->active);
 	r = gceb_fleet_get_revision(txn, &rref, &rev, err);

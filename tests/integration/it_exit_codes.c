@@ -278,7 +278,8 @@ static void the_most_serious_class_wins(void **state)
 static void no_credentials_line_is_whole(void **state)
 {
 	struct it_env *env = *state;
-	char *saved = strdup(getenv("GCE_METADATA_HOST"));
+	const char *host = getenv("GCE_METADATA_HOST");
+	char *saved = host ? strdup(host) : NULL;
 	char *err;
 	const char *line;
 

@@ -65,6 +65,19 @@ void it_env_cleanup(struct it_env *env)
 	(void)nftw(env->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Everything under the top directory, not the directory itself. */
+static int rm_below(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	return ftw->level == 0 ? 0 : remove(path);
+}
+
+void it_clear_dir(const char *dir)
+{
+	assert_int_equal(nftw(dir, rm_below, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 void it_write_file(const char *path, const void *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");

@@ -25,6 +25,8 @@ struct it_result {
 
 void it_env_init(struct it_env *env);
 void it_env_cleanup(struct it_env *env);
+/* Remove everything in @dir, keeping @dir (a lost state directory's contents). */
+void it_clear_dir(const char *dir);
 
 /* it_env_init() of a new it_env on the heap, for a cmocka setup's *state. */
 struct it_env *it_env_new(void);
