@@ -836,6 +836,38 @@ out:
 	return r;
 }
 
+/*
+ * The envelope of a page of a Compute list: *@json holds it (the caller
+ * deletes it, even on failure), *@items its items, *@n how many (at most
+ * GCEB_GCE_LIST_MAX_ITEMS) and *@token the next page's token, or NULL.
+ */
+static int list_page(const char *what, const char *body, size_t len, cJSON **json,
+		     const cJSON **items, size_t *n, const char **token, struct gceb_err *err)
+{
+	int r;
+
+	if ((r = gceb_json_parse_object(what, body, len, json, err)) < 0 ||
+	    (r = gceb_json_typed(what, *json, "items", cJSON_Array, items, err)) < 0 ||
+	    (r = gceb_json_string(what, *json, "nextPageToken", false, token, err)) < 0)
+		return r;
+	*n = (size_t)cJSON_GetArraySize(*items);
+	if (*n > GCEB_GCE_LIST_MAX_ITEMS)
+		return gceb_err_set(err, GCEB_EPARSE, "%s: more than %d items on one page", what,
+				    GCEB_GCE_LIST_MAX_ITEMS);
+	return 0;
+}
+
+/* Item @i of a list page must be an object. */
+static int list_item(const char *what, const cJSON *item, size_t i, struct gceb_err *err)
+{
+	char field[64];
+
+	if (cJSON_IsObject(item))
+		return 0;
+	(void)snprintf(field, sizeof(field), "items[%zu]", i);
+	return gceb_json_bad_field(what, field, "is not an object", err);
+}
+
 void gceb_gce_instance_page_release(struct gceb_gce_instance_page *page)
 {
 	size_t i;
@@ -860,17 +892,8 @@ int gceb_gce_parse_instance_page(const char *body, size_t len, struct gceb_gce_i
 	size_t n;
 	int r;
 
-	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
-		return r;
-	if ((r = gceb_json_typed(what, json, "items", cJSON_Array, &items, err)) < 0 ||
-	    (r = gceb_json_string(what, json, "nextPageToken", false, &token, err)) < 0)
+	if ((r = list_page(what, body, len, &json, &items, &n, &token, err)) < 0)
 		goto out;
-	n = (size_t)cJSON_GetArraySize(items);
-	if (n > GCEB_GCE_LIST_MAX_ITEMS) {
-		r = gceb_err_set(err, GCEB_EPARSE, "%s: more than %d items on one page", what,
-				 GCEB_GCE_LIST_MAX_ITEMS);
-		goto out;
-	}
 	page.urls = calloc(n ? n : 1, sizeof(*page.urls));
 	if (!page.urls) {
 		r = nomem(err);
@@ -880,11 +903,8 @@ int gceb_gce_parse_instance_page(const char *body, size_t len, struct gceb_gce_i
 		char field[64];
 		const char *url;
 
-		(void)snprintf(field, sizeof(field), "items[%zu]", page.n_urls);
-		if (!cJSON_IsObject(item)) {
-			r = gceb_json_bad_field(what, field, "is not an object", err);
+		if ((r = list_item(what, item, page.n_urls, err)) < 0)
 			goto out;
-		}
 		(void)snprintf(field, sizeof(field), "items[%zu].instance", page.n_urls);
 		if ((r = gceb_json_string(what, item, field, true, &url, err)) < 0)
 			goto out;
@@ -1219,17 +1239,8 @@ int gceb_gce_parse_name_page(const char *body, size_t len, struct gceb_gce_name_
 	size_t n;
 	int r;
 
-	if ((r = gceb_json_parse_object(what, body, len, &json, err)) < 0)
-		return r;
-	if ((r = gceb_json_typed(what, json, "items", cJSON_Array, &items, err)) < 0 ||
-	    (r = gceb_json_string(what, json, "nextPageToken", false, &token, err)) < 0)
+	if ((r = list_page(what, body, len, &json, &items, &n, &token, err)) < 0)
 		goto out;
-	n = (size_t)cJSON_GetArraySize(items);
-	if (n > GCEB_GCE_LIST_MAX_ITEMS) {
-		r = gceb_err_set(err, GCEB_EPARSE, "%s: more than %d items on one page", what,
-				 GCEB_GCE_LIST_MAX_ITEMS);
-		goto out;
-	}
 	page.names = calloc(n ? n : 1, sizeof(*page.names));
 	page.urls = calloc(n ? n : 1, sizeof(*page.urls));
 	if (!page.names || !page.urls) {
@@ -1240,11 +1251,8 @@ int gceb_gce_parse_name_page(const char *body, size_t len, struct gceb_gce_name_
 		char field[64];
 		const char *name, *link;
 
-		(void)snprintf(field, sizeof(field), "items[%zu]", page.n);
-		if (!cJSON_IsObject(item)) {
-			r = gceb_json_bad_field(what, field, "is not an object", err);
+		if ((r = list_item(what, item, page.n, err)) < 0)
 			goto out;
-		}
 		(void)snprintf(field, sizeof(field), "items[%zu].name", page.n);
 		if ((r = gceb_json_string(what, item, field, true, &name, err)) < 0)
 			goto out;

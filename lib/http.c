@@ -269,22 +269,10 @@ static int add_root(struct gceb_http *http, const char *url, struct gceb_err *er
 	return 0;
 }
 
-int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
-		  struct gceb_http **out, struct gceb_err *err)
+/* @opts with the defaults filled in; the strings are the engine's own copies. */
+static void set_options(struct gceb_http *http, const struct gceb_http_options *opts)
 {
-	struct gceb_http *http = calloc(1, sizeof(*http));
-	struct sigaction sa;
-	size_t i, n;
-	int r;
-
-	if (!http)
-		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		free(http);
-		return gceb_err_set(err, GCEB_ENOMEM, "cannot initialise libcurl");
-	}
 	http->o = *opts;
-	http->auth = auth;
 	http->ca_file = opts->ca_file ? strdup(opts->ca_file) : NULL;
 	http->proxy = opts->proxy ? strdup(opts->proxy) : NULL;
 	http->o.ca_file = http->ca_file;
@@ -301,6 +289,24 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 		http->o.backoff_base_ms = DEFAULT_BACKOFF_BASE;
 	if (http->o.deadline_ms > 0)
 		http->deadline = now_ms() + http->o.deadline_ms;
+}
+
+int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
+		  struct gceb_http **out, struct gceb_err *err)
+{
+	struct gceb_http *http = calloc(1, sizeof(*http));
+	struct sigaction sa;
+	size_t i, n;
+	int r;
+
+	if (!http)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(http);
+		return gceb_err_set(err, GCEB_ENOMEM, "cannot initialise libcurl");
+	}
+	http->auth = auth;
+	set_options(http, opts);
 	if (getrandom(&http->rng, sizeof(http->rng), GRND_NONBLOCK) != (ssize_t)sizeof(http->rng))
 		http->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 
