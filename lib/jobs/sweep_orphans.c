@@ -100,6 +100,34 @@ struct found {
 };
 
 /*
+ * The revision of @f as stored, or a new one of the sweep's project
+ * (*@found, if not NULL, says which). Free *@rev.
+ */
+static int revision_of(struct gceb_txn *txn, const struct sweep *s, const struct found *f,
+		       Gceb__State__Revision **rev, bool *found, struct gceb_err *err)
+{
+	int r = gceb_fleet_get_revision(txn, &f->rref, rev, err);
+
+	if (found)
+		*found = r == 0;
+	if (r != GCEB_ENOTFOUND)
+		return r;
+	*rev = gceb_revision_new();
+	if (!*rev || gceb_set_string(&(*rev)->project, s->project) < 0)
+		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Write @rev, linked as drained to its template unless it is the active one. */
+static int store_revision(struct gceb_txn *txn, const struct found *f,
+			  const Gceb__State__Revision *rev, struct gceb_err *err)
+{
+	int r = link_revision(txn, &f->tref, f->rkey, err);
+
+	return r < 0 ? r : gceb_fleet_put_revision(txn, &f->rref, rev, err);
+}
+
+/*
  * SWP-3: a template is unknown when its revision is absent, or is not the
  * active one and has no URL (a revision a group adoption created first).
  * Adopting it records the URL on the revision, linked as drained.
@@ -108,22 +136,15 @@ static int adopt_template(struct gceb_txn *txn, const struct sweep *s, const str
 			  bool *adopted, struct gceb_err *err)
 {
 	Gceb__State__Revision *rev = NULL;
-	int r = gceb_fleet_get_revision(txn, &f->rref, &rev, err);
+	bool found = false;
+	int r = revision_of(txn, s, f, &rev, &found, err);
 
-	if (r == 0 && (rev->url || !strcmp(f->rkey, s->active)))
+	if (r == 0 && found && (rev->url || !strcmp(f->rkey, s->active)))
 		goto out; /* known */
-	if (r == GCEB_ENOTFOUND) {
-		rev = gceb_revision_new();
-		r = rev ? gceb_set_string(&rev->project, s->project) : GCEB_ENOMEM;
-	}
+	if (r == 0 && gceb_set_string(&rev->url, f->url) < 0)
+		r = gceb_err_set(err, GCEB_ENOMEM, "out of memory");
 	if (r == 0)
-		r = gceb_set_string(&rev->url, f->url);
-	if (r == GCEB_ENOMEM)
-		r = gceb_err_set(err, r, "out of memory");
-	if (r == 0)
-		r = link_revision(txn, &f->tref, f->rkey, err);
-	if (r == 0)
-		r = gceb_fleet_put_revision(txn, &f->rref, rev, err);
+		r = store_revision(txn, f, rev, err);
 	if (r == 0)
 		*adopted = true;
 out:
@@ -195,11 +216,7 @@ static int adopt_group(struct gceb_txn *txn, const struct sweep *s, const struct
 
 	if (r != 0)
 		return r < 0 ? r : 0;
-	r = gceb_fleet_get_revision(txn, &f->rref, &rev, err);
-	if (r == GCEB_ENOTFOUND) {
-		rev = gceb_revision_new();
-		r = rev ? gceb_set_string(&rev->project, s->project) : GCEB_ENOMEM;
-	}
+	r = revision_of(txn, s, f, &rev, NULL, err);
 	if (r == 0 && gceb_strv_find(rev->active, rev->n_active, f->gkey) < 0)
 		r = add_once(&rev->drained, &rev->n_drained, f->gkey);
 	if (r == 0) {
@@ -209,9 +226,7 @@ static int adopt_group(struct gceb_txn *txn, const struct sweep *s, const struct
 	if (r == GCEB_ENOMEM)
 		r = gceb_err_set(err, r, "out of memory");
 	if (r == 0)
-		r = link_revision(txn, &f->tref, f->rkey, err);
-	if (r == 0)
-		r = gceb_fleet_put_revision(txn, &f->rref, rev, err);
+		r = store_revision(txn, f, rev, err);
 	if (r == 0)
 		r = add_members(txn, g, f, err);
 	if (r == 0)
