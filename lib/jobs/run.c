@@ -686,30 +686,34 @@ int run_items(struct gceb_run *run, const struct run_source *src)
 	return r;
 }
 
-void run_item_fail_code(struct run_item *item, int code, const char *fmt, ...)
+static void item_vfail(struct run_item *item, int code, const char *fmt, va_list ap)
+	GCEB_PRINTF(3, 0);
+static void item_vfail(struct run_item *item, int code, const char *fmt, va_list ap)
 {
 	struct gceb_buf why = GCEB_BUF_INIT;
-	va_list ap;
 
-	va_start(ap, fmt);
 	gceb_buf_vaddf(&why, fmt, ap);
-	va_end(ap);
 	run_fail_code(item->run, code, item->what, item->key, "%s",
 		      why.oom ? "out of memory" : why.p);
 	gceb_buf_release(&why);
 }
 
-void run_item_fail(struct run_item *item, const char *fmt, ...)
+void run_item_fail_code(struct run_item *item, int code, const char *fmt, ...)
 {
-	struct gceb_buf why = GCEB_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	gceb_buf_vaddf(&why, fmt, ap);
+	item_vfail(item, code, fmt, ap);
 	va_end(ap);
-	run_fail_code(item->run, GCEB_EPARTIAL, item->what, item->key, "%s",
-		      why.oom ? "out of memory" : why.p);
-	gceb_buf_release(&why);
+}
+
+void run_item_fail(struct run_item *item, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	item_vfail(item, GCEB_EPARTIAL, fmt, ap);
+	va_end(ap);
 }
 
 void run_item_fail_request(struct run_item *item, const struct gceb_http_request *req)

@@ -129,21 +129,33 @@ static void add_key_parts(cJSON *o, const struct gceb_ref *ref)
 		cJSON_AddStringToObject(o, "name", ref->name);
 }
 
+/* A new object at the end of @array, with the parts of @ref's key; NULL when out of memory. */
+static cJSON *new_row(cJSON *array, const struct gceb_ref *ref)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o && !cJSON_AddItemToArray(array, o)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	if (o)
+		add_key_parts(o, ref);
+	return o;
+}
+
 static int visit_revision(const struct gceb_entity *e, void *payload, struct gceb_err *err)
 {
 	const Gceb__State__Revision *r = e->revision;
 	struct snapshot *s = payload;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = new_row(s->revisions, &e->ref);
 	enum gceb_group_state state;
 	int rc;
 
 	if (!o)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	cJSON_AddItemToArray(s->revisions, o);
 	rc = gceb_fleet_revision_state(s->txn, &e->ref, &state, err);
 	if (rc < 0)
 		return rc;
-	add_key_parts(o, &e->ref);
 	/* The schema has no orphan revision: one without template is referenced by nothing. */
 	cJSON_AddStringToObject(o, "state",
 				state == GCEB_GROUP_ORPHAN ? "unreferenced" :
@@ -160,17 +172,15 @@ static int visit_group(const struct gceb_entity *e, void *payload, struct gceb_e
 {
 	const Gceb__State__InstanceGroupManager *g = e->group;
 	struct snapshot *s = payload;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = new_row(s->groups, &e->ref);
 	enum gceb_group_state state;
 	int rc;
 
 	if (!o)
 		return gceb_err_set(err, GCEB_ENOMEM, "out of memory");
-	cJSON_AddItemToArray(s->groups, o);
 	rc = gceb_state_memo_group(&s->states, s->txn, &e->ref, &state, err);
 	if (rc < 0)
 		return rc;
-	add_key_parts(o, &e->ref);
 	cJSON_AddStringToObject(o, "state", gceb_group_state_name(state));
 	cJSON_AddNumberToObject(o, "minimum_size", g->minimum_size);
 	if (g->maximum_size > 0)
