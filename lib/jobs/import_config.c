@@ -66,13 +66,13 @@ struct luci_file {
 	char *text;
 	size_t len;
 	int result;
-	char error[512];
+	char error[GCEB_MSG_MAX];
 };
 
 static void file_fail(struct luci_file *f, int code, const char *why)
 {
 	f->result = code;
-	(void)snprintf(f->error, sizeof(f->error), "%s", why);
+	(void)gceb_format(f->error, sizeof(f->error), "%s", why);
 }
 
 static void on_content(struct gceb_http *http, struct gceb_http_request *req, void *payload)
