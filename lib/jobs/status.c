@@ -339,14 +339,16 @@ static void print_revisions(const struct snapshot *s, bool wide)
 {
 	const cJSON *o;
 
-	(void)printf("\n%-24s %-14s %-13s %-24s%s\n", "TEMPLATE", "REVISION", "STATE", "PROJECT",
-		     wide ? " TEMPLATE URL" : "");
+	/* The last column is not padded: no blanks at the end of a line. */
+	(void)printf("\n%-24s %-14s %-13s %-*s%s\n", "TEMPLATE", "REVISION", "STATE", wide ? 24 : 0,
+		     "PROJECT", wide ? " TEMPLATE URL" : "");
 	cJSON_ArrayForEach(o, s->revisions) {
 		char url[1024];
 
-		(void)printf("%-24s %-14.12s %-13s %-24s%s%s\n", jstr(o, "base_name"),
-			     jstr(o, "revision"), jstr(o, "state"), jstr(o, "project"),
-			     wide ? " " : "", wide ? shown(jstr(o, "url"), url, sizeof(url)) : "");
+		(void)printf("%-24s %-14.12s %-13s %-*s%s%s\n", jstr(o, "base_name"),
+			     jstr(o, "revision"), jstr(o, "state"), wide ? 24 : 0,
+			     jstr(o, "project"), wide ? " " : "",
+			     wide ? shown(jstr(o, "url"), url, sizeof(url)) : "");
 	}
 }
 
@@ -400,8 +402,8 @@ static int print_instance_row(const struct gceb_entity *e, void *payload, struct
 	const Gceb__State__Instance *in = e->instance;
 	char name[256], zone[256], url[1024];
 
-	(void)printf("%-48s %-16s %-16s%s%s\n", shown(e->ref.name, name, sizeof(name)),
-		     shown(e->ref.zone, zone, sizeof(zone)),
+	(void)printf("%-48s %-16s %-*s%s%s\n", shown(e->ref.name, name, sizeof(name)),
+		     shown(e->ref.zone, zone, sizeof(zone)), *wide ? 16 : 0,
 		     instance_state_names[instance_state(in)], *wide ? " " : "",
 		     *wide ? shown(in->url ? in->url : "-", url, sizeof(url)) : "");
 	if (ferror(stdout))
@@ -414,7 +416,8 @@ static int print_instance_table(struct gceb_txn *txn, struct gceb_err *err)
 {
 	bool wide = wide_table();
 
-	(void)printf("\n%-48s %-16s %-16s%s\n", "INSTANCE", "ZONE", "STATE", wide ? " URL" : "");
+	(void)printf("\n%-48s %-16s %-*s%s\n", "INSTANCE", "ZONE", wide ? 16 : 0, "STATE",
+		     wide ? " URL" : "");
 	return gceb_fleet_foreach(txn, GCEB_KIND_INSTANCE, NULL, NULL, print_instance_row, &wide,
 				  err);
 }

@@ -360,6 +360,8 @@ static void assert_narrow(const char *text, size_t cols)
 		if (strcspn(line, "\n") > cols)
 			fail_msg("line wider than %zu: '%.*s'", cols, (int)strcspn(line, "\n"),
 				 line);
+		if (strcspn(line, "\n") > 0 && line[strcspn(line, "\n") - 1] == ' ')
+			fail_msg("line ends in a blank: '%.*s'", (int)strcspn(line, "\n"), line);
 		if (!line[strcspn(line, "\n")])
 			break;
 	}
