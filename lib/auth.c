@@ -98,6 +98,8 @@ int gceb_auth_new(const struct gceb_auth_options *opts, struct gceb_auth **out,
 	bool oom = !auth;
 	size_t i;
 
+	/* Its token fetches, like the engine's requests, never read a proxy variable. */
+	gceb_http_ignore_proxy_environment();
 	if (auth) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			free(auth);

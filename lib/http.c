@@ -307,6 +307,7 @@ int gceb_http_new(const struct gceb_http_options *opts, struct gceb_auth *auth,
 	}
 	http->auth = auth;
 	set_options(http, opts);
+	gceb_http_ignore_proxy_environment();
 	if (getrandom(&http->rng, sizeof(http->rng), GRND_NONBLOCK) != (ssize_t)sizeof(http->rng))
 		http->rng = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
 
@@ -753,6 +754,17 @@ static CURLcode setup_easy(struct gceb_http *http, struct xfer *x, bool plain_ht
 	return c;
 }
 
+void gceb_http_ignore_proxy_environment(void)
+{
+	static const char *const names[] = { "http_proxy",  "HTTP_PROXY", "https_proxy",
+					     "HTTPS_PROXY", "all_proxy",  "ALL_PROXY",
+					     "no_proxy",    "NO_PROXY" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		(void)unsetenv(names[i]);
+}
+
 int gceb_http_transport(void *easy, bool https, const char *ca_file, const char *proxy)
 {
 	CURL *e = easy;
@@ -771,17 +783,21 @@ int gceb_http_transport(void *easy, bool https, const char *ca_file, const char 
 		SETOPT(c, e, CURLOPT_PROXY_CAPATH, (char *)NULL);
 	}
 	/*
-	 * "" is no proxy, whatever http_proxy, https_proxy or all_proxy say;
-	 * and NOPROXY "" keeps no_proxy from exempting a host from the one
-	 * configured. A plain http request (the metadata server, a loopback
-	 * root) would carry its token in clear to the proxy: it never goes
-	 * there. An https one goes through a CONNECT tunnel, so the proxy sees
-	 * only the host and port.
+	 * With a proxy configured: an https request goes through a CONNECT
+	 * tunnel, so the proxy sees only the host and port; a plain http one
+	 * (the metadata server, a loopback root) would carry its token in
+	 * clear, so it never goes there (PROXY ""). NOPROXY "" keeps no_proxy
+	 * from exempting a host. Without one, nothing is set per request:
+	 * gceb_http_ignore_proxy_environment() has taken the variables away,
+	 * and CURLOPT_PROXY "" on every handle cost a fifth of a Machine
+	 * Provider get's CPU (docs/performance.md).
 	 */
-	SETOPT(c, e, CURLOPT_PROXY, https && proxy ? proxy : "");
-	SETOPT(c, e, CURLOPT_NOPROXY, "");
-	if (https && proxy)
-		SETOPT(c, e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+	if (proxy) {
+		SETOPT(c, e, CURLOPT_PROXY, https ? proxy : "");
+		SETOPT(c, e, CURLOPT_NOPROXY, "");
+		if (https)
+			SETOPT(c, e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+	}
 	return (int)c;
 }
 

@@ -172,6 +172,15 @@ void gceb_http_request_free(struct gceb_http_request *req);
 unsigned long gceb_http_count(const struct gceb_http *http, enum gceb_api api, long status);
 
 /*
+ * Remove the proxy variables (http_proxy, https_proxy, all_proxy, no_proxy
+ * and their upper-case forms) from the process's environment, so that
+ * libcurl never reads them: only settings.cfg proxy (GCEB_PROXY) names a
+ * proxy. gceb_http_new() calls it; the token fetches of lib/auth.c run in
+ * the same process after it.
+ */
+void gceb_http_ignore_proxy_environment(void);
+
+/*
  * The transport options every easy handle gets (the engine's and the token
  * fetches'): TLS peer and host verification on, against @ca_file when not
  * NULL and then only against it; no proxy but @proxy, and that only when
