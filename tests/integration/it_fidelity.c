@@ -65,15 +65,6 @@ static void write_config(const struct it_env *env, const char *extra, const char
 	it_expect(env, 0, "process-config");
 }
 
-static void roll_out(const struct it_env *env)
-{
-	it_expect(env, 0, "create-instance-templates");
-	it_expect(env, 0, "create-instance-group-managers");
-	it_expect(env, 0, "resize-instance-groups");
-	it_emu_advance(env, 30);
-	it_expect(env, 0, "fetch-instances");
-}
-
 static const cJSON *field(const cJSON *o, const char *name)
 {
 	return cJSON_GetObjectItemCaseSensitive(o, name);
@@ -182,7 +173,7 @@ static void every_mutation_carries_a_request_id(void **state)
 	int mutations = 0, kinds[6] = { 0 };
 
 	write_config(env, "", MANAGERS_TWO_ZONES);
-	roll_out(env);
+	it_roll_out(env);
 	st = it_status_instances(env);
 	cJSON_ArrayForEach(in, field(st, "instances"))
 		if (!host[0] && it_str(in, "name"))
@@ -351,10 +342,10 @@ static void reinsert_after_delete_is_a_new_request(void **state)
 	int n = 0;
 
 	write_config(env, "", MANAGERS_ONE_ZONE);
-	roll_out(env);
+	it_roll_out(env);
 	/* A tag more: a new revision, and the first one drains. */
 	write_config(env, "  tags: \"edited\"\n", MANAGERS_ONE_ZONE);
-	roll_out(env);
+	it_roll_out(env);
 	it_expect(env, 0, "remove-cataloged-instances");
 	it_expect(env, 0, "delete-instances-pending-deletion");
 	it_emu_advance(env, 30);
@@ -413,7 +404,7 @@ static void resize_again_to_the_same_size(void **state)
 	long status = 0;
 
 	write_config(env, "", MANAGERS_ONE_ZONE);
-	roll_out(env);
+	it_roll_out(env);
 	assert_int_equal(target_size(env), 2);
 	st = it_status(env);
 	(void)snprintf(path, sizeof(path),

@@ -138,15 +138,6 @@ static void apply_config(const struct it_env *env)
 	it_expect(env, 0, "process-config");
 }
 
-static void roll_out(const struct it_env *env)
-{
-	it_expect(env, 0, "create-instance-templates");
-	it_expect(env, 0, "create-instance-group-managers");
-	it_expect(env, 0, "resize-instance-groups");
-	it_emu_advance(env, 30);
-	it_expect(env, 0, "fetch-instances");
-}
-
 static const cJSON *array(const cJSON *o, const char *name)
 {
 	return cJSON_GetObjectItemCaseSensitive(o, name);
@@ -322,7 +313,7 @@ static void revision_roll_drains(void **state)
 	write_templates(env, "n1-standard-2", false);
 	write_managers(env, "web", "us-a", 3, 5, NULL);
 	apply_config(env);
-	roll_out(env);
+	it_roll_out(env);
 	active_revision(env, "web", old);
 	assert_int_equal(count(env, "total"), 3);
 
@@ -494,7 +485,7 @@ static void zone_removed_drains(void **state)
 	write_templates(env, "n1-standard-2", false);
 	write_managers(env, "web", "us-a", 2, 2, "web", "us-b", 2, 2, NULL);
 	apply_config(env);
-	roll_out(env);
+	it_roll_out(env);
 	active_revision(env, "web", rev);
 	assert_int_equal(count(env, "total"), 4);
 
@@ -540,7 +531,7 @@ static void template_removed_drains(void **state)
 	write_templates(env, "n1-standard-2", true);
 	write_managers(env, "web", "us-a", 1, 1, "db", "us-a", 2, 2, "db", "us-b", 1, 1, NULL);
 	apply_config(env);
-	roll_out(env);
+	it_roll_out(env);
 	active_revision(env, "db", db);
 	assert_int_equal(count(env, "total"), 4);
 
@@ -673,7 +664,7 @@ static void metadata_setup(struct it_env *env, int size, char *name, size_t len)
 	write_templates(env, "n1-standard-2", false);
 	write_managers(env, "web", "us-a", size, size, NULL);
 	apply_config(env);
-	roll_out(env);
+	it_roll_out(env);
 	st = it_status_instances(env);
 	(void)snprintf(name, len, "%s",
 		       it_str(cJSON_GetArrayItem(array(st, "instances"), 0), "name"));
@@ -956,7 +947,7 @@ static void auth_metadata_server(void **state)
 
 	auth_config(env);
 	clear_requests(env);
-	roll_out(env);
+	it_roll_out(env);
 	assert_true(api_calls_with_token(env, NULL) >= 8);
 	log = requests(env);
 	cJSON_ArrayForEach(r, log) {

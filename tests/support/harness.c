@@ -489,3 +489,12 @@ void it_run_ok(const struct it_env *env, const char *job)
 	assert_string_equal(res.err, "");
 	it_result_release(&res);
 }
+
+void it_roll_out(const struct it_env *env)
+{
+	it_expect(env, 0, "create-instance-templates");
+	it_expect(env, 0, "create-instance-group-managers");
+	it_expect(env, 0, "resize-instance-groups");
+	it_emu_advance(env, 30);
+	it_expect(env, 0, "fetch-instances");
+}

@@ -125,4 +125,10 @@ void it_expect_at(const char *file, int line, const struct it_env *env, int want
 /* Run @job and assert it exits 0 with nothing on stderr. */
 void it_run_ok(const struct it_env *env, const char *job);
 
+/*
+ * The first rollout of an imported config: templates, groups, their sizes,
+ * 30 emulated seconds for the VMs to come up, and their listing.
+ */
+void it_roll_out(const struct it_env *env);
+
 #endif
